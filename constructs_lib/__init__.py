@@ -1,16 +1,58 @@
 """netfence: zero-trust Kubernetes NetworkPolicies from Python intent.
 
-The construct classes pull in cdktf (a Node.js process behind jsii); they are
-loaded on first use so that commands which only read artifacts (``netfence
-verify``, ``reach``, ``map``) never pay for it.
+The model classes are plain Python. The construct classes pull in cdktf (a
+Node.js process behind jsii); they load on first use, so commands that only
+read artifacts (``netfence verify``, ``reach``, ``map``) never pay for it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__: list[str] = []
+from constructs_lib._node import ensure_node
+
+ensure_node()
+
+from constructs_lib.errors import ArtifactError, InvalidIntentError, NetfenceError  # noqa: E402
+from constructs_lib.model import (  # noqa: E402
+    DnsTarget,
+    ExternalEndpoint,
+    Port,
+    Protocol,
+    Workload,
+    WorkloadSelection,
+)
+
+if TYPE_CHECKING:
+    from constructs_lib.constructs import KubernetesCluster, ZeroTrustNamespace, synth
+
+_LAZY = {
+    "KubernetesCluster": "constructs_lib.constructs",
+    "ZeroTrustNamespace": "constructs_lib.constructs",
+    "synth": "constructs_lib.constructs",
+}
+
+__all__ = [
+    "ArtifactError",
+    "DnsTarget",
+    "ExternalEndpoint",
+    "InvalidIntentError",
+    "KubernetesCluster",
+    "NetfenceError",
+    "Port",
+    "Protocol",
+    "Workload",
+    "WorkloadSelection",
+    "ZeroTrustNamespace",
+    "synth",
+]
 
 
 def __getattr__(name: str) -> Any:
-    raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,227 @@
+"""The cdktf construct layer: thin wrappers that put model objects in a construct tree."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from constructs_lib._node import ensure_node
+
+ensure_node()
+
+from cdktf import App, TerraformStack  # noqa: E402
+from constructs import Construct  # noqa: E402
+
+from constructs_lib.compiler import compile_topology  # noqa: E402
+from constructs_lib.emitters.cdktf_emitter import NetfenceElement  # noqa: E402
+from constructs_lib.emitters.terraform import (  # noqa: E402
+    LABELS,
+    NAMESPACE,
+    NETWORK_POLICY,
+    ProviderConfig,
+    render_terraform,
+    resource_name,
+)
+from constructs_lib.errors import InvalidIntentError  # noqa: E402
+from constructs_lib.model import (  # noqa: E402
+    DnsTarget,
+    Namespace,
+    Port,
+    Topology,
+    Workload,
+    WorkloadSelection,
+    validation,
+)
+from constructs_lib.spec import CompiledStack  # noqa: E402
+
+_STATE_ATTR = "_netfence_state"
+_ELEMENT_ID = "netfence"
+_OVERRIDE_PATH = re.compile(r"^[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*$")
+
+
+class StackState:
+    """What netfence keeps per cdktf stack: the intent, provider, overrides."""
+
+    def __init__(self, stack: TerraformStack) -> None:
+        self.topology = Topology(stack.node.id)
+        self.provider: ProviderConfig | None = None
+        self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+        self._cache: tuple[int, CompiledStack] | None = None
+        NetfenceElement(stack, _ELEMENT_ID, self.render, self.metadata)
+
+    @staticmethod
+    def of(scope: Construct) -> StackState:
+        stack = TerraformStack.of(scope)
+        state = getattr(stack, _STATE_ATTR, None)
+        if state is None:
+            state = StackState(stack)
+            setattr(stack, _STATE_ATTR, state)
+        return state
+
+    def compiled(self) -> CompiledStack:
+        if self._cache is None or self._cache[0] != self.topology.version:
+            self._cache = (self.topology.version, compile_topology(self.topology))
+        return self._cache[1]
+
+    def render(self) -> dict[str, Any]:
+        return render_terraform(self.compiled(), provider=self.provider, overrides=self.overrides)
+
+    def metadata(self) -> dict[str, Any]:
+        return {"netfence": self.compiled().record}
+
+
+class KubernetesCluster(Construct):  # type: ignore[misc]
+    """How Terraform reaches the cluster: the stack's kubernetes provider block.
+
+    config_path: a kubeconfig file; left out, the provider reads KUBE_CONFIG_PATH.
+    config_context: the kubeconfig context; left out, the file's current context.
+    in_cluster: True to use the pod's service account (Terraform running in
+        the cluster); then config_path and config_context must be left out.
+    Without a KubernetesCluster in the stack, no provider block is written and
+    the provider takes its whole configuration from the environment.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config_path: str | None = None,
+        config_context: str | None = None,
+        in_cluster: bool = False,
+    ) -> None:
+        super().__init__(scope, id)
+        path = self.node.path
+        if in_cluster and (config_path or config_context):
+            raise InvalidIntentError(
+                path,
+                "in_cluster",
+                "in_cluster=True uses the pod's service account; leave "
+                "config_path and config_context out",
+            )
+        for field, value in (("config_path", config_path), ("config_context", config_context)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise InvalidIntentError(path, field, f"{value!r} is not a non-empty string")
+        state = StackState.of(self)
+        if state.provider is not None:
+            raise InvalidIntentError(
+                path, "id", "the stack already has a KubernetesCluster; declare one per stack"
+            )
+        state.provider = ProviderConfig(config_path, config_context, in_cluster)
+
+
+class PolicyHandle:
+    """A reference to one generated Terraform resource, for escape-hatch overrides."""
+
+    def __init__(self, state: StackState, resource_type: str, name: str) -> None:
+        self._state = state
+        self.resource_type = resource_type
+        self.name = name
+
+    @property
+    def address(self) -> str:
+        """The Terraform address, e.g. ``kubernetes_network_policy_v1.shop_api-ingress``."""
+        return f"{self.resource_type}.{self.name}"
+
+    def add_override(self, path: str, value: Any) -> None:
+        """Set ``path`` (dotted, e.g. ``metadata.annotations.team``) on the resource.
+
+        Overrides reach the Terraform JSON only, not manifests.yaml, and
+        ``netfence verify`` sees them like any other part of the artifact.
+        """
+        if not isinstance(path, str) or not _OVERRIDE_PATH.match(path):
+            raise InvalidIntentError(
+                self.address,
+                "path",
+                f"{path!r} is not a dotted attribute path such as 'metadata.annotations.team'",
+            )
+        self._state.overrides.setdefault((self.resource_type, self.name), []).append((path, value))
+
+
+class ZeroTrustNamespace(Construct):  # type: ignore[misc]
+    """A namespace where nothing flows unless declared.
+
+    name: the Kubernetes namespace name; left out, the construct id.
+    environment: e.g. ``prod``; written as the ``environment`` label, and flows
+        between environments are refused unless declared cross_environment.
+    labels: more namespace labels; left out, only ``environment``.
+    allow_dns: left out (True), every pod may query cluster DNS on 53/UDP+TCP;
+        False leaves DNS blocked by the default deny.
+    dns: where DNS runs; left out, kube-dns in kube-system
+        (``DnsTarget.openshift()`` for OpenShift, ``DnsTarget.create(...)``).
+    adopt: left out (False), Terraform creates and owns the namespace; True
+        leaves an existing namespace alone and only patches its labels.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        environment: str,
+        name: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        allow_dns: bool = True,
+        dns: DnsTarget | None = None,
+        adopt: bool = False,
+    ) -> None:
+        super().__init__(scope, id)
+        self._state = StackState.of(self)
+        ns_name = name if name is not None else id
+        self.model: Namespace = self._state.topology.add_namespace(
+            self.node.path,
+            name=ns_name,
+            environment=environment,
+            labels=labels,
+            allow_dns=allow_dns,
+            dns=dns,
+            adopt=adopt,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def environment(self) -> str:
+        return self.model.environment
+
+    def workload(
+        self,
+        id: str,
+        *,
+        labels: Mapping[str, str],
+        ports: Sequence[Port] | None = None,
+        name: str | None = None,
+    ) -> Workload:
+        """Declare the pods matching ``labels`` (see ``Namespace.workload``)."""
+        return self.model.workload(id, labels=labels, ports=ports, name=name)
+
+    def all_workloads(self) -> WorkloadSelection:
+        """Every pod of this namespace: an explicit allow-all peer."""
+        return self.model.all_workloads()
+
+    def select(self, labels: Mapping[str, str]) -> WorkloadSelection:
+        """Every pod of this namespace whose labels include ``labels``."""
+        return self.model.select(labels)
+
+    def policy(self, name: str) -> PolicyHandle:
+        """The generated NetworkPolicy ``name`` (``default-deny``, ``api-ingress``...)."""
+        validation.dns_label(self.node.path, "policy", name)
+        return PolicyHandle(self._state, NETWORK_POLICY, resource_name(self.name, name))
+
+    @property
+    def namespace_resource(self) -> PolicyHandle:
+        """The namespace resource (``kubernetes_labels`` when adopted)."""
+        rtype = LABELS if self.model.adopt else NAMESPACE
+        return PolicyHandle(self._state, rtype, resource_name(self.name))
+
+
+def stack_states(app: App) -> list[tuple[str, StackState]]:
+    out = []
+    for child in app.node.children:
+        state = getattr(child, _STATE_ATTR, None)
+        if state is not None:
+            out.append((child.node.id, state))
+    return sorted(out, key=lambda item: item[0])

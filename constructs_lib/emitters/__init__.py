@@ -1,0 +1,23 @@
+"""Renderers of compiled stacks: Terraform JSON (pure data) and Kubernetes YAML.
+
+``cdktf_emitter`` (imported only by the construct layer) wraps the Terraform
+renderer in a cdktf element; nothing else here touches cdktf.
+"""
+
+from constructs_lib.emitters.manifests import render_manifests
+from constructs_lib.emitters.terraform import (
+    PROVIDER_SOURCE,
+    PROVIDER_VERSION,
+    ProviderConfig,
+    render_terraform,
+    resource_name,
+)
+
+__all__ = [
+    "PROVIDER_SOURCE",
+    "PROVIDER_VERSION",
+    "ProviderConfig",
+    "render_manifests",
+    "render_terraform",
+    "resource_name",
+]

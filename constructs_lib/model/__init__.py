@@ -1,0 +1,28 @@
+"""The intent model: pure Python, validated on arrival, no cdktf."""
+
+from constructs_lib.model.port import Port, Protocol
+from constructs_lib.model.topology import (
+    ENVIRONMENT_LABEL,
+    DnsTarget,
+    Endpoint,
+    ExternalEndpoint,
+    Flow,
+    Namespace,
+    Topology,
+    Workload,
+    WorkloadSelection,
+)
+
+__all__ = [
+    "ENVIRONMENT_LABEL",
+    "DnsTarget",
+    "Endpoint",
+    "ExternalEndpoint",
+    "Flow",
+    "Namespace",
+    "Port",
+    "Protocol",
+    "Topology",
+    "Workload",
+    "WorkloadSelection",
+]

@@ -1,0 +1,134 @@
+"""Ports: the closed set of protocols and the "common values plus custom" Port."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from constructs_lib.errors import InvalidIntentError
+from constructs_lib.model import validation
+
+
+class Protocol(enum.Enum):
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+    @classmethod
+    def parse(cls, path: str, field: str, value: object) -> Protocol:
+        if isinstance(value, Protocol):
+            return value
+        if isinstance(value, str) and value.upper() in cls.__members__:
+            return cls[value.upper()]
+        raise InvalidIntentError(
+            path, field, f"unknown protocol {value!r} (allowed: TCP, UDP, SCTP)"
+        )
+
+
+def _number(path: str, field: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise InvalidIntentError(
+            path, field, f"port {value!r} is outside the allowed range 1-65535"
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class Port:
+    """A port a workload listens on, or a port a flow allows.
+
+    Build one with the factories: ``Port.tcp(443)``, ``Port.udp(53)``,
+    ``Port.sctp(3868)``, ``Port.tcp_range(8000, 8100)``, ``Port.named("http")``.
+    A numeric port may carry the container port's ``name`` so flows can refer
+    to it by name.
+    """
+
+    protocol: Protocol
+    number: int | None = None
+    end: int | None = None
+    name: str | None = None
+
+    @classmethod
+    def tcp(cls, number: int, *, name: str | None = None) -> Port:
+        return cls.of(Protocol.TCP, number, name=name)
+
+    @classmethod
+    def udp(cls, number: int, *, name: str | None = None) -> Port:
+        return cls.of(Protocol.UDP, number, name=name)
+
+    @classmethod
+    def sctp(cls, number: int, *, name: str | None = None) -> Port:
+        return cls.of(Protocol.SCTP, number, name=name)
+
+    @classmethod
+    def tcp_range(cls, start: int, end: int) -> Port:
+        return cls.range(Protocol.TCP, start, end)
+
+    @classmethod
+    def udp_range(cls, start: int, end: int) -> Port:
+        return cls.range(Protocol.UDP, start, end)
+
+    @classmethod
+    def of(cls, protocol: Protocol | str, number: int, *, name: str | None = None) -> Port:
+        where = f"Port.{str(getattr(protocol, 'value', protocol)).lower()}"
+        proto = Protocol.parse(where, "protocol", protocol)
+        num = _number(where, "port", number)
+        if name is not None:
+            name = validation.port_name(where, "name", name)
+        return cls(proto, num, None, name)
+
+    @classmethod
+    def range(cls, protocol: Protocol | str, start: int, end: int) -> Port:
+        where = f"Port.{str(getattr(protocol, 'value', protocol)).lower()}_range"
+        proto = Protocol.parse(where, "protocol", protocol)
+        first = _number(where, "start", start)
+        last = _number(where, "end", end)
+        if last < first:
+            raise InvalidIntentError(
+                where, "end", f"end port {last} is below start port {first} (end must be >= start)"
+            )
+        return cls(proto, first, None if last == first else last, None)
+
+    @classmethod
+    def named(cls, name: str, protocol: Protocol | str = Protocol.TCP) -> Port:
+        """A container port by name; resolves against the destination's ports."""
+        proto = Protocol.parse("Port.named", "protocol", protocol)
+        return cls(proto, None, None, validation.port_name("Port.named", "name", name))
+
+    @property
+    def is_named(self) -> bool:
+        return self.number is None
+
+    def matches(self, other: Port) -> bool:
+        """Whether a flow port ``self`` refers to the declared port ``other``."""
+        if self.protocol != other.protocol:
+            return False
+        if self.number is None:
+            return self.name == other.name
+        if other.number is None:
+            return False
+        last = self.end or self.number
+        return self.number <= other.number and (other.end or other.number) <= last
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.protocol.value, self.number or 0, self.end or 0, self.name or "")
+
+    def to_record(self) -> dict[str, Any]:
+        """The artifact form (docs/artifact.md)."""
+        out: dict[str, Any] = {}
+        if self.number is not None:
+            out["port"] = self.number
+        if self.end is not None:
+            out["end_port"] = self.end
+        if self.name is not None:
+            out["name"] = self.name
+        out["protocol"] = self.protocol.value
+        return out
+
+    def __str__(self) -> str:
+        if self.number is None:
+            return f"{self.name}/{self.protocol.value}"
+        if self.end is not None:
+            return f"{self.number}-{self.end}/{self.protocol.value}"
+        return f"{self.number}/{self.protocol.value}"

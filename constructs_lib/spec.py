@@ -1,0 +1,108 @@
+"""Provider-neutral policy objects: what the compiler produces, emitters render.
+
+They mirror the Kubernetes NetworkPolicy v1 shape closely so that the
+Terraform and YAML emitters are plain translations, and they sort, so output
+is deterministic whatever order the intent was declared in.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from constructs_lib.model.port import Port
+
+Labels = tuple[tuple[str, str], ...]
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+MANAGED_BY = ("app.kubernetes.io/managed-by", "netfence")
+
+
+class Direction(enum.Enum):
+    INGRESS = "Ingress"
+    EGRESS = "Egress"
+
+
+@dataclass(frozen=True, order=True)
+class Selector:
+    """A matchLabels selector. Empty selects everything in its scope."""
+
+    match_labels: Labels = ()
+
+    @classmethod
+    def of(cls, labels: dict[str, str]) -> Selector:
+        return cls(tuple(sorted(labels.items())))
+
+    @classmethod
+    def namespace_named(cls, name: str) -> Selector:
+        return cls(((NAME_LABEL, name),))
+
+
+@dataclass(frozen=True, order=True)
+class IPBlock:
+    cidr: str
+    except_: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class Peer:
+    """One entry of a rule's from/to list.
+
+    A namespace selector and a pod selector in one Peer are ANDed; separate
+    Peers are ORed. ``None`` means the field is absent (pod selector absent =
+    the policy's own namespace scope).
+    """
+
+    namespace_selector: Selector | None = None
+    pod_selector: Selector | None = None
+    ip_block: IPBlock | None = None
+
+    def sort_key(self) -> tuple[object, ...]:
+        return (
+            self.ip_block is not None,
+            self.namespace_selector.match_labels if self.namespace_selector else (),
+            self.pod_selector.match_labels if self.pod_selector else (),
+            (self.ip_block.cidr, self.ip_block.except_) if self.ip_block else (),
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An ingress or egress rule; never empty (an empty rule allows all)."""
+
+    peers: tuple[Peer, ...]
+    ports: tuple[Port, ...]
+
+    def sort_key(self) -> tuple[object, ...]:
+        return (
+            tuple(p.sort_key() for p in self.peers),
+            tuple(p.sort_key() for p in self.ports),
+        )
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    namespace: str
+    name: str
+    pod_selector: Selector
+    policy_types: tuple[Direction, ...]
+    ingress: tuple[Rule, ...] = ()
+    egress: tuple[Rule, ...] = ()
+    purpose: str = ""
+    labels: Labels = (MANAGED_BY,)
+
+
+@dataclass(frozen=True)
+class NamespaceSpec:
+    name: str
+    labels: Labels
+    managed: bool  # False: adopted, labels patched onto an existing namespace
+
+
+@dataclass(frozen=True)
+class CompiledStack:
+    """Everything one stack emits, in deterministic order."""
+
+    namespaces: tuple[NamespaceSpec, ...]
+    policies: tuple[PolicySpec, ...]
+    record: dict[str, object] = field(default_factory=dict, compare=False)

@@ -1,0 +1,1 @@
+"""Example stacks users copy: `python -m stacks` synthesizes them into cdktf.out/."""

@@ -1,0 +1,59 @@
+"""A web shop declared once and deployed as a staging and a prod stack.
+
+frontend -> api -> db / cache, worker -> db / cache / payments API,
+and the ingress controller and Prometheus (run by other teams) reaching in.
+"""
+
+from __future__ import annotations
+
+from constructs_lib import (  # first: it picks the Node.js that jsii will run
+    ExternalEndpoint,
+    KubernetesCluster,
+    Port,
+    WorkloadSelection,
+    ZeroTrustNamespace,
+)
+
+from cdktf import LocalBackend, TerraformStack  # isort: skip
+from constructs import Construct  # isort: skip
+
+
+class ShopStack(TerraformStack):
+    def __init__(self, scope: Construct, id: str, *, environment: str, payments_cidr: str) -> None:
+        super().__init__(scope, id)
+        # State lives at the project root, outside cdktf.out (which synth rewrites).
+        LocalBackend(self, path=f"../../../terraform.{id}.tfstate")
+        KubernetesCluster(self, "cluster", config_path="~/.kube/config", config_context=environment)
+
+        web = ZeroTrustNamespace(
+            self, "web", name="shop-web", environment=environment, labels={"team": "storefront"}
+        )
+        data = ZeroTrustNamespace(
+            self, "data", name="shop-data", environment=environment, labels={"team": "storefront"}
+        )
+
+        frontend = web.workload(
+            "frontend", labels={"app": "frontend"}, ports=[Port.tcp(8080, name="http")]
+        )
+        api = web.workload("api", labels={"app": "api"}, ports=[Port.tcp(8443, name="https")])
+        worker = web.workload("worker", labels={"app": "worker"})
+        db = data.workload("db", labels={"app": "postgres"}, ports=[Port.tcp(5432)])
+        cache = data.workload("cache", labels={"app": "redis"}, ports=[Port.tcp(6379)])
+
+        payments = ExternalEndpoint("payments", cidrs=[payments_cidr], ports=[Port.tcp(443)])
+        ingress = WorkloadSelection.in_environment(
+            environment, labels={"app.kubernetes.io/name": "ingress-nginx"}
+        )
+        prometheus = WorkloadSelection.in_environment(
+            environment, labels={"app.kubernetes.io/name": "prometheus"}
+        )
+
+        frontend.allow_from(ingress)
+        frontend.allow_to(api)
+        api.allow_to(db)
+        api.allow_to(cache)
+        api.allow_to(payments)
+        worker.allow_to(db)
+        worker.allow_to(cache)
+        worker.allow_to(payments)
+        api.allow_from(prometheus, ports=[Port.named("https")])
