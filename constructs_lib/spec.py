@@ -8,6 +8,7 @@ is deterministic whatever order the intent was declared in.
 from __future__ import annotations
 
 import enum
+import ipaddress
 from dataclasses import dataclass, field
 
 from constructs_lib.model.port import Port
@@ -62,8 +63,15 @@ class Peer:
             self.ip_block is not None,
             self.namespace_selector.match_labels if self.namespace_selector else (),
             self.pod_selector.match_labels if self.pod_selector else (),
-            (self.ip_block.cidr, self.ip_block.except_) if self.ip_block else (),
+            _cidr_key(self.ip_block.cidr) if self.ip_block else (),
+            self.ip_block.except_ if self.ip_block else (),
         )
+
+
+def _cidr_key(cidr: str) -> tuple[int, int, int]:
+    """IPv4 before IPv6, then numeric address order (not string order)."""
+    net = ipaddress.ip_network(cidr)
+    return (net.version, int(net.network_address), net.prefixlen)
 
 
 @dataclass(frozen=True)

@@ -70,10 +70,31 @@ class Port:
         return cls.range(Protocol.UDP, start, end)
 
     @classmethod
-    def of(cls, protocol: Protocol | str, number: int, *, name: str | None = None) -> Port:
+    def of(
+        cls,
+        protocol: Protocol | str,
+        port: int | str,
+        *,
+        end: int | None = None,
+        name: str | None = None,
+    ) -> Port:
+        """The general form, for ports read from configuration.
+
+        ``port`` is a number or a container port name; ``end`` makes a range
+        (numbers only); ``name`` names a numeric port.
+        """
         where = f"Port.{str(getattr(protocol, 'value', protocol)).lower()}"
         proto = Protocol.parse(where, "protocol", protocol)
-        num = _number(where, "port", number)
+        if isinstance(port, str):
+            if end is not None:
+                raise InvalidIntentError(
+                    where, "end", f"a range on the named port {port!r} is not possible: "
+                    "Kubernetes endPort works only with a numeric port"
+                )
+            return cls(proto, None, None, validation.port_name(where, "port", port))
+        if end is not None:
+            return cls.range(proto, port, end)
+        num = _number(where, "port", port)
         if name is not None:
             name = validation.port_name(where, "name", name)
         return cls(proto, num, None, name)

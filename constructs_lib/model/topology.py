@@ -542,14 +542,18 @@ class Topology:
         self.version += 1
         return wl
 
+    def _foreign(self, other: Topology) -> str:
+        if other.name == self.name:
+            return f"belongs to stack {other.name!r} of another app, not to this one"
+        return f"belongs to stack {other.name!r}, not {self.name!r}"
+
     def _check_end(self, path: str, field_name: str, end: object) -> None:
         if isinstance(end, Workload):
             if end.namespace.topology is not self:
                 raise InvalidIntentError(
                     path,
                     field_name,
-                    f"{end.describe()} belongs to stack "
-                    f"{end.namespace.topology.name!r}, not {self.name!r}; a flow can only "
+                    f"{end.describe()} {self._foreign(end.namespace.topology)}; a flow can only "
                     "join workloads of one stack (use a WorkloadSelection for pods managed "
                     "elsewhere)",
                 )
@@ -558,8 +562,7 @@ class Topology:
                 raise InvalidIntentError(
                     path,
                     field_name,
-                    f"{end.describe()} belongs to stack "
-                    f"{end._namespace.topology.name!r}, not {self.name!r}",
+                    f"{end.describe()} {self._foreign(end._namespace.topology)}",
                 )
         elif isinstance(end, ExternalEndpoint):
             known = self.externals.get(end.name)

@@ -1,0 +1,235 @@
+"""Synthesis through cdktf: golden artifacts, Testing assertions, the escape hatches."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from constructs_lib import (
+    ExternalEndpoint,
+    InvalidIntentError,
+    KubernetesCluster,
+    Port,
+    ZeroTrustNamespace,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+NP = "kubernetes_network_policy_v1"
+
+
+def _synth_examples(outdir: Path) -> None:
+    from cdktf import App
+
+    from constructs_lib import synth
+    from stacks.__main__ import build
+
+    synth(build(App(outdir=str(outdir))))
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("artifact", ["cdk.tf.json", "manifests.yaml"])
+def test_example_stacks_match_golden_files(
+    tmp_path: Path, update_golden: bool, stack: str, artifact: str
+) -> None:
+    _synth_examples(tmp_path)
+    produced = (tmp_path / "stacks" / stack / artifact).read_text()
+    golden = GOLDEN / f"{stack}.{artifact}"
+    if update_golden:
+        golden.write_text(produced)
+    assert produced == golden.read_text(), f"re-run with --update-golden and review {golden}"
+
+
+def test_synthesis_is_byte_identical_across_runs(tmp_path: Path) -> None:
+    _synth_examples(tmp_path / "a")
+    _synth_examples(tmp_path / "b")
+    for stack in ("staging", "prod"):
+        for artifact in ("cdk.tf.json", "manifests.yaml"):
+            a = (tmp_path / "a" / "stacks" / stack / artifact).read_bytes()
+            b = (tmp_path / "b" / "stacks" / stack / artifact).read_bytes()
+            assert a == b
+
+
+def _shop(stack: Any) -> None:
+    shop = ZeroTrustNamespace(stack, "shop", environment="prod")
+    api = shop.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+    db = shop.workload("db", labels={"app": "db"}, ports=[Port.tcp(5432)])
+    api.allow_to(db)
+    api.allow_to(ExternalEndpoint("payments", cidr="203.0.113.0/24", ports=[Port.tcp(443)]))
+
+
+def test_cdktf_testing_assertions_see_the_policies() -> None:
+    from cdktf import App, Testing, TerraformStack
+
+    app = Testing.app()
+    stack = TerraformStack(app, "t")
+    _shop(stack)
+    synthesized = Testing.synth(stack)
+    assert Testing.to_have_resource_with_properties(
+        synthesized, NP, {"metadata": {"name": "db-ingress", "namespace": "shop"}}
+    )
+    assert Testing.to_have_resource_with_properties(
+        synthesized, "kubernetes_namespace_v1", {"metadata": {"name": "shop"}}
+    )
+    assert not Testing.to_have_resource_with_properties(
+        synthesized, NP, {"metadata": {"name": "db-egress"}}
+    )
+    assert isinstance(app, App)
+
+
+def test_required_providers_pin_the_kubernetes_provider(synth_stack: Callable[..., Any]) -> None:
+    out = synth_stack(_shop)
+    assert out["terraform"]["required_providers"]["kubernetes"] == {
+        "source": "hashicorp/kubernetes",
+        "version": "2.38.0",
+    }
+    assert "provider" not in out  # configured from the environment unless declared
+
+
+def test_kubernetes_cluster_configures_the_provider(synth_stack: Callable[..., Any]) -> None:
+    def declare(stack: Any) -> None:
+        KubernetesCluster(stack, "cluster", config_path="~/.kube/config", config_context="prod")
+        _shop(stack)
+
+    out = synth_stack(declare)
+    assert out["provider"] == {
+        "kubernetes": [{"config_context": "prod", "config_path": "~/.kube/config"}]
+    }
+
+
+def test_in_cluster_provider_has_no_kubeconfig(synth_stack: Callable[..., Any]) -> None:
+    def declare(stack: Any) -> None:
+        KubernetesCluster(stack, "cluster", in_cluster=True)
+        _shop(stack)
+
+    assert synth_stack(declare)["provider"] == {"kubernetes": [{}]}
+
+
+def test_in_cluster_with_kubeconfig_is_refused() -> None:
+    from cdktf import App, TerraformStack
+
+    stack = TerraformStack(App(), "s")
+    with pytest.raises(InvalidIntentError) as info:
+        KubernetesCluster(stack, "cluster", in_cluster=True, config_path="/x")
+    assert str(info.value) == (
+        "s/cluster: in_cluster: in_cluster=True uses the pod's service account; leave "
+        "config_path and config_context out"
+    )
+
+
+def test_construct_path_names_the_bad_construct() -> None:
+    from cdktf import App, TerraformStack
+
+    stack = TerraformStack(App(), "prod")
+    shop = ZeroTrustNamespace(stack, "shop", environment="prod")
+    with pytest.raises(InvalidIntentError) as info:
+        shop.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080), Port.tcp(8080)])
+    assert str(info.value) == "prod/shop/api: ports[1]: port 8080/TCP is listed twice"
+
+
+def test_intent_record_travels_in_the_artifact(synth_stack: Callable[..., Any]) -> None:
+    record = synth_stack(_shop)["//"]["metadata"]["netfence"]
+    assert record["stack"] == "test"
+    assert record["workloads"] == [
+        {
+            "namespace": "shop",
+            "name": "api",
+            "labels": {"app": "api"},
+            "ports": [{"port": 8080, "protocol": "TCP"}],
+        },
+        {
+            "namespace": "shop",
+            "name": "db",
+            "labels": {"app": "db"},
+            "ports": [{"port": 5432, "protocol": "TCP"}],
+        },
+    ]
+    assert {
+        "from": {"kind": "workload", "namespace": "shop", "name": "api"},
+        "to": {"kind": "external", "name": "payments"},
+        "ports": [{"port": 443, "protocol": "TCP"}],
+        "cross_environment": False,
+    } in record["flows"]
+
+
+def test_policy_override_reaches_the_resource(synth_stack: Callable[..., Any]) -> None:
+    def declare(stack: Any) -> None:
+        _shop(stack)
+        shop = next(c for c in stack.node.children if isinstance(c, ZeroTrustNamespace))
+        handle = shop.policy("db-ingress")
+        assert handle.address == "kubernetes_network_policy_v1.shop_db-ingress"
+        handle.add_override("metadata.annotations.owner", "payments-team")
+        shop.namespace_resource.add_override("metadata.annotations.cost-center", "42")
+
+    res = synth_stack(declare)["resource"]
+    assert res[NP]["shop_db-ingress"]["metadata"]["annotations"] == {
+        "netfence.io/purpose": "connections db accepts",
+        "owner": "payments-team",
+    }
+    assert res["kubernetes_namespace_v1"]["shop"]["metadata"]["annotations"] == {
+        "cost-center": "42"
+    }
+
+
+def test_override_of_a_policy_that_is_not_generated_is_refused(
+    synth_stack: Callable[..., Any],
+) -> None:
+    def declare(stack: Any) -> None:
+        shop = ZeroTrustNamespace(stack, "shop", environment="prod")
+        shop.policy("api-ingress").add_override("metadata.annotations.x", "y")
+
+    with pytest.raises(InvalidIntentError) as info:
+        synth_stack(declare)
+    assert str(info.value) == (
+        "kubernetes_network_policy_v1.shop_api-ingress: add_override: no such resource is "
+        "generated by this stack (generated: kubernetes_namespace_v1.shop, "
+        "kubernetes_network_policy_v1.shop_allow-dns, "
+        "kubernetes_network_policy_v1.shop_default-deny)"
+    )
+
+
+def test_manifests_are_written_beside_the_terraform_json(tmp_path: Path) -> None:
+    import yaml
+
+    _synth_examples(tmp_path)
+    docs = list(yaml.safe_load_all((tmp_path / "stacks/prod/manifests.yaml").read_text()))
+    tf = json.loads((tmp_path / "stacks/prod/cdk.tf.json").read_text())
+    policies = {
+        (d["metadata"]["namespace"], d["metadata"]["name"])
+        for d in docs
+        if d["kind"] == "NetworkPolicy"
+    }
+    tf_policies = {
+        (r["metadata"]["namespace"], r["metadata"]["name"]) for r in tf["resource"][NP].values()
+    }
+    assert policies == tf_policies
+    assert {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"} == {
+        "shop-web",
+        "shop-data",
+    }
+
+
+@pytest.mark.slow
+def test_npx_cdktf_synth_writes_the_stacks(tmp_path: Path) -> None:
+    if shutil.which("npx") is None or not (ROOT / "node_modules" / ".bin" / "cdktf").exists():
+        pytest.skip("npx or node_modules/.bin/cdktf missing: run scripts/bootstrap.sh")
+    env = dict(os.environ, CHECKPOINT_DISABLE="1", CI="1")
+    result = subprocess.run(
+        ["npx", "cdktf", "synth", "--output", str(tmp_path / "out")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for stack in ("staging", "prod"):
+        produced = (tmp_path / "out" / "stacks" / stack / "cdk.tf.json").read_text()
+        assert produced == (GOLDEN / f"{stack}.cdk.tf.json").read_text()
