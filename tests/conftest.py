@@ -28,9 +28,9 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture
 def synth_stack(tmp_path: Path) -> Callable[..., dict[str, Any]]:
     """Build a stack with ``declare(stack)`` and return its synthesized cdk.tf.json."""
-    import constructs_lib  # noqa: F401  (chooses jsii's node before cdktf starts)
     from cdktf import App, TerraformStack
 
+    import constructs_lib  # noqa: F401  (chooses jsii's node before cdktf starts)
     from constructs_lib import synth
 
     def run(declare: Callable[[Any], None], name: str = "test") -> dict[str, Any]:

@@ -66,7 +66,7 @@ def _shop(stack: Any) -> None:
 
 
 def test_cdktf_testing_assertions_see_the_policies() -> None:
-    from cdktf import App, Testing, TerraformStack
+    from cdktf import App, TerraformStack, Testing
 
     app = Testing.app()
     stack = TerraformStack(app, "t")

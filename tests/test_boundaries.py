@@ -1,0 +1,50 @@
+"""Architecture rules that keep a later move off cdktf (to CDK Terrain) a small change."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "constructs_lib"
+CDKTF_MODULES = ("cdktf", "constructs", "jsii", "cdktf_cdktf_provider_kubernetes")
+ALLOWED = {PACKAGE / "emitters" / "cdktf_emitter.py"}
+
+
+def _imported_roots(path: Path) -> set[str]:
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_only_the_construct_layer_and_cdktf_emitter_import_cdktf() -> None:
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path in ALLOWED or (PACKAGE / "constructs") in path.parents:
+            continue
+        bad = _imported_roots(path) & set(CDKTF_MODULES)
+        if bad:
+            offenders.append(f"{path.relative_to(PACKAGE.parent)} imports {sorted(bad)}")
+    assert offenders == []
+
+
+def test_the_boundary_check_would_catch_an_offender(tmp_path: Path) -> None:
+    sample = tmp_path / "x.py"
+    sample.write_text("import os\nfrom cdktf import App\nimport jsii.errors\n")
+    assert _imported_roots(sample) & set(CDKTF_MODULES) == {"cdktf", "jsii"}
+
+
+def test_model_compiler_and_emitters_load_without_cdktf() -> None:
+    code = (
+        "import sys\n"
+        "import constructs_lib, constructs_lib.model, constructs_lib.compiler\n"
+        "import constructs_lib.emitters\n"
+        f"print(sorted(m for m in {CDKTF_MODULES!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
