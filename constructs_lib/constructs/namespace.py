@@ -48,6 +48,7 @@ class StackState:
         self.provider: ProviderConfig | None = None
         self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
         self._cache: tuple[int, CompiledStack] | None = None
+        self._rendered: tuple[object, dict[str, Any]] | None = None
         NetfenceElement(stack, _ELEMENT_ID, self.render, self.metadata)
 
     @staticmethod
@@ -65,7 +66,13 @@ class StackState:
         return self._cache[1]
 
     def render(self) -> dict[str, Any]:
-        return render_terraform(self.compiled(), provider=self.provider, overrides=self.overrides)
+        key = (self.topology.version, self.provider, sum(map(len, self.overrides.values())))
+        if self._rendered is None or self._rendered[0] != key:
+            fragment = render_terraform(
+                self.compiled(), provider=self.provider, overrides=self.overrides
+            )
+            self._rendered = (key, fragment)
+        return self._rendered[1]
 
     def metadata(self) -> dict[str, Any]:
         return {"netfence": self.compiled().record}

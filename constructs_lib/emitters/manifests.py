@@ -11,6 +11,9 @@ from typing import Any
 
 import yaml
 
+# libyaml's dumper is ~10x faster than the pure-Python one; same output.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 from constructs_lib.emitters.terraform import PURPOSE_ANNOTATION, port_value
 from constructs_lib.spec import CompiledStack, Peer, PolicySpec, Rule, Selector
 
@@ -86,5 +89,7 @@ def render_manifests(compiled: CompiledStack) -> str:
                 f"# adopted namespace {ns.name}: kubectl label namespace {ns.name} {labels}"
             )
     docs.extend(_policy(p) for p in compiled.policies)
-    body = yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False, explicit_start=True)
+    body = yaml.dump_all(
+        docs, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, explicit_start=True
+    )
     return "\n".join(header) + "\n" + body

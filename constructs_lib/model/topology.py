@@ -458,6 +458,7 @@ class Topology:
         self.workloads: dict[tuple[str, str], Workload] = {}
         self.externals: dict[str, ExternalEndpoint] = {}
         self.flows: list[Flow] = []
+        self._pairs: dict[tuple[Endpoint, Endpoint], dict[Port, str]] = {}
         self.version = 0  # bumped on every change, so compiled output can be cached
 
     def add_namespace(
@@ -651,17 +652,16 @@ class Topology:
                 "pass cross_environment=True to allow it explicitly",
             )
         flow = Flow(source, destination, flow_ports, cross_environment, path)
-        for other in self.flows:
-            if other.source == source and other.destination == destination:
-                common = set(other.ports) & set(flow_ports)
-                if common:
-                    raise InvalidIntentError(
-                        path,
-                        "destination",
-                        f"flow {source.describe()} -> "
-                        f"{destination.describe()} on {', '.join(sorted(map(str, common)))} "
-                        f"is already declared at {other.path}",
-                    )
+        pair = self._pairs.setdefault((source, destination), {})
+        common = sorted((p for p in flow_ports if p in pair), key=Port.sort_key)
+        if common:
+            raise InvalidIntentError(
+                path,
+                "destination",
+                f"flow {source.describe()} -> {destination.describe()} on "
+                f"{', '.join(map(str, common))} is already declared at {pair[common[0]]}",
+            )
+        pair.update((p, path) for p in flow_ports)
         for end in (source, destination):
             if isinstance(end, ExternalEndpoint):
                 self.externals[end.name] = end
