@@ -1,0 +1,234 @@
+"""The intent record that synthesis writes into cdk.tf.json (docs/artifact.md).
+
+``verify`` compares reachability computed from the policies with this
+record; reading it here, apart from the compiler, keeps the proof honest:
+only what reached the disk counts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.errors import ArtifactError
+from constructs_lib.loaders._spec import KUBERNETES, Reader
+from constructs_lib.loaders.inventory import (
+    DeclaredPort,
+    External,
+    Inventory,
+    Namespace,
+    Workload,
+    read_cidrs,
+    read_ports,
+    with_name_label,
+)
+from constructs_lib.loaders.network_policy import Labels
+
+RECORD_PATH = "//.metadata.netfence"
+END_KINDS = ("workload", "external", "selection")
+
+
+@dataclass(frozen=True)
+class DnsTarget:
+    namespace: str
+    labels: Labels
+    ports: tuple[DeclaredPort, ...]
+
+
+@dataclass(frozen=True)
+class IntentNamespace:
+    name: str
+    labels: Labels
+    environment: str | None = None
+    managed: bool = True
+    allow_dns: bool = True
+    dns: DnsTarget | None = None
+
+
+@dataclass(frozen=True)
+class FlowEnd:
+    """A workload, an external endpoint, or a label selection of pods."""
+
+    kind: str
+    name: str | None = None
+    namespace: str | None = None
+    environment: str | None = None
+    labels: Labels = ()
+
+    def __str__(self) -> str:
+        if self.kind == "workload":
+            return f"{self.namespace}/{self.name}"
+        if self.kind == "external":
+            return f"external/{self.name}"
+        scope = (
+            f"namespace {self.namespace}" if self.namespace else f"environment={self.environment}"
+        )
+        pods = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
+        return f"selection({pods} in {scope})"
+
+
+@dataclass(frozen=True)
+class Flow:
+    source: FlowEnd
+    destination: FlowEnd
+    ports: tuple[DeclaredPort, ...]
+    cross_environment: bool = False
+
+
+@dataclass(frozen=True)
+class IntentRecord:
+    stack: str
+    namespaces: tuple[IntentNamespace, ...]
+    workloads: tuple[Workload, ...]
+    external: tuple[External, ...]
+    flows: tuple[Flow, ...]
+    file: str = "<memory>"
+
+    def inventory(self) -> Inventory:
+        return Inventory(
+            tuple(Namespace(n.name, n.labels) for n in self.namespaces),
+            self.workloads,
+            self.external,
+        )
+
+
+def load_intent(path: str | Path) -> IntentRecord:
+    file = str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ArtifactError(file, f"not valid JSON: {exc}") from None
+    return intent_from_artifact(data, file)
+
+
+def intent_from_artifact(data: Any, file: str) -> IntentRecord:
+    record = (
+        data.get("//", {}).get("metadata", {}).get("netfence") if isinstance(data, dict) else None
+    )
+    if record is None:
+        raise ArtifactError(
+            file,
+            "no netfence intent record; synthesize the stack with netfence (see docs/artifact.md)",
+            field=RECORD_PATH,
+        )
+    return intent_from_record(record, file)
+
+
+def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
+    r = Reader(file, None, KUBERNETES)
+    top = r.mapping(record, RECORD_PATH)
+    if top.get("version") != 1:
+        r.fail(f"{RECORD_PATH}.version", f"unsupported version {top.get('version')!r}; expected 1")
+    namespaces = tuple(
+        _namespace(r, item, where)
+        for item, where in r.blocks(top.get("namespaces"), f"{RECORD_PATH}.namespaces")
+    )
+    workloads = []
+    for item, where in r.blocks(top.get("workloads"), f"{RECORD_PATH}.workloads"):
+        workloads.append(
+            Workload(
+                namespace=r.string(item.get("namespace"), f"{where}.namespace"),
+                name=r.string(item.get("name"), f"{where}.name"),
+                labels=r.labels(item.get("labels"), f"{where}.labels"),
+                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+            )
+        )
+    externals = []
+    for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
+        externals.append(
+            External(
+                name=r.string(item.get("name"), f"{where}.name"),
+                cidrs=read_cidrs(r, item, where),
+                except_=tuple(
+                    r.string(v, f"{where}.except[{i}]")
+                    for i, v in enumerate(r.items(item.get("except"), f"{where}.except"))
+                ),
+                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+                internet=bool(item.get("internet", False)),
+            )
+        )
+    known = {
+        "workload": {w.key for w in workloads},
+        "external": {e.name for e in externals},
+    }
+    flows = []
+    for item, where in r.blocks(top.get("flows"), f"{RECORD_PATH}.flows"):
+        flows.append(
+            Flow(
+                source=_end(r, item.get("from"), f"{where}.from", known),
+                destination=_end(r, item.get("to"), f"{where}.to", known),
+                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+                cross_environment=bool(item.get("cross_environment", False)),
+            )
+        )
+    stack = top.get("stack")
+    return IntentRecord(
+        stack=r.string(stack, f"{RECORD_PATH}.stack") if stack is not None else "",
+        namespaces=namespaces,
+        workloads=tuple(workloads),
+        external=tuple(externals),
+        flows=tuple(flows),
+        file=file,
+    )
+
+
+def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespace:
+    name = r.string(item.get("name"), f"{where}.name")
+    allow_dns = bool(item.get("allow_dns", False))
+    dns = None
+    if allow_dns:
+        body = r.mapping(item.get("dns"), f"{where}.dns")
+        dns = DnsTarget(
+            namespace=r.string(body.get("namespace"), f"{where}.dns.namespace"),
+            labels=r.labels(body.get("labels"), f"{where}.dns.labels"),
+            ports=read_ports(r, body.get("ports"), f"{where}.dns.ports"),
+        )
+    environment = item.get("environment")
+    return IntentNamespace(
+        name=name,
+        labels=with_name_label(name, r.labels(item.get("labels"), f"{where}.labels")),
+        environment=r.string(environment, f"{where}.environment")
+        if environment is not None
+        else None,
+        managed=bool(item.get("managed", True)),
+        allow_dns=allow_dns,
+        dns=dns,
+    )
+
+
+def _end(r: Reader, value: Any, path: str, known: Mapping[str, set[str]]) -> FlowEnd:
+    body = r.mapping(value, path)
+    kind = body.get("kind")
+    if kind not in END_KINDS:
+        r.fail(f"{path}.kind", f"unknown kind {kind!r}; expected workload, external or selection")
+    if kind == "workload":
+        end = FlowEnd(
+            kind,
+            name=r.string(body.get("name"), f"{path}.name"),
+            namespace=r.string(body.get("namespace"), f"{path}.namespace"),
+        )
+        if f"{end.namespace}/{end.name}" not in known["workload"]:
+            r.fail(path, f"flow end {end} is not a declared workload")
+        return end
+    if kind == "external":
+        end = FlowEnd(kind, name=r.string(body.get("name"), f"{path}.name"))
+        if end.name not in known["external"]:
+            r.fail(path, f"flow end {end} is not a declared external endpoint")
+        return end
+    namespace = body.get("namespace")
+    environment = body.get("environment")
+    if (namespace is None) == (environment is None):
+        r.fail(path, "a selection needs exactly one of namespace and environment")
+    return FlowEnd(
+        kind,
+        namespace=r.string(namespace, f"{path}.namespace") if namespace is not None else None,
+        environment=r.string(environment, f"{path}.environment")
+        if environment is not None
+        else None,
+        labels=r.labels(body.get("labels"), f"{path}.labels"),
+    )

@@ -1,0 +1,226 @@
+"""Inventory: the namespaces, workloads and external endpoints reachability is about.
+
+Policies say nothing about which pods exist; the inventory supplies them (a
+file for ``netfence reach``, or the intent record for ``netfence verify``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.errors import ArtifactError
+from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
+from constructs_lib.loaders.network_policy import Labels
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+@dataclass(frozen=True)
+class DeclaredPort:
+    """A port a workload or external endpoint declares; ``port`` None means named-only."""
+
+    protocol: str = "TCP"
+    port: int | None = None
+    name: str | None = None
+    end_port: int | None = None
+
+    @property
+    def label(self) -> int | str:
+        """The port as ``reach`` reports it: the number, or the name when there is none."""
+        if self.port is not None:
+            return self.port
+        assert self.name is not None
+        return self.name
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    labels: Labels = ()
+
+
+@dataclass(frozen=True)
+class Workload:
+    namespace: str
+    name: str
+    labels: Labels = ()
+    ports: tuple[DeclaredPort, ...] = ()
+    ip: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class External:
+    """An endpoint outside the cluster, reached by IP (an ipBlock peer)."""
+
+    name: str
+    cidrs: tuple[str, ...]
+    except_: tuple[str, ...] = ()
+    ports: tuple[DeclaredPort, ...] = ()
+    internet: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"external/{self.name}"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    namespaces: tuple[Namespace, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    external: tuple[External, ...] = ()
+
+
+def with_name_label(name: str, labels: Labels) -> Labels:
+    """Kubernetes sets kubernetes.io/metadata.name on every namespace; so do we."""
+    return tuple(sorted({**dict(labels), NAME_LABEL: name}.items()))
+
+
+def load_inventory(path: str | Path) -> Inventory:
+    import yaml
+
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ArtifactError(file, f"not valid YAML: {exc}") from None
+    return inventory_from_dict(data, file)
+
+
+def inventory_from_dict(data: Any, file: str = "<memory>") -> Inventory:
+    r = Reader(file, None, KUBERNETES)
+    top = r.mapping(data if data is not None else {}, "")
+    r.known(top, "", ("namespaces", "workloads", "external"))
+    namespaces: dict[str, Namespace] = {}
+    raw_ns = top.get("namespaces") or {}
+    entries: list[tuple[str, Any, str]]
+    if isinstance(raw_ns, list):
+        entries = []
+        for item, where in r.blocks(raw_ns, "namespaces"):
+            entries.append((r.string(item.get("name"), f"{where}.name"), item, where))
+    else:
+        entries = [
+            (str(k), v, f"namespaces.{k}") for k, v in r.mapping(raw_ns, "namespaces").items()
+        ]
+    for name, body, where in entries:
+        body = r.mapping(body or {}, where)
+        r.known(body, where, ("name", "labels"))
+        namespaces[name] = Namespace(
+            name, with_name_label(name, r.labels(body.get("labels"), f"{where}.labels"))
+        )
+    workloads: list[Workload] = []
+    seen: dict[str, str] = {}
+    for item, where in r.blocks(top.get("workloads"), "workloads"):
+        r.known(item, where, ("namespace", "name", "labels", "ip", "ports"))
+        workload = Workload(
+            namespace=r.string(item.get("namespace"), f"{where}.namespace"),
+            name=r.string(item.get("name"), f"{where}.name"),
+            labels=r.labels(item.get("labels"), f"{where}.labels"),
+            ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+            ip=_address(r, item.get("ip"), f"{where}.ip"),
+        )
+        if workload.key in seen:
+            r.fail(
+                where, f"workload {workload.key} is listed twice (first at {seen[workload.key]})"
+            )
+        seen[workload.key] = where
+        workloads.append(workload)
+        if workload.namespace not in namespaces:
+            namespaces[workload.namespace] = Namespace(
+                workload.namespace, with_name_label(workload.namespace, ())
+            )
+    externals: list[External] = []
+    for item, where in r.blocks(top.get("external"), "external"):
+        r.known(item, where, ("name", "ip", "cidr", "cidrs", "except", "ports", "internet"))
+        cidrs = read_cidrs(r, item, where)
+        externals.append(
+            External(
+                name=r.string(item.get("name"), f"{where}.name"),
+                cidrs=cidrs,
+                except_=tuple(
+                    _cidr(r, v, f"{where}.except[{i}]")
+                    for i, v in enumerate(r.items(item.get("except"), f"{where}.except"))
+                ),
+                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+                internet=bool(item.get("internet", False)),
+            )
+        )
+    return Inventory(
+        tuple(sorted(namespaces.values(), key=lambda n: n.name)),
+        tuple(sorted(workloads, key=lambda w: (w.namespace, w.name))),
+        tuple(sorted(externals, key=lambda e: e.name)),
+    )
+
+
+def read_cidrs(r: Reader, item: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """An external endpoint's addresses: ``ip``, ``cidr`` or ``cidrs``."""
+    if item.get("ip") is not None:
+        address = _address(r, item["ip"], f"{where}.ip")
+        assert address is not None
+        return (address + ("/32" if ":" not in address else "/128"),)
+    if item.get("cidr") is not None:
+        return (_cidr(r, item["cidr"], f"{where}.cidr"),)
+    values = r.items(item.get("cidrs"), f"{where}.cidrs")
+    if not values:
+        r.fail(where, "an external endpoint needs ip, cidr or cidrs")
+    return tuple(_cidr(r, v, f"{where}.cidrs[{i}]") for i, v in enumerate(values))
+
+
+def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
+    out = []
+    for item, where in r.blocks(value, path):
+        r.known(item, where, ("port", "protocol", "name", "end_port"))
+        protocol = item.get("protocol") or "TCP"
+        if protocol not in PROTOCOLS:
+            r.fail(f"{where}.protocol", f"unknown protocol {protocol!r}; expected TCP, UDP or SCTP")
+        port = item.get("port")
+        if port is not None:
+            if isinstance(port, bool) or not isinstance(port, int):
+                r.fail(f"{where}.port", f"expected a number, got {port!r}")
+            r.port_number(port, f"{where}.port")
+        end_port = item.get("end_port")
+        if end_port is not None:
+            if isinstance(end_port, bool) or not isinstance(end_port, int) or port is None:
+                r.fail(f"{where}.end_port", "end_port needs a numeric port and must be a number")
+            r.port_number(end_port, f"{where}.end_port")
+            if end_port < port:
+                r.fail(f"{where}.end_port", f"end_port {end_port} is below port {port}")
+        name = item.get("name")
+        if name is not None:
+            name = r.string(name, f"{where}.name")
+        if port is None and name is None:
+            r.fail(where, "a port needs a number (port) or a name")
+        out.append(DeclaredPort(protocol, port, name, end_port))
+    return tuple(out)
+
+
+def _address(r: Reader, value: Any, path: str) -> str | None:
+    import ipaddress
+
+    if value is None:
+        return None
+    text = r.string(value, path)
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        r.fail(path, f"invalid IP address {text!r}")
+
+
+def _cidr(r: Reader, value: Any, path: str) -> str:
+    from constructs_lib.verifier.ipset import parse_cidr
+
+    text = r.string(value, path)
+    try:
+        return str(parse_cidr(text))
+    except ValueError as exc:
+        r.fail(path, f"invalid CIDR {text!r}: {exc}")

@@ -1,0 +1,344 @@
+"""The reachability engine: Kubernetes NetworkPolicy v1 semantics over pod classes.
+
+Pods that no selector, ipBlock or named port can tell apart behave the same,
+so the engine groups them into classes keyed by namespace, the label pairs
+whose keys some selector mentions, the ipBlocks their IP falls in and the
+referenced named ports they declare. Selectors become bitsets over classes
+(see selectors.LabelIndex); a connection A -> B is the intersection of what
+A's egress allows towards B and what B's ingress allows from A, each side
+open when no policy isolates it in that direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from constructs_lib.loaders.inventory import DeclaredPort, External
+from constructs_lib.loaders.network_policy import (
+    EGRESS,
+    INGRESS,
+    LabelSelector,
+    NetworkPolicy,
+    Peer,
+    PolicyRule,
+)
+from constructs_lib.verifier.connections import (
+    ALL_CONNECTIONS,
+    NO_CONNECTIONS,
+    ConnectionSet,
+    NamedPort,
+)
+from constructs_lib.verifier.ipset import ALL_IPS, EMPTY_IPS, IPSet, partition
+from constructs_lib.verifier.selectors import LabelIndex, matches
+
+
+@dataclass(frozen=True)
+class Pod:
+    """A pod (or a stand-in for a set of pods) the engine reasons about."""
+
+    key: str
+    namespace: str
+    labels: Mapping[str, str]
+    ports: tuple[DeclaredPort, ...] = ()
+    ip: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A compiled rule: the classes and addresses it admits and on which connections."""
+
+    bits: int
+    ips: IPSet
+    conns: ConnectionSet
+    policy: int
+
+
+@dataclass
+class PodClass:
+    namespace: str
+    named: Mapping[NamedPort, tuple[int, ...]]
+    ingress_isolated: bool = False
+    egress_isolated: bool = False
+    ingress: list[Rule] = field(default_factory=list)
+    egress: list[Rule] = field(default_factory=list)
+    ingress_policies: list[int] = field(default_factory=list)
+    egress_policies: list[int] = field(default_factory=list)
+    ingress_any: int = 0
+    egress_any: int = 0
+
+
+def rule_connections(rule: PolicyRule) -> ConnectionSet:
+    if not rule.ports:
+        return ALL_CONNECTIONS
+    parts = []
+    for p in rule.ports:
+        if p.port is None:
+            parts.append(ConnectionSet.all_ports(p.protocol))
+        elif isinstance(p.port, str):
+            parts.append(ConnectionSet.named(p.protocol, p.port))
+        else:
+            parts.append(ConnectionSet.port_range(p.protocol, p.port, p.end_port))
+    return ConnectionSet.union_all(parts)
+
+
+def declared_connections(
+    ports: Iterable[DeclaredPort], named: Mapping[NamedPort, tuple[int, ...]] | None = None
+) -> ConnectionSet:
+    """Connections a list of declared ports stands for (names resolved when known)."""
+    parts = []
+    for p in ports:
+        if p.port is not None:
+            parts.append(ConnectionSet.port_range(p.protocol, p.port, p.end_port))
+        elif p.name is not None:
+            numbers = (named or {}).get((p.protocol, p.name), ())
+            parts.append(ConnectionSet.named(p.protocol, p.name))
+            parts.extend(ConnectionSet.port_range(p.protocol, n) for n in numbers)
+    return ConnectionSet.union_all(parts)
+
+
+class Engine:
+    """Compiled policies over a fixed set of pods, answering pair and IP questions."""
+
+    def __init__(
+        self,
+        policies: Sequence[NetworkPolicy],
+        namespaces: Mapping[str, Mapping[str, str]],
+        pods: Sequence[Pod],
+    ) -> None:
+        self.policies = list(policies)
+        self.pods = list(pods)
+        self.pod_index = {pod.key: i for i, pod in enumerate(self.pods)}
+        self._namespaces = dict(namespaces)
+        pod_keys: set[str] = set()
+        ns_keys: set[str] = set()
+        names: set[NamedPort] = set()
+        blocks: dict[tuple[str, tuple[str, ...]], int] = {}
+        for policy in self.policies:
+            pod_keys |= policy.pod_selector.keys()
+            for rule in policy.ingress + policy.egress:
+                for peer in rule.peers:
+                    if peer.pod_selector is not None:
+                        pod_keys |= peer.pod_selector.keys()
+                    if peer.namespace_selector is not None:
+                        ns_keys |= peer.namespace_selector.keys()
+                    if peer.ip_block is not None:
+                        ident = (peer.ip_block.cidr, peer.ip_block.except_)
+                        blocks.setdefault(ident, len(blocks))
+                names.update((p.protocol, p.port) for p in rule.ports if isinstance(p.port, str))
+        self._block_sets = [IPSet.block(cidr, exc) for cidr, exc in blocks]
+        self._block_index = blocks
+
+        # Group pods into classes.
+        class_of: dict[tuple[object, ...], int] = {}
+        self.pod_class: list[int] = []
+        self.classes: list[PodClass] = []
+        class_labels: list[dict[str, str]] = []
+        self._class_blocks: list[tuple[int, ...]] = []
+        for pod in self.pods:
+            relevant = tuple(sorted((k, v) for k, v in pod.labels.items() if k in pod_keys))
+            in_blocks: tuple[int, ...] = ()
+            if pod.ip is not None and self._block_sets:
+                addr = IPSet.from_address(pod.ip)
+                in_blocks = tuple(i for i, s in enumerate(self._block_sets) if s.covers(addr))
+            named: dict[NamedPort, tuple[int, ...]] = {}
+            for p in pod.ports:
+                if p.name is not None and p.port is not None and (p.protocol, p.name) in names:
+                    named[(p.protocol, p.name)] = (*named.get((p.protocol, p.name), ()), p.port)
+            key = (pod.namespace, relevant, in_blocks, tuple(sorted(named.items())))
+            index = class_of.get(key)
+            if index is None:
+                index = class_of[key] = len(self.classes)
+                self.classes.append(PodClass(pod.namespace, named))
+                class_labels.append(dict(relevant))
+                self._class_blocks.append(in_blocks)
+            self.pod_class.append(index)
+        self.members: list[list[int]] = [[] for _ in self.classes]
+        for pod_i, class_i in enumerate(self.pod_class):
+            self.members[class_i].append(pod_i)
+
+        self.all = (1 << len(self.classes)) - 1
+        self._index = LabelIndex(class_labels)
+        self._ns_bits: dict[str, int] = {}
+        for i, pod_class in enumerate(self.classes):
+            self._ns_bits[pod_class.namespace] = self._ns_bits.get(pod_class.namespace, 0) | (
+                1 << i
+            )
+        self._block_bits = [0] * len(self._block_sets)
+        for i, blocks_of_class in enumerate(self._class_blocks):
+            for b in blocks_of_class:
+                self._block_bits[b] |= 1 << i
+        self._ns_cache: dict[LabelSelector, int] = {}
+        self._peer_cache: dict[tuple[Peer, str], tuple[int, IPSet]] = {}
+        self._resolved: dict[tuple[ConnectionSet, int], ConnectionSet] = {}
+        self._compile()
+
+    # compilation ------------------------------------------------------------
+
+    def _namespace_bits(self, selector: LabelSelector) -> int:
+        bits = self._ns_cache.get(selector)
+        if bits is None:
+            bits = 0
+            for name, labels in self._namespaces.items():
+                if matches(selector, labels):
+                    bits |= self._ns_bits.get(name, 0)
+            self._ns_cache[selector] = bits
+        return bits
+
+    def _peer(self, peer: Peer, namespace: str) -> tuple[int, IPSet]:
+        cached = self._peer_cache.get((peer, namespace))
+        if cached is not None:
+            return cached
+        if peer.ip_block is not None:
+            ident = (peer.ip_block.cidr, peer.ip_block.except_)
+            b = self._block_index[ident]
+            result = (self._block_bits[b], self._block_sets[b])
+        else:
+            if peer.namespace_selector is None:
+                scope = self._ns_bits.get(namespace, 0)
+            else:
+                scope = self._namespace_bits(peer.namespace_selector)
+            pods = self._index.select(peer.pod_selector or LabelSelector())
+            result = (scope & pods, EMPTY_IPS)
+        self._peer_cache[(peer, namespace)] = result
+        return result
+
+    def _rules(self, rules: Iterable[PolicyRule], namespace: str, policy: int) -> list[Rule]:
+        out = []
+        for rule in rules:
+            if not rule.peers:
+                bits, ips = self.all, ALL_IPS
+            else:
+                bits, ips = 0, EMPTY_IPS
+                for peer in rule.peers:
+                    b, i = self._peer(peer, namespace)
+                    bits |= b
+                    ips = ips | i if not i.is_empty() else ips
+            out.append(Rule(bits, ips, rule_connections(rule), policy))
+        return out
+
+    def _compile(self) -> None:
+        for pi, policy in enumerate(self.policies):
+            targets = self._ns_bits.get(policy.namespace, 0) & self._index.select(
+                policy.pod_selector
+            )
+            if not targets:
+                continue
+            ingress = INGRESS in policy.policy_types
+            egress = EGRESS in policy.policy_types
+            in_rules = self._rules(policy.ingress, policy.namespace, pi) if ingress else []
+            eg_rules = self._rules(policy.egress, policy.namespace, pi) if egress else []
+            for c in iter_bits(targets):
+                cls = self.classes[c]
+                if ingress:
+                    cls.ingress_isolated = True
+                    cls.ingress_policies.append(pi)
+                    for r in in_rules:
+                        conns = r.conns.resolve(cls.named) if r.conns.names else r.conns
+                        cls.ingress.append(Rule(r.bits, r.ips, conns, pi))
+                        cls.ingress_any |= r.bits
+                if egress:
+                    cls.egress_isolated = True
+                    cls.egress_policies.append(pi)
+                    cls.egress.extend(eg_rules)
+                    for r in eg_rules:
+                        cls.egress_any |= r.bits
+
+    # questions --------------------------------------------------------------
+
+    def resolve_for(self, conns: ConnectionSet, dst: int) -> ConnectionSet:
+        if not conns.names:
+            return conns
+        key = (conns, dst)
+        out = self._resolved.get(key)
+        if out is None:
+            out = self._resolved[key] = conns.resolve(self.classes[dst].named)
+        return out
+
+    def ingress_from(self, src: int, dst: int) -> ConnectionSet:
+        cls = self.classes[dst]
+        if not cls.ingress_isolated:
+            return ALL_CONNECTIONS
+        if not (cls.ingress_any >> src) & 1:
+            return NO_CONNECTIONS
+        return ConnectionSet.union_all(r.conns for r in cls.ingress if (r.bits >> src) & 1)
+
+    def egress_to(self, src: int, dst: int) -> ConnectionSet:
+        cls = self.classes[src]
+        if not cls.egress_isolated:
+            return ALL_CONNECTIONS
+        if not (cls.egress_any >> dst) & 1:
+            return NO_CONNECTIONS
+        return ConnectionSet.union_all(
+            self.resolve_for(r.conns, dst) for r in cls.egress if (r.bits >> dst) & 1
+        )
+
+    def between(self, src: int, dst: int) -> ConnectionSet:
+        """Connections allowed from class ``src`` to class ``dst``."""
+        s, d = self.classes[src], self.classes[dst]
+        if s.egress_isolated and not (s.egress_any >> dst) & 1:
+            return NO_CONNECTIONS
+        if d.ingress_isolated and not (d.ingress_any >> src) & 1:
+            return NO_CONNECTIONS
+        return self.egress_to(src, dst) & self.ingress_from(src, dst)
+
+    def sources_of(self, dst: int) -> Iterator[int]:
+        """Classes that may have some connection to ``dst`` (a superset, cheap)."""
+        d = self.classes[dst]
+        bits = d.ingress_any if d.ingress_isolated else self.all
+        return iter_bits(bits)
+
+    def egress_rects(self, src: int) -> list[tuple[IPSet, ConnectionSet, int]]:
+        """(addresses, connections, policy) that ``src`` may send to by IP."""
+        cls = self.classes[src]
+        if not cls.egress_isolated:
+            return [(ALL_IPS, ALL_CONNECTIONS, -1)]
+        return [(r.ips, r.conns, r.policy) for r in cls.egress if not r.ips.is_empty()]
+
+    def ingress_rects(self, dst: int) -> list[tuple[IPSet, ConnectionSet, int]]:
+        cls = self.classes[dst]
+        if not cls.ingress_isolated:
+            return [(ALL_IPS, ALL_CONNECTIONS, -1)]
+        return [(r.ips, r.conns, r.policy) for r in cls.ingress if not r.ips.is_empty()]
+
+    def contributing(self, src: int, dst: int, conns: ConnectionSet) -> tuple[list[int], list[int]]:
+        """Policies (egress, ingress) whose rules allow part of ``conns`` from src to dst."""
+        eg = sorted(
+            {
+                r.policy
+                for r in self.classes[src].egress
+                if (r.bits >> dst) & 1 and not (self.resolve_for(r.conns, dst) & conns).is_empty()
+            }
+        )
+        ing = sorted(
+            {
+                r.policy
+                for r in self.classes[dst].ingress
+                if (r.bits >> src) & 1 and not (r.conns & conns).is_empty()
+            }
+        )
+        return eg, ing
+
+
+def covered(rects: Sequence[tuple[IPSet, ConnectionSet, int]], target: IPSet) -> ConnectionSet:
+    """Connections allowed to (or from) EVERY address of ``target``."""
+    if target.is_empty():
+        return NO_CONNECTIONS
+    result: ConnectionSet | None = None
+    for segment in partition([r[0] for r in rects], target):
+        here = ConnectionSet.union_all(c for ips, c, _ in rects if ips.covers(segment))
+        result = here if result is None else result & here
+        if result.is_empty():
+            break
+    return result if result is not None else NO_CONNECTIONS
+
+
+def external_set(external: External) -> IPSet:
+    return IPSet.from_cidrs(external.cidrs) - IPSet.from_cidrs(external.except_)
+
+
+def iter_bits(bits: int) -> Iterator[int]:
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low

@@ -1,0 +1,182 @@
+"""``reachability(policies, inventory)``: what the policies allow between inventory endpoints.
+
+The public library answer behind ``netfence reach``: one verdict per ordered
+pair of endpoints (never a workload with itself, never external to
+external) and per port the destination declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from constructs_lib.errors import NetfenceError
+from constructs_lib.loaders.inventory import DeclaredPort, External, Inventory, inventory_from_dict
+from constructs_lib.loaders.manifests import policy_from_manifest
+from constructs_lib.loaders.network_policy import NetworkPolicy
+from constructs_lib.verifier.connections import ALL_CONNECTIONS, ConnectionSet
+from constructs_lib.verifier.engine import Engine, Pod, covered, external_set
+from constructs_lib.verifier.ipset import IPSet
+
+Row = tuple[str, str, int | str, str, bool]
+
+
+class UnknownEndpointError(NetfenceError, KeyError):
+    """A name passed to a query is neither a workload nor ``external/<name>``."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    source: str
+    destination: str
+    port: int | str
+    protocol: str
+    allowed: bool
+
+
+def _port_key(port: DeclaredPort) -> tuple[int, int | str, str]:
+    return (
+        (0, port.port, port.protocol) if port.port is not None else (1, port.label, port.protocol)
+    )
+
+
+def _checks(ports: Iterable[DeclaredPort]) -> list[tuple[int | str, str, ConnectionSet]]:
+    """Per declared port: its label, protocol and the connections it needs, sorted, unique."""
+    out: dict[tuple[int | str, str], ConnectionSet] = {}
+    for p in sorted(ports, key=_port_key):
+        if p.port is not None:
+            label: int | str = p.port if p.end_port is None else f"{p.port}-{p.end_port}"
+            need = ConnectionSet.port_range(p.protocol, p.port, p.end_port)
+        else:
+            assert p.name is not None
+            label, need = p.name, ConnectionSet.named(p.protocol, p.name)
+        out.setdefault((label, p.protocol), need)
+    return [(label, proto, need) for (label, proto), need in out.items()]
+
+
+class Reachability:
+    """Allowed connections between the endpoints of an inventory under a set of policies."""
+
+    def __init__(self, policies: Iterable[NetworkPolicy], inventory: Inventory) -> None:
+        self.inventory = inventory
+        namespaces = {ns.name: dict(ns.labels) for ns in inventory.namespaces}
+        pods = [Pod(w.key, w.namespace, dict(w.labels), w.ports, w.ip) for w in inventory.workloads]
+        self.engine = Engine(list(policies), namespaces, pods)
+        self._externals: dict[str, External] = {e.key: e for e in inventory.external}
+        self._external_ips: dict[str, IPSet] = {e.key: external_set(e) for e in inventory.external}
+
+    @property
+    def endpoints(self) -> list[str]:
+        return sorted([*self.engine.pod_index, *self._externals])
+
+    def _pod(self, name: str) -> int | None:
+        index = self.engine.pod_index.get(name)
+        if index is None and name not in self._externals:
+            raise UnknownEndpointError(
+                f"unknown endpoint {name!r}: not a workload (namespace/name) "
+                "or an external endpoint (external/<name>) of the inventory"
+            )
+        return index
+
+    def connection_set(self, source: str, destination: str) -> ConnectionSet:
+        """Everything the policies allow from ``source`` to ``destination``."""
+        s, d = self._pod(source), self._pod(destination)
+        eng = self.engine
+        if s is not None and d is not None:
+            if s == d:
+                return ALL_CONNECTIONS  # a pod can always reach itself
+            return eng.between(eng.pod_class[s], eng.pod_class[d])
+        if s is not None:
+            return covered(eng.egress_rects(eng.pod_class[s]), self._external_ips[destination])
+        if d is not None:
+            return covered(eng.ingress_rects(eng.pod_class[d]), self._external_ips[source])
+        return ALL_CONNECTIONS  # outside the cluster, policies do not apply
+
+    def allowed(
+        self, source: str, destination: str, port: int | str, protocol: str = "TCP"
+    ) -> bool:
+        conns = self.connection_set(source, destination)
+        if isinstance(port, str):
+            d = self._pod(destination)
+            numbers = (
+                self.engine.classes[self.engine.pod_class[d]].named.get((protocol, port), ())
+                if d is not None
+                else ()
+            )
+            declared = self._declared_numbers(destination, port, protocol)
+            numbers = (*numbers, *declared)
+            if numbers:
+                return all(conns.contains_port(protocol, n) for n in numbers)
+        return conns.contains(protocol, port)
+
+    def _declared_numbers(self, endpoint: str, name: str, protocol: str) -> tuple[int, ...]:
+        index = self.engine.pod_index.get(endpoint)
+        ports = (
+            self.engine.pods[index].ports if index is not None else self._externals[endpoint].ports
+        )
+        return tuple(p.port for p in ports if p.name == name and p.protocol == protocol and p.port)
+
+    def rows(self) -> Iterator[Row]:
+        """Every verdict in the documented order: from, to, port (numbers first), protocol."""
+        eng = self.engine
+        names = self.endpoints
+        checks: dict[str, list[tuple[int | str, str, ConnectionSet]]] = {}
+        for name in names:
+            index = eng.pod_index.get(name)
+            ports = eng.pods[index].ports if index is not None else self._externals[name].ports
+            checks[name] = _checks(ports)
+        for source in names:
+            s = eng.pod_index.get(source)
+            s_cls = eng.pod_class[s] if s is not None else -1
+            for destination in names:
+                if destination == source:
+                    continue
+                d = eng.pod_index.get(destination)
+                if s is None and d is None:
+                    continue
+                wanted = checks[destination]
+                if not wanted:
+                    continue
+                if s is not None and d is not None:
+                    conns = eng.between(s_cls, eng.pod_class[d])
+                else:
+                    conns = self.connection_set(source, destination)
+                if conns.is_empty():
+                    for label, proto, _ in wanted:
+                        yield source, destination, label, proto, False
+                else:
+                    if d is not None and conns.names:
+                        conns = eng.resolve_for(conns, eng.pod_class[d])
+                    for label, proto, need in wanted:
+                        yield source, destination, label, proto, need.issubset(conns)
+
+    @cached_property
+    def connections(self) -> list[Connection]:
+        return [Connection(*row) for row in self.rows()]
+
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
+        return {
+            "connections": [
+                {"from": s, "to": d, "port": port, "protocol": proto, "allowed": ok}
+                for s, d, port, proto, ok in self.rows()
+            ]
+        }
+
+
+def reachability(
+    policies: Iterable[NetworkPolicy | Mapping[str, Any]],
+    inventory: Inventory | Mapping[str, Any],
+) -> Reachability:
+    """Reachability of ``inventory`` under ``policies`` (loaded objects or manifest dicts)."""
+    loaded = [
+        p if isinstance(p, NetworkPolicy) else policy_from_manifest(p, document=i)
+        for i, p in enumerate(policies)
+    ]
+    if not isinstance(inventory, Inventory):
+        inventory = inventory_from_dict(inventory)
+    return Reachability(loaded, inventory)

@@ -1,0 +1,522 @@
+"""``verify``: does the artifact allow exactly what its intent record declares?
+
+Reachability comes from the policies alone; the record only supplies the
+endpoints and the declared flows. Besides the declared workloads and
+external endpoints, the check places stand-in pods where an accidental allow
+would show: an unlisted pod in each namespace, a pod in a namespace nobody
+listed, the DNS pods, one pod per declared selection, and every address
+outside the declared external endpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from constructs_lib.loaders import find_stacks, read_json
+from constructs_lib.loaders.intent import FlowEnd, IntentRecord, intent_from_artifact
+from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External
+from constructs_lib.loaders.network_policy import EGRESS, INGRESS, NetworkPolicy, Peer
+from constructs_lib.loaders.terraform import policies_from_synth
+from constructs_lib.verifier.connections import NO_CONNECTIONS, ConnectionSet
+from constructs_lib.verifier.engine import Engine, Pod, declared_connections, external_set
+from constructs_lib.verifier.ipset import EMPTY_IPS, IPSet, partition
+
+KINDS: tuple[str, ...] = (
+    "default-deny",
+    "missing-flow",
+    "dns",
+    "undeclared-flow",
+    "excess-ports",
+    "unlisted-pod",
+    "internet",
+    "wildcard-peer",
+    "open-egress",
+)
+UNLISTED_NAMESPACE = "netfence-unlisted-namespace"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One way the artifact departs from the intent, with the policies behind it."""
+
+    kind: str
+    message: str
+    policies: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if not self.policies:
+            return f"{self.kind}: {self.message}"
+        return f"{self.kind}: {self.message} [{'; '.join(self.policies)}]"
+
+
+@dataclass(frozen=True)
+class StackResult:
+    stack: str
+    file: str
+    policies: int
+    flows: int
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Verification:
+    stacks: tuple[StackResult, ...]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for s in self.stacks for f in s.findings]
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def verify_stack(path: str | Path) -> Verification:
+    """Verify a cdk.tf.json, a stack dir, or every stack under cdktf.out."""
+    results = []
+    for file in find_stacks(path):
+        data = read_json(file)
+        record = intent_from_artifact(data, str(file))
+        policies = policies_from_synth(data, str(file))
+        findings = verify_intent(policies, record)
+        results.append(
+            StackResult(
+                record.stack or file.parent.name,
+                str(file),
+                len(policies),
+                len(record.flows),
+                tuple(findings),
+            )
+        )
+    return Verification(tuple(results))
+
+
+@dataclass
+class _Endpoint:
+    key: str
+    display: str
+    kind: str  # workload | unlisted | dns | selection
+    managed: bool  # in a namespace of the record, so its policies are under test
+
+
+@dataclass
+class _Check:
+    record: IntentRecord
+    policies: Sequence[NetworkPolicy]
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, kind: str, message: str, policies: Iterable[int] = ()) -> None:
+        names = tuple(dict.fromkeys(self.policies[i].describe() for i in policies if i >= 0))
+        self.findings.append(Finding(kind, message, names))
+
+    def excess(
+        self,
+        pair: str,
+        excess: ConnectionSet,
+        want: ConnectionSet,
+        policies: Iterable[int],
+        note: str = "",
+        *,
+        unlisted: bool = False,
+    ) -> None:
+        """Report connections allowed on ``pair`` beyond the declared ``want``."""
+        if want.is_empty():
+            kind = "unlisted-pod" if unlisted else "undeclared-flow"
+            text = f"{pair} is allowed on {excess} but no flow is declared"
+        else:
+            kind = "unlisted-pod" if unlisted else "excess-ports"
+            text = f"{pair} is allowed on {excess} beyond the declared {want}"
+        self.add(kind, text + note, policies)
+
+
+def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> list[Finding]:
+    """Findings for ``policies`` against ``record``; empty when they match exactly."""
+    check = _Check(record, list(policies))
+    managed_ns = {ns.name for ns in record.namespaces}
+    namespaces: dict[str, dict[str, str]] = {ns.name: dict(ns.labels) for ns in record.namespaces}
+    pods: list[Pod] = []
+    endpoints: list[_Endpoint] = []
+
+    def add_pod(pod: Pod, display: str, kind: str) -> None:
+        namespaces.setdefault(pod.namespace, {NAME_LABEL: pod.namespace})
+        pods.append(pod)
+        endpoints.append(_Endpoint(pod.key, display, kind, pod.namespace in managed_ns))
+
+    for w in record.workloads:
+        add_pod(Pod(w.key, w.namespace, dict(w.labels), w.ports), w.key, "workload")
+    for ns in record.namespaces:
+        add_pod(
+            Pod(f"{ns.name}/<unlisted>", ns.name, {}),
+            f"an unlisted pod in namespace {ns.name}",
+            "unlisted",
+        )
+    add_pod(
+        Pod(f"{UNLISTED_NAMESPACE}/<unlisted>", UNLISTED_NAMESPACE, {}),
+        "any pod in an unlisted namespace",
+        "unlisted",
+    )
+    dns_keys: dict[str, str] = {}
+    for ns in record.namespaces:
+        if ns.dns is None:
+            continue
+        labels = ",".join(f"{k}={v}" for k, v in ns.dns.labels)
+        key = f"dns:{ns.dns.namespace}/{labels}"
+        dns_keys[ns.name] = key
+        if key not in {e.key for e in endpoints}:
+            add_pod(
+                Pod(key, ns.dns.namespace, dict(ns.dns.labels), ns.dns.ports),
+                f"DNS ({ns.dns.namespace} {labels})",
+                "dns",
+            )
+    selection_keys: dict[FlowEnd, str] = {}
+    for flow in record.flows:
+        for end in (flow.source, flow.destination):
+            if end.kind != "selection" or end in selection_keys:
+                continue
+            key = selection_keys[end] = f"selection:{end}"
+            if end.namespace is not None:
+                namespace = end.namespace
+            else:
+                namespace = f"netfence-environment-{end.environment}"
+                namespaces[namespace] = {NAME_LABEL: namespace, "environment": str(end.environment)}
+            ports = flow.ports if end is flow.destination else ()
+            add_pod(Pod(key, namespace, dict(end.labels), ports), str(end), "selection")
+
+    engine = Engine(check.policies, namespaces, pods)
+    externals = {e.key: e for e in record.external}
+    ext_ips = {k: external_set(e) for k, e in externals.items()}
+    display = {**{e.key: e.display for e in endpoints}, **{k: k for k in externals}}
+
+    intended = _intended(record, engine, namespaces, selection_keys, dns_keys)
+    _check_declared(check, engine, intended, ext_ips, display, dns_keys)
+    _check_pairs(check, engine, intended, endpoints, display)
+    _check_addresses(check, engine, intended, endpoints, externals, ext_ips)
+    _check_invariants(check, record)
+    order = {kind: i for i, kind in enumerate(KINDS)}
+    return sorted(check.findings, key=lambda f: (order[f.kind], f.message))
+
+
+def _intended(
+    record: IntentRecord,
+    engine: Engine,
+    namespaces: Mapping[str, Mapping[str, str]],
+    selection_keys: Mapping[FlowEnd, str],
+    dns_keys: Mapping[str, str],
+) -> dict[tuple[str, str], ConnectionSet]:
+    """Declared connections per ordered endpoint pair, selections expanded to every match."""
+
+    def members(end: FlowEnd) -> list[str]:
+        if end.kind == "workload":
+            return [f"{end.namespace}/{end.name}"]
+        if end.kind == "external":
+            return [f"external/{end.name}"]
+        wanted = dict(end.labels)
+        out = []
+        for pod in engine.pods:
+            ns_labels = namespaces.get(pod.namespace, {})
+            in_scope = (
+                pod.namespace == end.namespace
+                if end.namespace is not None
+                else ns_labels.get("environment") == end.environment
+            )
+            if in_scope and all(pod.labels.get(k) == v for k, v in wanted.items()):
+                if pod.key.startswith("dns:") or pod.namespace == UNLISTED_NAMESPACE:
+                    continue
+                if pod.key.startswith("selection:") and pod.key != selection_keys[end]:
+                    continue
+                out.append(pod.key)
+        return out
+
+    intended: dict[tuple[str, str], ConnectionSet] = {}
+
+    def add(a: str, b: str, ports: Iterable[DeclaredPort]) -> None:
+        if a == b:
+            return
+        index = engine.pod_index.get(b)
+        named = _all_named(engine.pods[index].ports) if index is not None else None
+        conns = declared_connections(ports, named)
+        intended[(a, b)] = intended.get((a, b), NO_CONNECTIONS) | conns
+
+    for flow in record.flows:
+        for a in members(flow.source):
+            for b in members(flow.destination):
+                add(a, b, flow.ports)
+    for ns in record.namespaces:
+        if ns.dns is None:
+            continue
+        for pod in engine.pods:
+            if pod.namespace == ns.name and not pod.key.startswith("dns:"):
+                add(pod.key, dns_keys[ns.name], ns.dns.ports)
+    return intended
+
+
+def _all_named(ports: Iterable[DeclaredPort]) -> dict[tuple[str, str], tuple[int, ...]]:
+    out: dict[tuple[str, str], tuple[int, ...]] = {}
+    for p in ports:
+        if p.name is not None and p.port is not None:
+            out[(p.protocol, p.name)] = (*out.get((p.protocol, p.name), ()), p.port)
+    return out
+
+
+def _check_declared(
+    check: _Check,
+    engine: Engine,
+    intended: Mapping[tuple[str, str], ConnectionSet],
+    ext_ips: Mapping[str, IPSet],
+    display: Mapping[str, str],
+    dns_keys: Mapping[str, str],
+) -> None:
+    dns_targets = set(dns_keys.values())
+    for (a, b), want in intended.items():
+        sa, sb = engine.pod_index.get(a), engine.pod_index.get(b)
+        if sa is not None and sb is not None:
+            ca, cb = engine.pod_class[sa], engine.pod_class[sb]
+            egress = engine.egress_to(ca, cb)
+            ingress = engine.ingress_from(ca, cb)
+            missing = want - (egress & ingress)
+            if missing.is_empty():
+                continue
+            blame: list[int] = []
+            sides = []
+            if not (want - egress).is_empty():
+                blame += engine.classes[ca].egress_policies
+                sides.append(f"egress of {display[a]}")
+            if not (want - ingress).is_empty():
+                blame += engine.classes[cb].ingress_policies
+                sides.append(f"ingress of {display[b]}")
+            where = " and ".join(sides)
+            if b in dns_targets:
+                check.add(
+                    "dns",
+                    f"{display[a]} cannot reach {display[b]} on {missing} (blocked at {where})",
+                    blame,
+                )
+            else:
+                check.add(
+                    "missing-flow",
+                    f"declared flow {display[a]} -> {display[b]} is not "
+                    f"allowed on {missing} (blocked at {where})",
+                    blame,
+                )
+            continue
+        if sa is not None or sb is not None:
+            pod = sa if sa is not None else sb
+            assert pod is not None
+            cls = engine.pod_class[pod]
+            outward = sa is not None
+            rects = engine.egress_rects(cls) if outward else engine.ingress_rects(cls)
+            target = ext_ips[b if outward else a]
+            gaps = EMPTY_IPS
+            missing = NO_CONNECTIONS
+            for segment in partition([r[0] for r in rects], target):
+                here = ConnectionSet.union_all(c for ips, c, _ in rects if ips.covers(segment))
+                lack = want - here
+                if not lack.is_empty():
+                    gaps = gaps | segment
+                    missing = missing | lack
+            if missing.is_empty():
+                continue
+            part = "" if gaps == target else f" for {gaps}"
+            blame = (
+                engine.classes[cls].egress_policies
+                if outward
+                else engine.classes[cls].ingress_policies
+            )
+            side = f"egress of {display[a]}" if outward else f"ingress of {display[b]}"
+            check.add(
+                "missing-flow",
+                f"declared flow {display[a]} -> {display[b]} is not allowed "
+                f"on {missing}{part} (blocked at {side})",
+                blame,
+            )
+
+
+def _check_pairs(
+    check: _Check,
+    engine: Engine,
+    intended: Mapping[tuple[str, str], ConnectionSet],
+    endpoints: Sequence[_Endpoint],
+    display: Mapping[str, str],
+) -> None:
+    """Pod-to-pod connections the policies allow beyond the intent."""
+    managed_classes = 0
+    for i, e in enumerate(endpoints):
+        if e.managed:
+            managed_classes |= 1 << engine.pod_class[i]
+    for dst in range(len(engine.classes)):
+        dst_managed = (managed_classes >> dst) & 1
+        for src in engine.sources_of(dst):
+            if not dst_managed and not (managed_classes >> src) & 1:
+                continue
+            conns = engine.between(src, dst)
+            if conns.is_empty():
+                continue
+            for sp in engine.members[src]:
+                for dp in engine.members[dst]:
+                    if sp == dp:
+                        continue
+                    a, b = endpoints[sp], endpoints[dp]
+                    if not (a.managed or b.managed):
+                        continue
+                    want = intended.get((a.key, b.key), NO_CONNECTIONS)
+                    excess = conns - want
+                    if excess.is_empty():
+                        continue
+                    if "selection" in (a.kind, b.kind) and want.is_empty():
+                        # A stand-in for a selection shares labels with declared
+                        # workloads and so their policies; only its own flows count.
+                        continue
+                    eg, ing = engine.contributing(src, dst, excess)
+                    unlisted = "unlisted" in (a.kind, b.kind)
+                    pair = f"{a.display} -> {b.display}"
+                    note = _openness(engine, src, dst)
+                    check.excess(pair, excess, want, eg + ing, note, unlisted=unlisted)
+
+
+def _openness(engine: Engine, src: int, dst: int) -> str:
+    notes = []
+    if not engine.classes[src].egress_isolated:
+        notes.append("egress of the source is not isolated")
+    if not engine.classes[dst].ingress_isolated:
+        notes.append("ingress of the destination is not isolated")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _check_addresses(
+    check: _Check,
+    engine: Engine,
+    intended: Mapping[tuple[str, str], ConnectionSet],
+    endpoints: Sequence[_Endpoint],
+    externals: Mapping[str, External],
+    ext_ips: Mapping[str, IPSet],
+) -> None:
+    """Connections by IP: to and from declared external endpoints and the rest of the internet."""
+    for index, endpoint in enumerate(endpoints):
+        if not endpoint.managed or endpoint.kind == "selection":
+            continue
+        cls = engine.pod_class[index]
+        for outward in (True, False):
+            rects = engine.egress_rects(cls) if outward else engine.ingress_rects(cls)
+            if not rects:
+                continue
+            covering = EMPTY_IPS
+            for ips, _, _ in rects:
+                covering = covering | ips
+            pieces = [r[0] for r in rects] + list(ext_ips.values())
+            internet_ips, internet_conns = EMPTY_IPS, NO_CONNECTIONS
+            internet_blame: set[int] = set()
+            excess_by_ext: dict[str, tuple[ConnectionSet, ConnectionSet, set[int]]] = {}
+            for segment in partition(pieces, covering):
+                hits = [(c, p) for ips, c, p in rects if ips.covers(segment)]
+                conns = ConnectionSet.union_all(c for c, _ in hits)
+                if conns.is_empty():
+                    continue
+                inside = [k for k, ips in ext_ips.items() if ips.covers(segment)]
+                if not inside:
+                    internet_ips = internet_ips | segment
+                    internet_conns = internet_conns | conns
+                    internet_blame |= {p for c, p in hits}
+                    continue
+                want = ConnectionSet.union_all(
+                    intended.get(
+                        (endpoint.key, k) if outward else (k, endpoint.key), NO_CONNECTIONS
+                    )
+                    for k in inside
+                )
+                excess = conns - want
+                if not excess.is_empty():
+                    old = excess_by_ext.get(inside[0], (NO_CONNECTIONS, want, set()))
+                    blame = old[2] | {p for c, p in hits if not (c & excess).is_empty()}
+                    excess_by_ext[inside[0]] = (old[0] | excess, want, blame)
+            here = endpoint.display
+            for k, (excess, want, blame) in sorted(excess_by_ext.items()):
+                pair = f"{here} -> {k}" if outward else f"{k} -> {here}"
+                check.excess(pair, excess, want, sorted(blame))
+            if not internet_ips.is_empty():
+                where = f"addresses outside every declared external endpoint (in {covering})"
+                pair = f"{here} -> {where}" if outward else f"{where} -> {here}"
+                note = ""
+                if -1 in internet_blame:
+                    note = " (egress is not isolated)" if outward else " (ingress is not isolated)"
+                check.add(
+                    "internet",
+                    f"{pair} is allowed on {internet_conns}{note}",
+                    sorted(internet_blame),
+                )
+
+
+def _check_invariants(check: _Check, record: IntentRecord) -> None:
+    policies = check.policies
+    for ns in record.namespaces:
+        if not any(
+            p.namespace == ns.name
+            and p.pod_selector.is_empty()
+            and set(p.policy_types) == {INGRESS, EGRESS}
+            and not p.ingress
+            and not p.egress
+            for p in policies
+        ):
+            check.add(
+                "default-deny",
+                f"namespace {ns.name} has no default-deny policy "
+                "(empty podSelector, policyTypes Ingress and Egress, no rules)",
+            )
+    internet = any(e.internet for e in record.external)
+    open_selections = {
+        (end.namespace, end.environment)
+        for flow in record.flows
+        for end in (flow.source, flow.destination)
+        if end.kind == "selection" and not end.labels
+    }
+    for pi, policy in enumerate(policies):
+        for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
+            if direction.capitalize() not in policy.policy_types:
+                continue
+            for ri, rule in enumerate(rules):
+                where = f"{policy.key} {direction} rule {ri}"
+                if not rule.peers:
+                    side = "source" if direction == "ingress" else "destination"
+                    check.add(
+                        "wildcard-peer", f"{where} has no peers, so it matches every {side}", [pi]
+                    )
+                for peer_i, peer in enumerate(rule.peers):
+                    problem = _wildcard(peer, policy.namespace, open_selections)
+                    if problem:
+                        check.add("wildcard-peer", f"{where} peer {peer_i} {problem}", [pi])
+                    block = peer.ip_block
+                    if (
+                        direction == "egress"
+                        and block is not None
+                        and not internet
+                        and block.cidr.endswith("/0")
+                    ):
+                        check.add(
+                            "open-egress",
+                            f"{where} allows {block.cidr}, but no external "
+                            "endpoint is declared with internet=true",
+                            [pi],
+                        )
+
+
+def _wildcard(
+    peer: Peer, namespace: str, open_selections: set[tuple[str | None, str | None]]
+) -> str:
+    if peer.ip_block is not None:
+        return ""
+    if peer.namespace_selector is not None and peer.namespace_selector.is_empty():
+        return "selects all namespaces"
+    if peer.pod_selector is not None and not peer.pod_selector.is_empty():
+        return ""
+    if peer.namespace_selector is None:
+        scope: tuple[str | None, str | None] = (namespace, None)
+        text = f"selects all pods in namespace {namespace}"
+    else:
+        labels = dict(peer.namespace_selector.match_labels)
+        if NAME_LABEL in labels:
+            scope = (labels[NAME_LABEL], None)
+        else:
+            scope = (None, labels.get("environment"))
+        text = f"selects all pods in namespaces {peer.namespace_selector}"
+    return "" if scope in open_selections else text
