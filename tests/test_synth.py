@@ -233,3 +233,19 @@ def test_npx_cdktf_synth_writes_the_stacks(tmp_path: Path) -> None:
     for stack in ("staging", "prod"):
         produced = (tmp_path / "out" / "stacks" / stack / "cdk.tf.json").read_text()
         assert produced == (GOLDEN / f"{stack}.cdk.tf.json").read_text()
+
+
+def test_fast_synth_writes_the_same_content_as_plain_cdktf_synth(tmp_path: Path) -> None:
+    from cdktf import App
+
+    from constructs_lib import synth
+    from stacks.__main__ import build
+
+    plain = build(App(outdir=str(tmp_path / "plain")))
+    plain.synth()
+    synth(build(App(outdir=str(tmp_path / "fast"))))
+    for stack in ("staging", "prod"):
+        a = json.loads((tmp_path / "plain" / "stacks" / stack / "cdk.tf.json").read_text())
+        b = json.loads((tmp_path / "fast" / "stacks" / stack / "cdk.tf.json").read_text())
+        assert a == b
+        assert "resource" in a and a["//"]["metadata"]["netfence"]["stack"] == stack

@@ -49,7 +49,10 @@ class StackState:
         self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
         self._cache: tuple[int, CompiledStack] | None = None
         self._rendered: tuple[object, dict[str, Any]] | None = None
-        NetfenceElement(stack, _ELEMENT_ID, self.render, self.metadata)
+        # While True, the element hands cdktf nothing and ``synth(app)`` merges
+        # the fragment into cdk.tf.json itself (no jsii marshalling).
+        self.deferred = False
+        NetfenceElement(stack, _ELEMENT_ID, self._element_fragment, self._element_metadata)
 
     @staticmethod
     def of(scope: Construct) -> StackState:
@@ -76,6 +79,12 @@ class StackState:
 
     def metadata(self) -> dict[str, Any]:
         return {"netfence": self.compiled().record}
+
+    def _element_fragment(self) -> dict[str, Any]:
+        return {} if self.deferred else self.render()
+
+    def _element_metadata(self) -> dict[str, Any]:
+        return {} if self.deferred else self.metadata()
 
 
 class KubernetesCluster(Construct):  # type: ignore[misc]

@@ -320,12 +320,12 @@ class WorkloadSelection:
         return f"selection {what} in {where}"
 
     def to_record(self) -> dict[str, Any]:
-        return {
-            "kind": "selection",
-            "namespace": self.namespace,
-            "environment": self.environment_name,
-            "labels": _labels_dict(self.labels),
-        }
+        out: dict[str, Any] = {"kind": "selection", "labels": _labels_dict(self.labels)}
+        if self.namespace is not None:
+            out["namespace"] = self.namespace
+        else:
+            out["environment"] = self.environment_name
+        return out
 
 
 _INTERNET = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
