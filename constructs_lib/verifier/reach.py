@@ -74,6 +74,9 @@ class Reachability:
     def endpoints(self) -> list[str]:
         return sorted([*self.engine.pod_index, *self._externals])
 
+    def is_external(self, name: str) -> bool:
+        return name in self._externals and name not in self.engine.pod_index
+
     def _pod(self, name: str) -> int | None:
         index = self.engine.pod_index.get(name)
         if index is None and name not in self._externals:

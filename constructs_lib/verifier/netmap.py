@@ -1,0 +1,47 @@
+"""NetworkMap: the allowed flows between endpoints, for audit maps (``netfence map``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from constructs_lib.verifier.connections import ConnectionSet
+from constructs_lib.verifier.reach import Reachability
+
+
+@dataclass(frozen=True)
+class NetworkMap:
+    nodes: tuple[str, ...]
+    edges: tuple[tuple[str, str, ConnectionSet], ...]
+
+    def groups(self) -> dict[str, list[str]]:
+        """Nodes by namespace (``external`` for external endpoints), in node order."""
+        out: dict[str, list[str]] = {}
+        for node in self.nodes:
+            out.setdefault(node.split("/", 1)[0], []).append(node)
+        return out
+
+    def label(self, source: str, destination: str) -> str:
+        """What the map shows for a pair: its connections, or "" when nothing is allowed."""
+        found = self._labels.get((source, destination))
+        return str(found) if found is not None else ""
+
+    @cached_property
+    def _labels(self) -> dict[tuple[str, str], ConnectionSet]:
+        return {(s, d): conns for s, d, conns in self.edges}
+
+
+def network_map(reach: Reachability) -> NetworkMap:
+    """Every ordered pair (not self, not external to external) with what it allows."""
+    nodes = tuple(reach.endpoints)
+    edges = []
+    for source in nodes:
+        for destination in nodes:
+            if source == destination or (
+                reach.is_external(source) and reach.is_external(destination)
+            ):
+                continue
+            conns = reach.connection_set(source, destination)
+            if not conns.is_empty():
+                edges.append((source, destination, conns))
+    return NetworkMap(nodes, tuple(edges))
