@@ -4,8 +4,10 @@ Per namespace: one default-deny policy (ingress and egress), one DNS policy
 (unless ``allow_dns=False``). Per workload and direction that has flows: one
 policy named ``<workload>-ingress`` / ``<workload>-egress`` holding one rule
 per peer. A flow writes the egress rule at its source and the ingress rule at
-its destination, for every end that is a workload of this stack; ends that
-are selections or external endpoints have no policy of their own here.
+its destination, for every end that stands for pods of this stack: a
+workload, or a selection whose pods live in this stack's namespaces (the
+default deny isolates those too; their policies are ``all-pods-*`` or
+``pods-<hash>-*``). External endpoints and pods elsewhere get no policy here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from constructs_lib.model.port import Port
-from constructs_lib.model.topology import Flow, Topology, Workload
+from constructs_lib.model.topology import Subject, Topology
 from constructs_lib.spec import (
     CompiledStack,
     Direction,
@@ -64,36 +66,35 @@ def compile_topology(topology: Topology) -> CompiledStack:
                 )
             )
 
-    rules: dict[tuple[Workload, Direction], list[Rule]] = defaultdict(list)
+    rules: dict[tuple[Subject, Direction], list[Rule]] = defaultdict(list)
     for flow in topology.flows:
-        _add_flow_rules(flow, rules)
-    for (wl, direction), wl_rules in rules.items():
-        merged = _merge(wl_rules)
+        for subject in flow.source.subjects(topology):
+            rules[(subject, Direction.EGRESS)].append(
+                Rule(flow.destination.peers(subject.namespace), flow.ports)
+            )
+        for subject in flow.destination.subjects(topology):
+            rules[(subject, Direction.INGRESS)].append(
+                Rule(flow.source.peers(subject.namespace), flow.ports)
+            )
+    for (subject, direction), subject_rules in rules.items():
+        merged = _merge(subject_rules)
         policies.append(
             PolicySpec(
-                namespace=wl.namespace.name,
-                name=policy_name(wl.name, direction),
-                pod_selector=Selector(wl.labels),
+                namespace=subject.namespace,
+                name=policy_name(subject.name, direction),
+                pod_selector=Selector(subject.labels),
                 policy_types=(direction,),
                 ingress=merged if direction is Direction.INGRESS else (),
                 egress=merged if direction is Direction.EGRESS else (),
                 purpose=(
-                    f"connections {wl.name} accepts"
+                    f"connections {subject.description} accepts"
                     if direction is Direction.INGRESS
-                    else f"connections {wl.name} may open"
+                    else f"connections {subject.description} may open"
                 ),
             )
         )
     policies.sort(key=lambda p: (p.namespace, p.name))
     return CompiledStack(tuple(namespaces), tuple(policies), topology.to_record())
-
-
-def _add_flow_rules(flow: Flow, rules: dict[tuple[Workload, Direction], list[Rule]]) -> None:
-    src, dst = flow.source, flow.destination
-    if isinstance(src, Workload):
-        rules[(src, Direction.EGRESS)].append(Rule(dst.peers(src.namespace.name), flow.ports))
-    if isinstance(dst, Workload):
-        rules[(dst, Direction.INGRESS)].append(Rule(src.peers(dst.namespace.name), flow.ports))
 
 
 def _merge(rules: list[Rule]) -> tuple[Rule, ...]:

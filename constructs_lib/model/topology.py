@@ -6,7 +6,10 @@ fails half-way. The cdktf constructs are a thin layer over these objects.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -91,6 +94,30 @@ def _fail(path: str, field_name: str, message: str) -> Any:
     raise InvalidIntentError(path, field_name, message)
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Pods of this stack that get a policy on behalf of a flow end.
+
+    ``name`` is the policy base name (``<name>-ingress`` / ``<name>-egress``).
+    """
+
+    namespace: str
+    name: str
+    labels: Labels
+    description: str
+
+
+def selection_policy_name(labels: Labels) -> str:
+    """Policy base name for a selection: ``all-pods`` or ``pods-<hash of labels>``."""
+    if not labels:
+        return "all-pods"
+    digest = hashlib.sha256(json.dumps(labels).encode()).hexdigest()[:8]
+    return f"pods-{digest}"
+
+
+_RESERVED_NAME = re.compile(r"^(all-pods|pods-[0-9a-f]{8})$")
+
+
 class Endpoint(Protocol):
     """What a flow can connect: a Workload, a WorkloadSelection, an ExternalEndpoint.
 
@@ -99,6 +126,10 @@ class Endpoint(Protocol):
     """
 
     def peers(self, policy_namespace: str) -> tuple[Peer, ...]: ...
+
+    def subjects(self, topology: Topology) -> tuple[Subject, ...]:
+        """The pods of ``topology``'s namespaces this end stands for."""
+        ...
 
     def default_ports(self) -> tuple[Port, ...]: ...
 
@@ -240,6 +271,9 @@ class Workload:
             ),
         )
 
+    def subjects(self, topology: Topology) -> tuple[Subject, ...]:
+        return (Subject(self.namespace.name, self.name, self.labels, self.name),)
+
     def default_ports(self) -> tuple[Port, ...]:
         return self.ports
 
@@ -301,6 +335,20 @@ class WorkloadSelection:
                 pod_selector=pods,
             ),
         )
+
+    def subjects(self, topology: Topology) -> tuple[Subject, ...]:
+        """Selected pods in this stack's namespaces: default deny isolates them
+        too, so the flow needs a rule on them as well."""
+        if self.namespace is not None:
+            covered = [self.namespace] if self.namespace in topology.namespaces else []
+        else:
+            covered = [
+                n for n, ns in sorted(topology.namespaces.items())
+                if ns.environment == self.environment_name
+            ]
+        what = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
+        name = selection_policy_name(self.labels)
+        return tuple(Subject(ns, name, self.labels, what) for ns in covered)
 
     def default_ports(self) -> tuple[Port, ...]:
         return ()
@@ -401,6 +449,9 @@ class ExternalEndpoint:
             )
             out.append(Peer(ip_block=IPBlock(str(net), inside)))
         return tuple(out)
+
+    def subjects(self, topology: Topology) -> tuple[Subject, ...]:
+        return ()
 
     def default_ports(self) -> tuple[Port, ...]:
         return self.ports
@@ -529,6 +580,11 @@ class Topology:
         path = f"{namespace.path}/{id}"
         validation.dns_label(path, "id", id)
         wl_name = validation.dns_label(path, "name", name) if name is not None else id
+        if _RESERVED_NAME.match(wl_name):
+            raise InvalidIntentError(
+                path, "name", f"{wl_name!r} is reserved for the policies of workload "
+                "selections ('all-pods', 'pods-<8 hex digits>'); choose another name"
+            )
         lab = validation.labels(path, "labels", labels, allow_empty=False)
         key = (namespace.name, wl_name)
         if key in self.workloads:
