@@ -30,6 +30,7 @@ from netpol_builders import (
     workload,
 )
 
+from constructs_lib.errors import ArtifactError
 from constructs_lib.verifier import reachability as reach
 
 # The cluster most rows run against. Labels are chosen so that selectors can
@@ -913,3 +914,17 @@ def test_to_json_lists_every_pair_and_port_sorted(
     policies: list[dict[str, Any]], inventory: dict[str, Any], expected: list[dict[str, Any]]
 ) -> None:
     assert reach(policies, inventory).to_json() == {"connections": expected}
+
+
+@pytest.mark.parametrize(
+    ("bad_port", "field_name"),
+    [
+        pytest.param(port("web", "TCP", end=90), "endPort", id="end_port_with_named_port"),
+        pytest.param(port(90, "TCP", end=80), "endPort", id="end_port_below_port"),
+        pytest.param(port(80, "ICMP"), "protocol", id="protocol_outside_tcp_udp_sctp"),
+    ],
+)
+def test_refuses_ports_the_api_server_rejects(bad_port: dict[str, Any], field_name: str) -> None:
+    """NetworkPolicyPort validation: such a policy never exists in a cluster, so no verdict."""
+    with pytest.raises(ArtifactError, match=field_name):
+        reach(ingress_to_xb(from_rule(ports=[bad_port])), BASE)
