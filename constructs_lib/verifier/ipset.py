@@ -99,6 +99,21 @@ class IPSet:
     def __str__(self) -> str:
         return ", ".join(self.cidrs()) if not self.is_empty() else "no addresses"
 
+    def hull(self) -> IPSet:
+        """The smallest CIDR per family that holds the whole set."""
+        return IPSet(_hull(self.v4, 32), _hull(self.v6, 128))
+
+    def summary(self, limit: int = 4) -> str:
+        """Short text for messages: the CIDRs, or a hull with its holes when that is shorter."""
+        cidrs = self.cidrs()
+        if len(cidrs) <= limit:
+            return ", ".join(cidrs) if cidrs else "no addresses"
+        hull = self.hull()
+        holes = (hull - self).cidrs()
+        if len(holes) <= limit:
+            return f"{hull} except {', '.join(holes)}"
+        return f"{len(cidrs)} ranges within {hull}"
+
 
 EMPTY_IPS = IPSet()
 ALL_IPS = IPSet(v4=((0, _V4_MAX),), v6=((0, _V6_MAX),))
@@ -127,6 +142,15 @@ def partition(pieces: Iterable[IPSet], within: IPSet) -> list[IPSet]:
                     start = cut
             out.append(_segment(is_v4, start, high))
     return out
+
+
+def _hull(family: iv.Intervals, bits: int) -> iv.Intervals:
+    if not family:
+        return ()
+    low, high = family[0][0], family[-1][1]
+    shift = (low ^ high).bit_length()
+    start = (low >> shift) << shift
+    return ((start, start + (1 << shift) - 1),) if shift <= bits else ()
 
 
 def _segment(v4: bool, low: int, high: int) -> IPSet:

@@ -108,7 +108,7 @@ class _Check:
     findings: list[Finding] = field(default_factory=list)
 
     def add(self, kind: str, message: str, policies: Iterable[int] = ()) -> None:
-        names = tuple(dict.fromkeys(self.policies[i].describe() for i in policies if i >= 0))
+        names = tuple(sorted({self.policies[i].describe() for i in policies if i >= 0}))
         self.findings.append(Finding(kind, message, names))
 
     def excess(
@@ -189,8 +189,8 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     ext_ips = {k: external_set(e) for k, e in externals.items()}
     display = {**{e.key: e.display for e in endpoints}, **{k: k for k in externals}}
 
-    intended = _intended(record, engine, namespaces, selection_keys, dns_keys)
-    _check_declared(check, engine, intended, ext_ips, display, dns_keys)
+    intended, required = _intended(record, engine, namespaces, selection_keys, dns_keys)
+    _check_declared(check, engine, required, ext_ips, display, dns_keys)
     _check_pairs(check, engine, intended, endpoints, display)
     _check_addresses(check, engine, intended, endpoints, externals, ext_ips)
     _check_invariants(check, record)
@@ -204,8 +204,14 @@ def _intended(
     namespaces: Mapping[str, Mapping[str, str]],
     selection_keys: Mapping[FlowEnd, str],
     dns_keys: Mapping[str, str],
-) -> dict[tuple[str, str], ConnectionSet]:
-    """Declared connections per ordered endpoint pair, selections expanded to every match."""
+) -> tuple[dict[tuple[str, str], ConnectionSet], dict[tuple[str, str], ConnectionSet]]:
+    """Declared connections per ordered endpoint pair: (intended, required).
+
+    Intended expands a selection to every pod it matches, so none of them is
+    reported as undeclared. Required holds only the selection's stand-in pod:
+    a declared workload that happens to match a selection keeps its own
+    isolation, and the compiler is not asked to open it.
+    """
 
     def members(end: FlowEnd) -> list[str]:
         if end.kind == "workload":
@@ -213,7 +219,7 @@ def _intended(
         if end.kind == "external":
             return [f"external/{end.name}"]
         wanted = dict(end.labels)
-        out = []
+        out = [selection_keys[end]]
         for pod in engine.pods:
             ns_labels = namespaces.get(pod.namespace, {})
             in_scope = (
@@ -224,32 +230,36 @@ def _intended(
             if in_scope and all(pod.labels.get(k) == v for k, v in wanted.items()):
                 if pod.key.startswith("dns:") or pod.namespace == UNLISTED_NAMESPACE:
                     continue
-                if pod.key.startswith("selection:") and pod.key != selection_keys[end]:
-                    continue
-                out.append(pod.key)
+                if pod.key != out[0]:  # other selections' stand-ins it covers, too
+                    out.append(pod.key)
         return out
 
     intended: dict[tuple[str, str], ConnectionSet] = {}
+    required: dict[tuple[str, str], ConnectionSet] = {}
 
-    def add(a: str, b: str, ports: Iterable[DeclaredPort]) -> None:
+    def add(a: str, b: str, ports: Iterable[DeclaredPort], must: bool = True) -> None:
         if a == b:
             return
         index = engine.pod_index.get(b)
         named = _all_named(engine.pods[index].ports) if index is not None else None
         conns = declared_connections(ports, named)
         intended[(a, b)] = intended.get((a, b), NO_CONNECTIONS) | conns
+        if must:
+            required[(a, b)] = required.get((a, b), NO_CONNECTIONS) | conns
 
     for flow in record.flows:
-        for a in members(flow.source):
-            for b in members(flow.destination):
-                add(a, b, flow.ports)
+        sources, destinations = members(flow.source), members(flow.destination)
+        for a in sources:
+            for b in destinations:
+                must = a == sources[0] and b == destinations[0]
+                add(a, b, flow.ports, must)
     for ns in record.namespaces:
         if ns.dns is None:
             continue
         for pod in engine.pods:
             if pod.namespace == ns.name and not pod.key.startswith("dns:"):
                 add(pod.key, dns_keys[ns.name], ns.dns.ports)
-    return intended
+    return intended, required
 
 
 def _all_named(ports: Iterable[DeclaredPort]) -> dict[tuple[str, str], tuple[int, ...]]:
@@ -318,7 +328,7 @@ def _check_declared(
                     missing = missing | lack
             if missing.is_empty():
                 continue
-            part = "" if gaps == target else f" for {gaps}"
+            part = "" if gaps == target else f" for {gaps.summary()}"
             blame = (
                 engine.classes[cls].egress_policies
                 if outward
@@ -435,7 +445,9 @@ def _check_addresses(
                 pair = f"{here} -> {k}" if outward else f"{k} -> {here}"
                 check.excess(pair, excess, want, sorted(blame))
             if not internet_ips.is_empty():
-                where = f"addresses outside every declared external endpoint (in {covering})"
+                where = (
+                    f"addresses outside every declared external endpoint (in {covering.summary()})"
+                )
                 pair = f"{here} -> {where}" if outward else f"{where} -> {here}"
                 note = ""
                 if -1 in internet_blame:
