@@ -7,34 +7,46 @@ places (DESIGN.md, "Facts for differential testing"); each is handled exactly
 once, here or in nca_oracle.to_nca_policy, with the line that settles it:
 
 1. ``egress: []`` without policyTypes. nca reads it as egress isolation.
-   Kubernetes API reference, NetworkPolicySpec.policyTypes: "If this field is
-   not specified, it will default based on the existence of egress rules in the
-   policy. Policies that contain an egress section are assumed to affect
-   egress" -- and SetDefaults_NetworkPolicy (pkg/apis/networking/v1/defaults.go)
-   adds Egress only when ``len(spec.Egress) != 0``. NORMALISED: nca gets the
-   policy without the empty list (the same policy for Kubernetes); netfence
-   gets it as generated, so its defaulting is still exercised.
-2. ipBlock never matches pod IPs in nca. Kubernetes concept page, "Behavior of
-   to and from selectors", ipBlock: "This selects particular IP CIDR ranges to
-   allow as ingress sources or egress destinations", and the upstream e2e test
-   "should allow egress access to server in CIDR block" expects a pod's /32 to
-   match. EXCLUDED: generated CIDRs never contain a pod IP (pods live in
-   10.0.0.0/8; every CIDR is external space or 0.0.0.0/0 except 10.0.0.0/8).
+   API reference, NetworkPolicySpec.policyTypes: "If this field is not
+   specified, it will default based on the existence of Egress rules; policies
+   that contain an Egress section are assumed to affect Egress", and
+   SetDefaults_NetworkPolicy (pkg/apis/networking/v1/defaults.go) adds Egress
+   only when ``len(spec.Egress) != 0``. NORMALISED: nca gets the policy without
+   the empty list (the same policy for Kubernetes); netfence gets it as
+   generated, so its defaulting is still exercised.
+2. ipBlock never matches pod IPs in nca. The concept page only advises that
+   ipBlock CIDRs "should be cluster-external IPs, since Pod IPs are ephemeral";
+   the upstream e2e test "should allow egress access to server in CIDR block"
+   settles the semantics: a pod's /32 matches. EXCLUDED: generated CIDRs never
+   contain a pod IP (pods live in 10.0.0.0/8; every CIDR is external space or
+   0.0.0.0/0 except 10.0.0.0/8).
 3. namespaceSelector + a podSelector with Exists/DoesNotExist: nca keeps only
    the policy's own namespace. API reference, NetworkPolicyPeer.podSelector:
    "If namespaceSelector is also set, then the NetworkPolicyPeer as a whole
-   selects the Pods matching PodSelector in the Namespaces selected by
+   selects the Pods matching podSelector in the Namespaces selected by
    NamespaceSelector." EXCLUDED: a peer that has both selectors gets a
    podSelector with matchLabels/In/NotIn only.
 4. nca refuses ``ingress``/``egress`` for a direction missing from an explicit
-   policyTypes, and refuses ``[Egress, Ingress]``. The API validation accepts
-   both (policyTypes is a set of "Ingress"/"Egress" values; rules of an
-   unlisted direction do not isolate or allow anything). NORMALISED:
+   policyTypes, and refuses ``[Egress, Ingress]``. policyTypes is the "List of
+   rule types that the NetworkPolicy relates to"; API validation
+   (ValidateNetworkPolicySpec) only checks that each entry is Ingress or Egress
+   and that there are at most two, so both forms are accepted, order carries no
+   meaning, and rules of an unlisted type relate to nothing. NORMALISED:
    to_nca_policy drops the ignored rules and writes Ingress first.
-5. A pod's traffic to itself. Concept page: "a pod cannot block access to
-   itself" -- nca evaluates and hides such pairs, `reach` leaves them out.
-   EXCLUDED: the comparison walks `reach`'s own entries, which never include
-   a workload with itself.
+5. A pod's traffic to itself. Concept page, the entities a pod can talk to:
+   "Other pods that are allowed (exception: a pod cannot block access to
+   itself)". nca evaluates such pairs and hides them; `reach` leaves them out.
+   EXCLUDED: the comparison walks `reach`'s own entries, which never include a
+   workload with itself.
+
+A sixth departure, found in nca's source (PeerContainer.get_namespace_pods_
+with_label reads a namespace's missing key as the empty value): with
+``values: [""]`` a namespace In/NotIn requirement treats "no such label" as
+"label is empty". Labels concept page, set-based requirements: ``partition
+notin (production)`` selects every resource whose partition is another value
+"and all resources without a label with the key partition", while ``in``
+selects only resources that carry the key. EXCLUDED: generated label values
+are never empty; the guard below pins it.
 """
 
 from __future__ import annotations
@@ -296,6 +308,18 @@ GUARDS = [
         ),
         {("g3-n1/a", "g3-n0/b"): (True, False)},
         id="departure_3_exists_with_namespace_selector",
+    ),
+    pytest.param(
+        _guard(
+            "g4",
+            {"podSelector": {"matchLabels": {"pod": "b"}}, "policyTypes": ["Ingress"],
+             "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [
+                 {"key": "team", "operator": "NotIn", "values": [""]}]}}]}]},
+            "n1",
+        ),
+        # Both namespaces lack `team`, so NotIn [""] selects both: a -> b is allowed.
+        {("g4-n1/a", "g4-n0/b"): (True, False)},
+        id="departure_6_missing_namespace_label_read_as_empty",
     ),
 ]
 
