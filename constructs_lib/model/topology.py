@@ -108,14 +108,19 @@ class Subject:
 
 
 def selection_policy_name(labels: Labels) -> str:
-    """Policy base name for a selection: ``all-pods`` or ``pods-<hash of labels>``."""
+    """Policy base name for a selection: ``all-pods``, or ``pods-<label values>-<hash>``.
+
+    The values make it readable in a plan; the hash of the whole label set
+    keeps two selections with the same values apart.
+    """
     if not labels:
         return "all-pods"
     digest = hashlib.sha256(json.dumps(labels).encode()).hexdigest()[:8]
-    return f"pods-{digest}"
+    words = re.sub(r"[^a-z0-9]+", "-", "-".join(v for _, v in labels).lower()).strip("-")
+    return f"pods-{words[:40].strip('-')}-{digest}" if words else f"pods-{digest}"
 
 
-_RESERVED_NAME = re.compile(r"^(all-pods|pods-[0-9a-f]{8})$")
+_RESERVED_NAME = re.compile(r"^(all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8})$")
 
 
 class Endpoint(Protocol):
@@ -583,7 +588,7 @@ class Topology:
         if _RESERVED_NAME.match(wl_name):
             raise InvalidIntentError(
                 path, "name", f"{wl_name!r} is reserved for the policies of workload "
-                "selections ('all-pods', 'pods-<8 hex digits>'); choose another name"
+                "selections ('all-pods', 'pods-...-<8 hex digits>'); choose another name"
             )
         lab = validation.labels(path, "labels", labels, allow_empty=False)
         key = (namespace.name, wl_name)
