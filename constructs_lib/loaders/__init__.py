@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import yaml
 
 from constructs_lib.errors import ArtifactError
 from constructs_lib.loaders.intent import IntentRecord, intent_from_artifact, load_intent
@@ -154,10 +157,18 @@ def _load_file(file: Path) -> list[NetworkPolicy]:
     import yaml
 
     try:
-        documents = list(yaml.safe_load_all(_read_text(file)))
+        documents = list(yaml.load_all(_read_text(file), Loader=yaml_loader()))
     except yaml.YAMLError as exc:
         raise ArtifactError(str(file), f"not valid YAML: {exc}") from None
     return policies_from_documents(documents, str(file))
+
+
+def yaml_loader() -> type[yaml.SafeLoader]:
+    """libyaml's safe loader when PyYAML was built with it: ~10x faster on big manifests."""
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
 
 
 def _json_kind(data: Any) -> str:

@@ -126,12 +126,19 @@ class Reader:
 
     def blocks(self, value: Any, path: str) -> list[tuple[Mapping[str, Any], str]]:
         """A repeated block: a list of objects (Terraform may give a lone object)."""
+        if value is None:
+            return []
+        if isinstance(value, list):
+            out = []
+            for i, item in enumerate(value):
+                where = f"{path}[{i}]"
+                if not isinstance(item, dict):
+                    self.fail(where, f"expected a mapping, got {type_name(item)}")
+                out.append((item, where))
+            return out
         if self.s.blocks_as_lists and isinstance(value, dict):
             return [(value, path)]
-        return [
-            (self.mapping(item, f"{path}[{i}]"), f"{path}[{i}]")
-            for i, item in enumerate(self.items(value, path))
-        ]
+        self.fail(path, f"expected a list, got {type_name(value)}")
 
     def known(self, data: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
         for key in data:

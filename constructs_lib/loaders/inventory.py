@@ -91,7 +91,9 @@ def load_inventory(path: str | Path) -> Inventory:
     except OSError as exc:
         raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
     try:
-        data = yaml.safe_load(text)
+        from constructs_lib.loaders import yaml_loader
+
+        data = yaml.load(text, Loader=yaml_loader())
     except yaml.YAMLError as exc:
         raise ArtifactError(file, f"not valid YAML: {exc}") from None
     return inventory_from_dict(data, file)

@@ -10,7 +10,8 @@ without ports allows named container ports too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from constructs_lib.verifier import intervals as iv
 
@@ -39,6 +40,14 @@ class ConnectionSet:
 
     ports: PortIntervals = (_EMPTY, _EMPTY, _EMPTY)
     names: frozenset[NamedPort] = frozenset()
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Sets are hashed constantly (operation caches); compute it once.
+        object.__setattr__(self, "_hash", hash((self.ports, self.names)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     # construction -----------------------------------------------------------
 
@@ -72,7 +81,7 @@ class ConnectionSet:
     def union_all(cls, sets: Iterable[ConnectionSet]) -> ConnectionSet:
         result = NO_CONNECTIONS
         for item in sets:
-            result = result | item
+            result = item if result is NO_CONNECTIONS else _union(result, item)
         return result
 
     # algebra ----------------------------------------------------------------
@@ -83,7 +92,18 @@ class ConnectionSet:
         )
         return ConnectionSet(ports, kept)
 
+    # The engine meets the same few sets over and over; the operators are cached.
+
     def __or__(self, other: ConnectionSet) -> ConnectionSet:
+        return _union(self, other)
+
+    def __and__(self, other: ConnectionSet) -> ConnectionSet:
+        return _intersection(self, other)
+
+    def __sub__(self, other: ConnectionSet) -> ConnectionSet:
+        return _difference(self, other)
+
+    def _union(self, other: ConnectionSet) -> ConnectionSet:
         if other is self or other.is_empty():
             return self
         if self.is_empty():
@@ -92,7 +112,7 @@ class ConnectionSet:
         ports = (iv.union(a[0], b[0]), iv.union(a[1], b[1]), iv.union(a[2], b[2]))
         return self._normal(ports, self.names | other.names)
 
-    def __and__(self, other: ConnectionSet) -> ConnectionSet:
+    def _intersection(self, other: ConnectionSet) -> ConnectionSet:
         if other is self:
             return self
         a, b = self.ports, other.ports
@@ -105,7 +125,7 @@ class ConnectionSet:
         names |= {n for n in other.names if self.contains_name(*n)}
         return self._normal(ports, names)
 
-    def __sub__(self, other: ConnectionSet) -> ConnectionSet:
+    def _difference(self, other: ConnectionSet) -> ConnectionSet:
         if other.is_empty():
             return self
         a, b = self.ports, other.ports
@@ -171,6 +191,21 @@ class ConnectionSet:
                 parts.append(f"{proto} {low}" if low == high else f"{proto} {low}-{high}")
         parts.extend(f"{proto} {name}" for proto, name in sorted(self.names))
         return ", ".join(parts)
+
+
+@lru_cache(maxsize=1 << 16)
+def _union(a: ConnectionSet, b: ConnectionSet) -> ConnectionSet:
+    return a._union(b)
+
+
+@lru_cache(maxsize=1 << 16)
+def _intersection(a: ConnectionSet, b: ConnectionSet) -> ConnectionSet:
+    return a._intersection(b)
+
+
+@lru_cache(maxsize=1 << 16)
+def _difference(a: ConnectionSet, b: ConnectionSet) -> ConnectionSet:
+    return a._difference(b)
 
 
 NO_CONNECTIONS = ConnectionSet()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from constructs_lib.loaders.inventory import DeclaredPort, External
 from constructs_lib.loaders.network_policy import (
@@ -21,6 +22,7 @@ from constructs_lib.loaders.network_policy import (
     LabelSelector,
     NetworkPolicy,
     Peer,
+    PolicyPort,
     PolicyRule,
 )
 from constructs_lib.verifier.connections import (
@@ -30,7 +32,7 @@ from constructs_lib.verifier.connections import (
     NamedPort,
 )
 from constructs_lib.verifier.ipset import ALL_IPS, EMPTY_IPS, IPSet, partition
-from constructs_lib.verifier.selectors import LabelIndex, matches
+from constructs_lib.verifier.selectors import LabelIndex
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,15 @@ class PodClass:
 
 
 def rule_connections(rule: PolicyRule) -> ConnectionSet:
-    if not rule.ports:
+    return _port_connections(rule.ports)
+
+
+@lru_cache(maxsize=4096)
+def _port_connections(ports: tuple[PolicyPort, ...]) -> ConnectionSet:
+    if not ports:
         return ALL_CONNECTIONS
     parts = []
-    for p in rule.ports:
+    for p in ports:
         if p.port is None:
             parts.append(ConnectionSet.all_ports(p.protocol))
         elif isinstance(p.port, str):
@@ -86,12 +93,20 @@ def declared_connections(
     ports: Iterable[DeclaredPort], named: Mapping[NamedPort, tuple[int, ...]] | None = None
 ) -> ConnectionSet:
     """Connections a list of declared ports stands for (names resolved when known)."""
+    return _declared(tuple(ports), tuple(sorted((named or {}).items())))
+
+
+@lru_cache(maxsize=4096)
+def _declared(
+    ports: tuple[DeclaredPort, ...], named_items: tuple[tuple[NamedPort, tuple[int, ...]], ...]
+) -> ConnectionSet:
+    named = dict(named_items)
     parts = []
     for p in ports:
         if p.port is not None:
             parts.append(ConnectionSet.port_range(p.protocol, p.port, p.end_port))
         elif p.name is not None:
-            numbers = (named or {}).get((p.protocol, p.name), ())
+            numbers = named.get((p.protocol, p.name), ())
             parts.append(ConnectionSet.named(p.protocol, p.name))
             parts.extend(ConnectionSet.port_range(p.protocol, n) for n in numbers)
     return ConnectionSet.union_all(parts)
@@ -168,6 +183,8 @@ class Engine:
         for i, blocks_of_class in enumerate(self._class_blocks):
             for b in blocks_of_class:
                 self._block_bits[b] |= 1 << i
+        self._ns_names = list(self._namespaces)
+        self._ns_index = LabelIndex([self._namespaces[n] for n in self._ns_names])
         self._ns_cache: dict[LabelSelector, int] = {}
         self._peer_cache: dict[tuple[Peer, str], tuple[int, IPSet]] = {}
         self._resolved: dict[tuple[ConnectionSet, int], ConnectionSet] = {}
@@ -179,9 +196,8 @@ class Engine:
         bits = self._ns_cache.get(selector)
         if bits is None:
             bits = 0
-            for name, labels in self._namespaces.items():
-                if matches(selector, labels):
-                    bits |= self._ns_bits.get(name, 0)
+            for i in iter_bits(self._ns_index.select(selector)):
+                bits |= self._ns_bits.get(self._ns_names[i], 0)
             self._ns_cache[selector] = bits
         return bits
 

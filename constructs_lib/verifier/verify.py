@@ -158,13 +158,15 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
         "unlisted",
     )
     dns_keys: dict[str, str] = {}
+    dns_pods: set[str] = set()
     for ns in record.namespaces:
         if ns.dns is None:
             continue
         labels = ",".join(f"{k}={v}" for k, v in ns.dns.labels)
         key = f"dns:{ns.dns.namespace}/{labels}"
         dns_keys[ns.name] = key
-        if key not in {e.key for e in endpoints}:
+        if key not in dns_pods:
+            dns_pods.add(key)
             add_pod(
                 Pod(key, ns.dns.namespace, dict(ns.dns.labels), ns.dns.ports),
                 f"DNS ({ns.dns.namespace} {labels})",
@@ -220,14 +222,16 @@ def _intended(
             return [f"external/{end.name}"]
         wanted = dict(end.labels)
         out = [selection_keys[end]]
-        for pod in engine.pods:
-            ns_labels = namespaces.get(pod.namespace, {})
-            in_scope = (
-                pod.namespace == end.namespace
-                if end.namespace is not None
-                else ns_labels.get("environment") == end.environment
-            )
-            if in_scope and all(pod.labels.get(k) == v for k, v in wanted.items()):
+        if end.namespace is not None:
+            scope = [end.namespace]
+        else:
+            scope = [
+                n
+                for n, labels in namespaces.items()
+                if labels.get("environment") == end.environment
+            ]
+        for pod in (engine.pods[i] for n in scope for i in by_namespace.get(n, ())):
+            if all(pod.labels.get(k) == v for k, v in wanted.items()):
                 if pod.key.startswith("dns:") or pod.namespace == UNLISTED_NAMESPACE:
                     continue
                 if pod.key != out[0]:  # other selections' stand-ins it covers, too
@@ -236,6 +240,9 @@ def _intended(
 
     intended: dict[tuple[str, str], ConnectionSet] = {}
     required: dict[tuple[str, str], ConnectionSet] = {}
+    by_namespace: dict[str, list[int]] = {}
+    for i, pod in enumerate(engine.pods):
+        by_namespace.setdefault(pod.namespace, []).append(i)
 
     def add(a: str, b: str, ports: Iterable[DeclaredPort], must: bool = True) -> None:
         if a == b:
@@ -256,8 +263,9 @@ def _intended(
     for ns in record.namespaces:
         if ns.dns is None:
             continue
-        for pod in engine.pods:
-            if pod.namespace == ns.name and not pod.key.startswith("dns:"):
+        for i in by_namespace.get(ns.name, ()):
+            pod = engine.pods[i]
+            if not pod.key.startswith("dns:"):
                 add(pod.key, dns_keys[ns.name], ns.dns.ports)
     return intended, required
 
@@ -461,15 +469,16 @@ def _check_addresses(
 
 def _check_invariants(check: _Check, record: IntentRecord) -> None:
     policies = check.policies
+    denying = {
+        p.namespace
+        for p in policies
+        if p.pod_selector.is_empty()
+        and set(p.policy_types) == {INGRESS, EGRESS}
+        and not p.ingress
+        and not p.egress
+    }
     for ns in record.namespaces:
-        if not any(
-            p.namespace == ns.name
-            and p.pod_selector.is_empty()
-            and set(p.policy_types) == {INGRESS, EGRESS}
-            and not p.ingress
-            and not p.egress
-            for p in policies
-        ):
+        if ns.name not in denying:
             check.add(
                 "default-deny",
                 f"namespace {ns.name} has no default-deny policy "
