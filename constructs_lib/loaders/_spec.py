@@ -129,7 +129,7 @@ class Reader:
         if value is None:
             return []
         if isinstance(value, list):
-            out = []
+            out: list[tuple[Mapping[str, Any], str]] = []
             for i, item in enumerate(value):
                 where = f"{path}[{i}]"
                 if not isinstance(item, dict):
