@@ -87,7 +87,7 @@ class StackState:
         return {} if self.deferred else self.metadata()
 
 
-class KubernetesCluster(Construct):  # type: ignore[misc]
+class KubernetesCluster(Construct):
     """How Terraform reaches the cluster: the stack's kubernetes provider block.
 
     config_path: a kubeconfig file; left out, the provider reads KUBE_CONFIG_PATH.
@@ -155,7 +155,7 @@ class PolicyHandle:
         self._state.overrides.setdefault((self.resource_type, self.name), []).append((path, value))
 
 
-class ZeroTrustNamespace(Construct):  # type: ignore[misc]
+class ZeroTrustNamespace(Construct):
     """A namespace where nothing flows unless declared.
 
     name: the Kubernetes namespace name; left out, the construct id.

@@ -15,7 +15,7 @@ from cdktf import TerraformElement
 from constructs import Construct
 
 
-class NetfenceElement(TerraformElement):  # type: ignore[misc]
+class NetfenceElement(TerraformElement):
     def __init__(
         self,
         scope: Construct,
