@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from constructs_lib.loaders.inventory import DeclaredPort, External
+from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External
 from constructs_lib.loaders.network_policy import (
     EGRESS,
     INGRESS,
@@ -124,7 +124,12 @@ class Engine:
         self.policies = list(policies)
         self.pods = list(pods)
         self.pod_index = {pod.key: i for i, pod in enumerate(self.pods)}
-        self._namespaces = dict(namespaces)
+        # Every namespace carries its name label, whether or not the caller listed it.
+        self._namespaces = {
+            name: {NAME_LABEL: name, **labels} for name, labels in namespaces.items()
+        }
+        for pod in self.pods:
+            self._namespaces.setdefault(pod.namespace, {NAME_LABEL: pod.namespace})
         pod_keys: set[str] = set()
         ns_keys: set[str] = set()
         names: set[NamedPort] = set()

@@ -1,0 +1,59 @@
+"""Engine internals that the public semantics tests cannot see: classes and lookups."""
+
+from __future__ import annotations
+
+import pytest
+
+from constructs_lib.loaders import Inventory, Namespace, Workload, policy_from_manifest
+from constructs_lib.loaders.inventory import DeclaredPort
+from constructs_lib.verifier import UnknownEndpointError, reachability
+from constructs_lib.verifier.engine import Engine, Pod
+
+POLICY = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "db-in", "namespace": "data"},
+    "spec": {
+        "podSelector": {"matchLabels": {"app": "db"}},
+        "ingress": [
+            {
+                "from": [
+                    {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "web"}}}
+                ],
+                "ports": [{"port": "sql"}],
+            }
+        ],
+    },
+}
+
+
+def test_pods_that_no_selector_tells_apart_share_a_class() -> None:
+    pods = [Pod(f"web/p{i}", "web", {"app": "api", "pod-hash": str(i)}) for i in range(500)]
+    pods.append(Pod("data/db", "data", {"app": "db"}, (DeclaredPort("TCP", 5432, "sql"),)))
+    engine = Engine([policy_from_manifest(POLICY)], {"web": {}, "data": {}}, pods)
+    assert len(engine.classes) == 2  # the unused pod-hash label does not split the web pods
+    assert str(engine.between(engine.pod_class[0], engine.pod_class[500])) == "TCP 5432, TCP sql"
+
+
+def test_inventory_objects_get_the_namespace_name_label() -> None:
+    inventory = Inventory(
+        namespaces=(Namespace("data"),),
+        workloads=(
+            Workload("web", "api", (("app", "api"),)),
+            Workload("data", "db", (("app", "db"),), (DeclaredPort("TCP", 5432, "sql"),)),
+        ),
+    )
+    result = reachability([POLICY], inventory)
+    assert result.allowed("web/api", "data/db", 5432)
+    assert result.allowed("web/api", "data/db", "sql")
+    assert result.allowed("data/db", "data/db", 1) is not False  # a pod always reaches itself
+
+
+def test_unknown_endpoint_is_a_clear_error() -> None:
+    result = reachability([POLICY], {"workloads": [{"namespace": "web", "name": "api"}]})
+    with pytest.raises(UnknownEndpointError) as err:
+        result.allowed("web/api", "web/nope", 80)
+    assert str(err.value) == (
+        "unknown endpoint 'web/nope': not a workload (namespace/name) or an external endpoint "
+        "(external/<name>) of the inventory"
+    )
