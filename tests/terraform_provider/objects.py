@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from .cluster import KINDS, ApiError
+from .cty import UNKNOWN
 from .schema import Block, ResourceSchema, empty
 
 # Terraform name -> Kubernetes field, where it is not plain camelCase.
@@ -77,7 +78,7 @@ def flatten(block: Block, obj: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, attr in block.attributes.items():
         got = obj.get(_camel(name))
-        out[name] = None if empty(got) else _from_api(name, got, attr.type)
+        out[name] = None if got in (None, [], {}) else _from_api(name, got, attr.type)
     for name, nested in block.blocks.items():
         got = obj.get(_camel(name))
         if nested.nesting == "single":
@@ -170,14 +171,15 @@ def from_object(
         meta["generate_name"] = live_meta.get("generateName") or prior_meta.get("generate_name")
     state["metadata"] = [meta]
     for name in LOCAL & set(rs.block.attributes):
-        state[name] = (prior or {}).get(name)
+        carried = (prior or {}).get(name)
+        state[name] = None if carried is UNKNOWN else carried
     if "timeouts" in rs.block.blocks:
         state["timeouts"] = (prior or {}).get("timeouts")
     if rs.kind == "ServiceAccount":
         state["automount_service_account_token"] = bool(
             obj.get("automountServiceAccountToken", False)
         )
-        state["default_secret_name"] = (prior or {}).get("default_secret_name") or ""
+        state["default_secret_name"] = state["default_secret_name"] or ""  # none since 1.24
     if (
         rs.kind == "Namespace"
         and prior is not None

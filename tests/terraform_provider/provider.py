@@ -244,6 +244,10 @@ class Provider(pb_grpc.ProviderServicer):  # type: ignore[misc]
         if live is None:
             raise ProviderError(f"Cannot import non-existent remote object: {request.id}")
         state = schema.normalize(rs.block, objects.from_object(rs, live, None))
+        for name in objects.LOCAL & set(rs.block.attributes):
+            default = rs.block.attributes[name].default
+            if state[name] is None and default is not None:
+                state[name] = default  # Terraform-only settings: assume the default
         return pb.ImportResourceState.Response(
             imported_resources=[
                 pb.ImportResourceState.ImportedResource(

@@ -139,7 +139,7 @@ def plan(block: Block, proposed: Any, config: Any, prior: Any) -> Any:
             value = attr.default
         elif conf is None and attr.computed and value is None:
             value = UNKNOWN
-        if not attr.computed and empty(value) and empty(before) and before is not None:
+        if prior is not None and not attr.computed and empty(value) and empty(before):
             value = before  # keep the prior representation: no diff for {} vs null
         out[name] = value
     for name, nested in block.blocks.items():
