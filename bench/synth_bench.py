@@ -25,7 +25,7 @@ PORT = 8080
 
 
 def _netfence(n: int, outdir: str) -> None:
-    import constructs_lib  # noqa: F401  (before cdktf: picks jsii's node)
+    import constructs_lib  # noqa: F401, I001  (before cdktf: picks the node jsii runs)
     from cdktf import App, TerraformStack
 
     from constructs_lib import Port, ZeroTrustNamespace, synth
@@ -45,7 +45,7 @@ def _netfence(n: int, outdir: str) -> None:
 
 
 def _l1(n: int, outdir: str) -> None:
-    import constructs_lib  # noqa: F401
+    import constructs_lib  # noqa: F401, I001  (before cdktf)
     from cdktf import App, TerraformStack
     from cdktf_cdktf_provider_kubernetes import namespace_v1 as nsmod
     from cdktf_cdktf_provider_kubernetes import network_policy_v1 as np

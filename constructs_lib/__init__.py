@@ -23,11 +23,22 @@ from constructs_lib.model import (  # noqa: E402
     Workload,
     WorkloadSelection,
 )
+from constructs_lib.model.pipeline import Stage  # noqa: E402
 
 if TYPE_CHECKING:
-    from constructs_lib.constructs import KubernetesCluster, ZeroTrustNamespace, synth
+    from constructs_lib.constructs import (
+        BuildEnvironment,
+        KubernetesCluster,
+        Pipeline,
+        ZeroTrustNamespace,
+        preview_namespace,
+        synth,
+    )
 
 _LAZY = {
+    "BuildEnvironment": "constructs_lib.constructs",
+    "Pipeline": "constructs_lib.constructs",
+    "preview_namespace": "constructs_lib.constructs",
     "KubernetesCluster": "constructs_lib.constructs",
     "ZeroTrustNamespace": "constructs_lib.constructs",
     "synth": "constructs_lib.constructs",
@@ -35,16 +46,20 @@ _LAZY = {
 
 __all__ = [
     "ArtifactError",
+    "BuildEnvironment",
     "DnsTarget",
     "ExternalEndpoint",
     "InvalidIntentError",
     "KubernetesCluster",
     "NetfenceError",
+    "Pipeline",
     "Port",
     "Protocol",
+    "Stage",
     "Workload",
     "WorkloadSelection",
     "ZeroTrustNamespace",
+    "preview_namespace",
     "synth",
 ]
 

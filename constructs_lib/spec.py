@@ -108,9 +108,38 @@ class NamespaceSpec:
 
 
 @dataclass(frozen=True)
+class ServiceAccountSpec:
+    namespace: str
+    name: str
+    automount_token: bool
+    labels: Labels = (MANAGED_BY,)
+
+
+@dataclass(frozen=True)
+class RoleRule:
+    api_groups: tuple[str, ...]
+    resources: tuple[str, ...]
+    verbs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A namespaced Role and the RoleBinding that grants it to one service account."""
+
+    namespace: str
+    name: str
+    rules: tuple[RoleRule, ...]
+    subject_namespace: str
+    subject_name: str
+    labels: Labels = (MANAGED_BY,)
+
+
+@dataclass(frozen=True)
 class CompiledStack:
     """Everything one stack emits, in deterministic order."""
 
     namespaces: tuple[NamespaceSpec, ...]
     policies: tuple[PolicySpec, ...]
     record: dict[str, object] = field(default_factory=dict, compare=False)
+    service_accounts: tuple[ServiceAccountSpec, ...] = ()
+    roles: tuple[RoleSpec, ...] = ()

@@ -34,7 +34,10 @@ def _synth_examples(outdir: Path) -> None:
     synth(build(App(outdir=str(outdir))))
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+EXAMPLES = ["staging", "prod", "data-pipeline", "delivery"]
+
+
+@pytest.mark.parametrize("stack", EXAMPLES)
 @pytest.mark.parametrize("artifact", ["cdk.tf.json", "manifests.yaml"])
 def test_example_stacks_match_golden_files(
     tmp_path: Path, update_golden: bool, stack: str, artifact: str
@@ -50,7 +53,7 @@ def test_example_stacks_match_golden_files(
 def test_synthesis_is_byte_identical_across_runs(tmp_path: Path) -> None:
     _synth_examples(tmp_path / "a")
     _synth_examples(tmp_path / "b")
-    for stack in ("staging", "prod"):
+    for stack in EXAMPLES:
         for artifact in ("cdk.tf.json", "manifests.yaml"):
             a = (tmp_path / "a" / "stacks" / stack / artifact).read_bytes()
             b = (tmp_path / "b" / "stacks" / stack / artifact).read_bytes()
@@ -230,7 +233,7 @@ def test_npx_cdktf_synth_writes_the_stacks(tmp_path: Path) -> None:
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    for stack in ("staging", "prod"):
+    for stack in EXAMPLES:
         produced = (tmp_path / "out" / "stacks" / stack / "cdk.tf.json").read_text()
         assert produced == (GOLDEN / f"{stack}.cdk.tf.json").read_text()
 
@@ -244,8 +247,17 @@ def test_fast_synth_writes_the_same_content_as_plain_cdktf_synth(tmp_path: Path)
     plain = build(App(outdir=str(tmp_path / "plain")))
     plain.synth()
     synth(build(App(outdir=str(tmp_path / "fast"))))
-    for stack in ("staging", "prod"):
+    for stack in EXAMPLES:
         a = json.loads((tmp_path / "plain" / "stacks" / stack / "cdk.tf.json").read_text())
         b = json.loads((tmp_path / "fast" / "stacks" / stack / "cdk.tf.json").read_text())
         assert a == b
         assert "resource" in a and a["//"]["metadata"]["netfence"]["stack"] == stack
+
+
+def test_example_stacks_allow_exactly_their_intent(tmp_path: Path) -> None:
+    from constructs_lib.verifier import verify_stack
+
+    _synth_examples(tmp_path)
+    result = verify_stack(tmp_path)
+    assert sorted(s.stack for s in result.stacks) == sorted(EXAMPLES)
+    assert [str(f) for f in result.findings] == []

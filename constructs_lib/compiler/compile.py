@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from constructs_lib.model.pipeline import DEPLOYER_RULES
 from constructs_lib.model.port import Port
 from constructs_lib.model.topology import Subject, Topology
 from constructs_lib.spec import (
@@ -22,8 +23,11 @@ from constructs_lib.spec import (
     NamespaceSpec,
     Peer,
     PolicySpec,
+    RoleRule,
+    RoleSpec,
     Rule,
     Selector,
+    ServiceAccountSpec,
 )
 
 DEFAULT_DENY = "default-deny"
@@ -94,7 +98,33 @@ def compile_topology(topology: Topology) -> CompiledStack:
             )
         )
     policies.sort(key=lambda p: (p.namespace, p.name))
-    return CompiledStack(tuple(namespaces), tuple(policies), topology.to_record())
+    accounts, roles = _rbac(topology)
+    return CompiledStack(tuple(namespaces), tuple(policies), topology.to_record(), accounts, roles)
+
+
+def _rbac(topology: Topology) -> tuple[tuple[ServiceAccountSpec, ...], tuple[RoleSpec, ...]]:
+    """Service accounts of pipeline stages, and Roles for deployer stages."""
+    accounts: list[ServiceAccountSpec] = []
+    roles: list[RoleSpec] = []
+    for pipeline in topology.pipelines.values():
+        for stage in pipeline.stages.values():
+            if stage.service_account is None:
+                continue
+            ns = stage.namespace.name
+            accounts.append(ServiceAccountSpec(ns, stage.service_account, stage.automount_token))
+            if stage.deploys_to is not None:
+                roles.append(
+                    RoleSpec(
+                        namespace=stage.deploys_to.name,
+                        name=f"{stage.service_account}-deployer",
+                        rules=tuple(RoleRule(*rule) for rule in DEPLOYER_RULES),
+                        subject_namespace=ns,
+                        subject_name=stage.service_account,
+                    )
+                )
+    accounts.sort(key=lambda a: (a.namespace, a.name))
+    roles.sort(key=lambda r: (r.namespace, r.name))
+    return tuple(accounts), tuple(roles)
 
 
 def _merge(rules: list[Rule]) -> tuple[Rule, ...]:

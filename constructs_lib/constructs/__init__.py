@@ -7,14 +7,18 @@ from constructs_lib.constructs.namespace import (
     ZeroTrustNamespace,
     stack_states,
 )
+from constructs_lib.constructs.pipeline import BuildEnvironment, Pipeline, preview_namespace
 from constructs_lib.constructs.synth import SynthSummary, synth
 
 __all__ = [
+    "BuildEnvironment",
     "KubernetesCluster",
+    "Pipeline",
     "PolicyHandle",
     "StackState",
     "SynthSummary",
     "ZeroTrustNamespace",
+    "preview_namespace",
     "stack_states",
     "synth",
 ]

@@ -11,11 +11,11 @@ from typing import Any
 
 import yaml
 
-# libyaml's dumper is ~10x faster than the pure-Python one; same output.
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
 from constructs_lib.emitters.terraform import PURPOSE_ANNOTATION, port_value
 from constructs_lib.spec import CompiledStack, Peer, PolicySpec, Rule, Selector
+
+# libyaml's dumper is ~10x faster than the pure-Python one; same output.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _selector(sel: Selector) -> dict[str, Any]:
@@ -89,6 +89,55 @@ def render_manifests(compiled: CompiledStack) -> str:
                 f"# adopted namespace {ns.name}: kubectl label namespace {ns.name} {labels}"
             )
     docs.extend(_policy(p) for p in compiled.policies)
+    for account in compiled.service_accounts:
+        docs.append(
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {
+                    "name": account.name,
+                    "namespace": account.namespace,
+                    "labels": dict(account.labels),
+                },
+                "automountServiceAccountToken": account.automount_token,
+            }
+        )
+    for role in compiled.roles:
+        meta = {"name": role.name, "namespace": role.namespace, "labels": dict(role.labels)}
+        docs.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "Role",
+                "metadata": meta,
+                "rules": [
+                    {
+                        "apiGroups": list(r.api_groups),
+                        "resources": list(r.resources),
+                        "verbs": list(r.verbs),
+                    }
+                    for r in role.rules
+                ],
+            }
+        )
+        docs.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": dict(meta),
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "Role",
+                    "name": role.name,
+                },
+                "subjects": [
+                    {
+                        "kind": "ServiceAccount",
+                        "name": role.subject_name,
+                        "namespace": role.subject_namespace,
+                    }
+                ],
+            }
+        )
     body = yaml.dump_all(
         docs, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, explicit_start=True
     )

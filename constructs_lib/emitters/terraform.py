@@ -23,6 +23,9 @@ PROVIDER_VERSION = "2.38.0"
 NAMESPACE = "kubernetes_namespace_v1"
 LABELS = "kubernetes_labels"
 NETWORK_POLICY = "kubernetes_network_policy_v1"
+SERVICE_ACCOUNT = "kubernetes_service_account_v1"
+ROLE = "kubernetes_role_v1"
+ROLE_BINDING = "kubernetes_role_binding_v1"
 PURPOSE_ANNOTATION = "netfence.io/purpose"
 
 
@@ -85,11 +88,54 @@ def render_terraform(
             }
     for policy in compiled.policies:
         body = _policy(policy)
-        owner = NAMESPACE if policy.namespace in managed else LABELS
-        body["depends_on"] = [f"{owner}.{resource_name(policy.namespace)}"]
+        body["depends_on"] = [_owner(policy.namespace, managed)]
         resources.setdefault(NETWORK_POLICY, {})[resource_name(policy.namespace, policy.name)] = (
             body
         )
+    for account in compiled.service_accounts:
+        resources.setdefault(SERVICE_ACCOUNT, {})[
+            resource_name(account.namespace, account.name)
+        ] = {
+            "metadata": {
+                "name": account.name,
+                "namespace": account.namespace,
+                "labels": dict(account.labels),
+            },
+            "automount_service_account_token": account.automount_token,
+            "depends_on": [_owner(account.namespace, managed)],
+        }
+    for role in compiled.roles:
+        meta = {"name": role.name, "namespace": role.namespace, "labels": dict(role.labels)}
+        rname = resource_name(role.namespace, role.name)
+        resources.setdefault(ROLE, {})[rname] = {
+            "metadata": meta,
+            "rule": [
+                {
+                    "api_groups": list(rule.api_groups),
+                    "resources": list(rule.resources),
+                    "verbs": list(rule.verbs),
+                }
+                for rule in role.rules
+            ],
+            "depends_on": [_owner(role.namespace, managed)],
+        }
+        subject = f"{SERVICE_ACCOUNT}.{resource_name(role.subject_namespace, role.subject_name)}"
+        resources.setdefault(ROLE_BINDING, {})[rname] = {
+            "metadata": dict(meta),
+            "role_ref": {
+                "api_group": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": role.name,
+            },
+            "subject": [
+                {
+                    "kind": "ServiceAccount",
+                    "name": role.subject_name,
+                    "namespace": role.subject_namespace,
+                }
+            ],
+            "depends_on": [f"{ROLE}.{rname}", subject],
+        }
     for (rtype, rname), changes in (overrides or {}).items():
         target = resources.get(rtype, {}).get(rname)
         if target is None:
@@ -112,6 +158,11 @@ def render_terraform(
     if provider is not None:
         out["provider"] = {"kubernetes": [provider.render()]}
     return out
+
+
+def _owner(namespace: str, managed: set[str]) -> str:
+    """The resource a namespaced object waits for: its namespace, or its label patch."""
+    return f"{NAMESPACE if namespace in managed else LABELS}.{resource_name(namespace)}"
 
 
 def _set_path(target: dict[str, Any], path: str, value: Any) -> None:

@@ -88,8 +88,10 @@ class Port:
         if isinstance(port, str):
             if end is not None:
                 raise InvalidIntentError(
-                    where, "end", f"a range on the named port {port!r} is not possible: "
-                    "Kubernetes endPort works only with a numeric port"
+                    where,
+                    "end",
+                    f"a range on the named port {port!r} is not possible: "
+                    "Kubernetes endPort works only with a numeric port",
                 )
             return cls(proto, None, None, validation.port_name(where, "port", port))
         if end is not None:

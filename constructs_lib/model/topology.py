@@ -10,15 +10,18 @@ import hashlib
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model import validation
 from constructs_lib.model.port import Port
 from constructs_lib.model.validation import Labels, Network
 from constructs_lib.spec import IPBlock, Peer, Selector
+
+if TYPE_CHECKING:
+    from constructs_lib.model.pipeline import Pipeline
 
 ENVIRONMENT_LABEL = "environment"
 
@@ -163,6 +166,9 @@ class Namespace:
         """The labels netfence sets on the namespace (environment included)."""
         merged = dict(self.labels)
         merged[ENVIRONMENT_LABEL] = self.environment
+        hosting = [p for p in self.topology.pipelines.values() if p.namespace_labels(self.name)]
+        if len(hosting) == 1:  # a label can name only one pipeline
+            merged.update(hosting[0].namespace_labels(self.name))
         return tuple(sorted(merged.items()))
 
     def workload(
@@ -348,7 +354,8 @@ class WorkloadSelection:
             covered = [self.namespace] if self.namespace in topology.namespaces else []
         else:
             covered = [
-                n for n, ns in sorted(topology.namespaces.items())
+                n
+                for n, ns in sorted(topology.namespaces.items())
                 if ns.environment == self.environment_name
             ]
         what = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
@@ -503,8 +510,6 @@ class Flow:
         }
 
 
-
-
 class Topology:
     """The intent of one stack. Mutable while constructs declare into it."""
 
@@ -515,6 +520,7 @@ class Topology:
         self.externals: dict[str, ExternalEndpoint] = {}
         self.flows: list[Flow] = []
         self._pairs: dict[tuple[Endpoint, Endpoint], dict[Port, str]] = {}
+        self.pipelines: dict[str, Pipeline] = {}
         self.version = 0  # bumped on every change, so compiled output can be cached
 
     def add_namespace(
@@ -581,14 +587,23 @@ class Topology:
         labels: Mapping[str, str],
         ports: Sequence[Port] | None,
         name: str | None,
+        make: Callable[[Namespace, str, str, Labels, tuple[Port, ...]], Workload] | None = None,
     ) -> Workload:
         path = f"{namespace.path}/{id}"
+        if namespace.topology is not self:
+            raise InvalidIntentError(
+                path,
+                "namespace",
+                f"namespace {namespace.name!r} {self._foreign(namespace.topology)}",
+            )
         validation.dns_label(path, "id", id)
         wl_name = validation.dns_label(path, "name", name) if name is not None else id
         if _RESERVED_NAME.match(wl_name):
             raise InvalidIntentError(
-                path, "name", f"{wl_name!r} is reserved for the policies of workload "
-                "selections ('all-pods', 'pods-...-<8 hex digits>'); choose another name"
+                path,
+                "name",
+                f"{wl_name!r} is reserved for the policies of workload "
+                "selections ('all-pods', 'pods-...-<8 hex digits>'); choose another name",
             )
         lab = validation.labels(path, "labels", labels, allow_empty=False)
         key = (namespace.name, wl_name)
@@ -599,7 +614,7 @@ class Topology:
                 f"workload {wl_name!r} is already declared in namespace "
                 f"{namespace.name!r} at {self.workloads[key].path}",
             )
-        wl = Workload(namespace, path, wl_name, lab, _ports(path, "ports", ports))
+        wl = (make or Workload)(namespace, path, wl_name, lab, _ports(path, "ports", ports))
         self.workloads[key] = wl
         self.version += 1
         return wl
