@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, TIMEOUT, TerraformEnv, Workspace
+from tf_workspace import ROOT, TIMEOUT, TerraformEnv, Workspace
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from conftest import Workspace
+from tf_workspace import Workspace
 
 pytestmark = pytest.mark.slow
 

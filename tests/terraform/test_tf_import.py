@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TerraformEnv, Workspace
+from tf_workspace import TerraformEnv, Workspace
 
 pytestmark = pytest.mark.slow
 
