@@ -107,9 +107,9 @@ def load_intent(path: str | Path) -> IntentRecord:
 
 
 def intent_from_artifact(data: Any, file: str) -> IntentRecord:
-    record = (
-        data.get("//", {}).get("metadata", {}).get("netfence") if isinstance(data, dict) else None
-    )
+    record: Any = data
+    for key in ("//", "metadata", "netfence"):
+        record = record.get(key) if isinstance(record, dict) else None
     if record is None:
         raise ArtifactError(
             file,
