@@ -23,7 +23,16 @@ def _policy(ws: Workspace, namespace: str, name: str) -> dict[str, Any]:
     return found
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+EXAMPLE_STACKS = ("data-pipeline", "delivery", "prod", "staging")
+
+
+def test_every_example_stack_goes_through_terraform(
+    example_stacks: dict[str, dict[str, Any]],
+) -> None:
+    assert sorted(example_stacks) == sorted(EXAMPLE_STACKS), "add new stacks to EXAMPLE_STACKS"
+
+
+@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
 def test_example_stack_plans_applies_and_then_plans_no_changes(
     workspace: Workspace, example_stacks: dict[str, dict[str, Any]], stack: str
 ) -> None:
