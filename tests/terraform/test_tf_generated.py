@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from terraform_provider.schema import SCHEMA_FILE
 from tf_workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -201,3 +203,80 @@ def test_invalid_schema_use_is_refused_by_validate(workspace: Workspace) -> None
     workspace.write_config(bad)
     out = workspace.tf("validate", ok=(1,))
     assert "policy_types: attribute supports 1 item minimum" in out.stderr
+
+
+def _policy_config(name: str) -> dict[str, Any]:
+    return {
+        "terraform": PINNED,
+        "resource": {
+            "kubernetes_network_policy_v1": {
+                "deny": {
+                    "metadata": {"name": name, "namespace": "default"},
+                    "spec": {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
+                }
+            }
+        },
+    }
+
+
+def test_renaming_a_policy_replaces_the_object(workspace: Workspace) -> None:
+    workspace.write_config(_policy_config("deny-all"))
+    workspace.init()
+    workspace.tf("apply", "-input=false", "-auto-approve")
+    first = workspace.find("NetworkPolicy", "deny-all", "default")
+    assert first is not None
+
+    workspace.write_config(_policy_config("deny-everything"))
+    plan = workspace.plan_json()
+    (change,) = plan["resource_changes"]
+    assert change["change"]["actions"] == ["delete", "create"]
+    assert change["change"]["replace_paths"] == [["metadata", 0, "name"]]
+    workspace.tf("apply", "-input=false", "plan.bin")
+    assert workspace.find("NetworkPolicy", "deny-all", "default") is None
+    second = workspace.find("NetworkPolicy", "deny-everything", "default")
+    assert second is not None and second["metadata"]["uid"] != first["metadata"]["uid"]
+
+
+def _cty_from_tf(attr: dict[str, Any]) -> dict[str, Any]:
+    return {k: attr[k] for k in ("type", "required", "optional", "computed") if attr.get(k)}
+
+
+def _blocks_from_tf(block: dict[str, Any]) -> dict[str, Any]:
+    out = {f"@{n}": _cty_from_tf(a) for n, a in block.get("attributes", {}).items()}
+    for name, nested in block.get("block_types", {}).items():
+        out[name] = (
+            nested["nesting_mode"],
+            nested.get("min_items", 0),
+            nested.get("max_items", 0),
+            _blocks_from_tf(nested["block"]),
+        )
+    return out
+
+
+def _blocks_from_file(block: dict[str, Any]) -> dict[str, Any]:
+    keep = ("type", "required", "optional", "computed")
+    out = {f"@{n}": {k: a[k] for k in keep if a.get(k)} for n, a in block["attributes"].items()}
+    for name, nested in block["blocks"].items():
+        out[name] = (
+            nested["nesting"],
+            nested["min_items"],
+            nested["max_items"],
+            _blocks_from_file(nested["block"]),
+        )
+    return out
+
+
+def test_terraform_sees_the_checked_in_schema(workspace: Workspace) -> None:
+    workspace.write_config(_policy_config("p"))
+    workspace.init()
+    shown = json.loads(workspace.tf("providers", "schema", "-json").stdout)
+    served = shown["provider_schemas"]["registry.terraform.io/hashicorp/kubernetes"]
+    checked_in = json.loads(SCHEMA_FILE.read_text())
+    assert _blocks_from_tf(served["provider"]["block"]) == _blocks_from_file(
+        checked_in["provider"]["block"]
+    )
+    assert set(served["resource_schemas"]) == set(checked_in["resources"])
+    for name, part in checked_in["resources"].items():
+        got = served["resource_schemas"][name]
+        assert got["version"] == part["schema_version"]
+        assert _blocks_from_tf(got["block"]) == _blocks_from_file(part["block"]), name

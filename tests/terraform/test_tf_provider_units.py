@@ -97,7 +97,7 @@ def test_plan_keeps_the_prior_spelling_of_an_empty_map() -> None:
     config["spec"][0]["pod_selector"][0]["match_labels"] = {}
     planned = schema.plan(rs.block, config, config, prior)
     assert planned["spec"][0]["pod_selector"][0]["match_labels"] is None
-    assert schema.same(rs.block, planned, prior) is False  # metadata computed differ
+    assert schema.same(rs.block, planned, prior) is False  # unknown computed metadata
     assert not schema.replace_paths(rs.block, planned, prior)
 
 
