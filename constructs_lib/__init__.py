@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from constructs_lib.constructs import (
         BuildEnvironment,
         KubernetesCluster,
+        NetfenceStack,
         Pipeline,
         ZeroTrustNamespace,
         preview_namespace,
@@ -40,6 +41,7 @@ _LAZY = {
     "Pipeline": "constructs_lib.constructs",
     "preview_namespace": "constructs_lib.constructs",
     "KubernetesCluster": "constructs_lib.constructs",
+    "NetfenceStack": "constructs_lib.constructs",
     "ZeroTrustNamespace": "constructs_lib.constructs",
     "synth": "constructs_lib.constructs",
 }
@@ -52,6 +54,7 @@ __all__ = [
     "InvalidIntentError",
     "KubernetesCluster",
     "NetfenceError",
+    "NetfenceStack",
     "Pipeline",
     "Port",
     "Protocol",

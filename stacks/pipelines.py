@@ -6,21 +6,20 @@ from constructs_lib import (  # first: it picks the Node.js that jsii will run
     BuildEnvironment,
     ExternalEndpoint,
     KubernetesCluster,
+    NetfenceStack,
     Pipeline,
     Port,
     ZeroTrustNamespace,
 )
 
-from cdktf import LocalBackend, TerraformStack  # isort: skip
 from constructs import Construct  # isort: skip
 
 
-class DataPipelineStack(TerraformStack):
+class DataPipelineStack(NetfenceStack):
     """ingest -> transform -> load -> an external warehouse, one namespace per stage."""
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        LocalBackend(self, path=f"../../../terraform.{id}.tfstate")
         KubernetesCluster(self, "cluster", config_path="~/.kube/config", config_context="prod")
 
         feed = ExternalEndpoint("vendor-feed", cidr="192.0.2.0/28", ports=[Port.tcp(22)])
@@ -44,12 +43,11 @@ class DataPipelineStack(TerraformStack):
         load.reaches(warehouse)
 
 
-class DeliveryStack(TerraformStack):
+class DeliveryStack(NetfenceStack):
     """CI jobs reach only approved endpoints; the deployer manages staging only."""
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        LocalBackend(self, path=f"../../../terraform.{id}.tfstate")
         KubernetesCluster(self, "cluster", config_path="~/.kube/config", config_context="ci")
 
         registry = ExternalEndpoint("registry", cidr="10.20.0.0/24", ports=[Port.tcp(443)])

@@ -9,20 +9,18 @@ from __future__ import annotations
 from constructs_lib import (  # first: it picks the Node.js that jsii will run
     ExternalEndpoint,
     KubernetesCluster,
+    NetfenceStack,
     Port,
     WorkloadSelection,
     ZeroTrustNamespace,
 )
 
-from cdktf import LocalBackend, TerraformStack  # isort: skip
 from constructs import Construct  # isort: skip
 
 
-class ShopStack(TerraformStack):
+class ShopStack(NetfenceStack):
     def __init__(self, scope: Construct, id: str, *, environment: str, payments_cidr: str) -> None:
         super().__init__(scope, id)
-        # State lives at the project root, outside cdktf.out (which synth rewrites).
-        LocalBackend(self, path=f"../../../terraform.{id}.tfstate")
         KubernetesCluster(self, "cluster", config_path="~/.kube/config", config_context=environment)
 
         web = ZeroTrustNamespace(

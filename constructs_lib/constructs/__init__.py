@@ -8,16 +8,19 @@ from constructs_lib.constructs.namespace import (
     stack_states,
 )
 from constructs_lib.constructs.pipeline import BuildEnvironment, Pipeline, preview_namespace
+from constructs_lib.constructs.stack import NetfenceStack, apply_backend
 from constructs_lib.constructs.synth import SynthSummary, synth
 
 __all__ = [
     "BuildEnvironment",
     "KubernetesCluster",
+    "NetfenceStack",
     "Pipeline",
     "PolicyHandle",
     "StackState",
     "SynthSummary",
     "ZeroTrustNamespace",
+    "apply_backend",
     "preview_namespace",
     "stack_states",
     "synth",

@@ -47,6 +47,7 @@ class StackState:
         self.topology = Topology(stack.node.id)
         self.provider: ProviderConfig | None = None
         self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+        self.imports: tuple[tuple[str, str], ...] = ()  # (address, id) from netfence.yaml
         self._cache: tuple[int, CompiledStack] | None = None
         self._rendered: tuple[object, dict[str, Any]] | None = None
         # While True, the element hands cdktf nothing and ``synth(app)`` merges
@@ -69,10 +70,18 @@ class StackState:
         return self._cache[1]
 
     def render(self) -> dict[str, Any]:
-        key = (self.topology.version, self.provider, sum(map(len, self.overrides.values())))
+        key = (
+            self.topology.version,
+            self.provider,
+            sum(map(len, self.overrides.values())),
+            self.imports,
+        )
         if self._rendered is None or self._rendered[0] != key:
             fragment = render_terraform(
-                self.compiled(), provider=self.provider, overrides=self.overrides
+                self.compiled(),
+                provider=self.provider,
+                overrides=self.overrides,
+                imports=self.imports,
             )
             self._rendered = (key, fragment)
         return self._rendered[1]

@@ -1,0 +1,73 @@
+"""NetfenceStack: a TerraformStack whose backend and imports come from netfence.yaml."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cdktf
+from constructs import Construct
+
+from constructs_lib.config import BackendConfig, ProjectConfig, load_config
+from constructs_lib.constructs.namespace import StackState
+
+CONFIG_CONTEXT = "netfence.config"
+
+
+def default_state_path(stack: str) -> str:
+    """Local state beside the project (three levels up from cdktf.out/stacks/<stack>).
+
+    cdktf's own default is an absolute path, which would make the artifact
+    differ from one checkout to the next.
+    """
+    return f"../../../terraform.{stack}.tfstate"
+
+
+class NetfenceStack(cdktf.TerraformStack):
+    """A stack configured from ``netfence.yaml`` (see ``constructs_lib.config``).
+
+    config: the parsed settings; left out, the file named by the cdktf context
+        ``netfence.config``, else ``./netfence.yaml``, else local state in
+        ``terraform.<stack>.tfstate`` at the project root and no imports.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, config: ProjectConfig | None = None) -> None:
+        super().__init__(scope, id)
+        if config is None:
+            config = load_config(self.node.try_get_context(CONFIG_CONTEXT))
+        settings = config.for_stack(id)
+        apply_backend(self, settings.backend or BackendConfig("local", {}))
+        StackState.of(self).imports = settings.imports
+
+
+def apply_backend(stack: cdktf.TerraformStack, backend: BackendConfig) -> cdktf.TerraformBackend:
+    s: dict[str, Any] = dict(backend.settings)
+    if backend.type == "local":
+        return cdktf.LocalBackend(
+            stack,
+            path=s.get("path", default_state_path(stack.node.id)),
+            workspace_dir=s.get("workspace_dir"),
+        )
+    if backend.type == "s3":
+        lockfile = s.pop("use_lockfile", None)
+        made = cdktf.S3Backend(stack, **s)
+        if lockfile is not None:  # Terraform >= 1.10; cdktf 0.21 has no argument for it
+            made.add_override("use_lockfile", lockfile)
+        return made
+    if backend.type == "gcs":
+        return cdktf.GcsBackend(stack, **s)
+    if backend.type == "azurerm":
+        return cdktf.AzurermBackend(stack, **s)
+    spaces = s.pop("workspaces")
+    if backend.type == "remote":
+        remote_ws: Any = (
+            cdktf.NamedRemoteWorkspace(name=spaces["name"])
+            if "name" in spaces
+            else cdktf.PrefixedRemoteWorkspaces(prefix=spaces["prefix"])
+        )
+        return cdktf.RemoteBackend(stack, workspaces=remote_ws, **s)
+    cloud_ws: Any = (
+        cdktf.NamedCloudWorkspace(name=spaces["name"], project=spaces.get("project"))
+        if "name" in spaces
+        else cdktf.TaggedCloudWorkspaces(tags=spaces["tags"], project=spaces.get("project"))
+    )
+    return cdktf.CloudBackend(stack, workspaces=cloud_ws, **s)
