@@ -110,19 +110,23 @@ def _visible(live: dict[str, str] | None, prior: dict[str, str] | None) -> dict[
 # -- per resource ---------------------------------------------------------------------
 
 
+def _namespaced(rs: ResourceSchema) -> bool:
+    return rs.kind is not None and KINDS[rs.kind][2]
+
+
 def identity(rs: ResourceSchema, state: dict[str, Any]) -> tuple[str | None, str]:
     meta = state["metadata"][0]
-    namespaced = rs.kind is not None and KINDS[rs.kind][2]
-    return (meta.get("namespace") or "default") if namespaced else None, meta.get("name") or ""
+    namespace = (meta.get("namespace") or "default") if _namespaced(rs) else None
+    return namespace, meta.get("name") or ""
 
 
 def state_id(rs: ResourceSchema, obj: dict[str, Any]) -> str:
     meta = obj["metadata"]
-    return f"{meta['namespace']}/{meta['name']}" if KINDS[rs.kind or ""][2] else meta["name"]
+    return f"{meta['namespace']}/{meta['name']}" if _namespaced(rs) else meta["name"]
 
 
 def parse_import_id(rs: ResourceSchema, import_id: str) -> tuple[str | None, str]:
-    if not KINDS[rs.kind or ""][2]:
+    if not _namespaced(rs):
         return None, import_id
     parts = import_id.split("/")
     if len(parts) != 2:
@@ -180,12 +184,6 @@ def from_object(
             obj.get("automountServiceAccountToken", False)
         )
         state["default_secret_name"] = state["default_secret_name"] or ""  # none since 1.24
-    if (
-        rs.kind == "Namespace"
-        and prior is not None
-        and prior.get("wait_for_default_service_account") is None
-    ):
-        state["wait_for_default_service_account"] = None
     state["id"] = state_id(rs, obj)
     return state
 
