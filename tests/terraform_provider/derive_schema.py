@@ -256,7 +256,7 @@ def _block(
             nesting, min_items, max_items = facts["blocks"].get(dotted, default_nesting)
             if required and nesting != "single":
                 min_items = max(min_items, 1)
-            inner_owner = nested_fqn + ("OutputReference")
+            inner_owner = nested_fqn + "OutputReference"
             blocks[name] = {
                 "nesting": nesting,
                 "min_items": min_items,
@@ -317,7 +317,7 @@ def derive(assembly: dict[str, Any]) -> dict[str, Any]:
             out["provider"] = part
             continue
         sdk = ["id (optional+computed string on every resource)"]
-        block["attributes"]["id"] = SDK_ID | block["attributes"].get("id", {}) | SDK_ID
+        block["attributes"]["id"] = dict(SDK_ID)  # the bindings list it as optional
         if "timeouts" in block["blocks"]:
             sdk.append("timeouts (single block from the resource's Timeouts)")
         part |= {"sdk": sdk, "schema_version": 0, "block": block}
