@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from constructs_lib import synth  # first: it picks the Node.js that jsii will run
+import sys
+
+from constructs_lib import NetfenceError, synth  # first: picks the Node.js jsii runs
 from stacks.pipelines import DataPipelineStack, DeliveryStack
 from stacks.shop import ShopStack
 
@@ -17,11 +19,16 @@ def build(app: App) -> App:
     return app
 
 
-def main() -> None:
-    summaries = synth(build(App()))
+def main() -> int:
+    try:
+        summaries = synth(build(App()))
+    except NetfenceError as exc:  # bad intent or config: say what and where, no traceback
+        print(f"netfence: error: {exc}", file=sys.stderr)
+        return 2
     for summary in summaries:
         print(summary.line())
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -215,3 +215,22 @@ def test_import_of_an_address_the_stack_does_not_generate_is_refused(tmp_path: P
         "kubernetes_network_policy_v1.shop_gone-ingress: imports: no such resource is generated "
         "by this stack; re-run `netfence import` against the current synth output"
     )
+
+
+def test_main_job_exits_2_with_the_message_on_bad_config(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    _write(tmp_path, "stacks:\n  prod:\n    backend: {type: s3}\n")
+    env = dict(os.environ, PYTHONPATH=str(root), CDKTF_OUTDIR=str(tmp_path / "out"))
+    result = subprocess.run(
+        [sys.executable, "-m", "stacks"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "netfence: error: netfence.yaml at stacks.prod.backend.bucket: required for a s3 "
+        "backend and missing"
+    )
+    assert not (tmp_path / "out").exists()  # nothing half-written
