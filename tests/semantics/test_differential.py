@@ -67,7 +67,7 @@ pytestmark = pytest.mark.skipif(
     reason="network-config-analyzer is not installed (pip install -e '.[dev]')",
 )
 
-SEEDS = range(40)
+SEEDS = range(60)
 
 NS_LABELS = {"team": ("a", "b"), "env": ("prod", "dev")}
 POD_LABELS = {"app": ("web", "db", "api"), "tier": ("front", "back")}
