@@ -280,3 +280,15 @@ def test_terraform_sees_the_checked_in_schema(workspace: Workspace) -> None:
         got = served["resource_schemas"][name]
         assert got["version"] == part["schema_version"]
         assert _blocks_from_tf(got["block"]) == _blocks_from_file(part["block"]), name
+
+
+def test_provider_host_file_url_names_the_cluster_file(workspace: Workspace) -> None:
+    elsewhere = workspace.path / "other-cluster.json"
+    config = _policy_config("deny-all")
+    config["provider"] = {"kubernetes": [{"host": f"file://{elsewhere}"}]}
+    workspace.write_config(config)
+    workspace.init()
+    workspace.tf("apply", "-input=false", "-auto-approve")
+    assert workspace.find("NetworkPolicy", "deny-all", "default") is None  # not the env's file
+    items = json.loads(elsewhere.read_text())["items"]
+    assert [o["metadata"]["name"] for o in items if o["kind"] == "NetworkPolicy"] == ["deny-all"]
