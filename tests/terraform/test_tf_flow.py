@@ -101,6 +101,11 @@ def test_plan_shows_drift_after_the_cluster_is_edited(
     assert f"kubernetes_network_policy_v1.{address} will be updated in-place" in drift.stdout
     assert re.search(r'- "edited-by" +?= "kubectl" -> null', drift.stdout), drift.stdout
     assert "1 to change" in drift.stdout
+    refresh = workspace.plan_json("-refresh-only")
+    (drifted,) = refresh["resource_drift"]
+    assert drifted["address"] == f"kubernetes_network_policy_v1.{address}"
+    assert drifted["change"]["before"]["spec"][0]["ingress"][0]["from"]
+    assert drifted["change"]["after"]["spec"][0]["ingress"][0]["from"] == []
 
     workspace.tf("apply", "-input=false", "-auto-approve")
     repaired = _policy(workspace, namespace, name)
