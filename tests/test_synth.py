@@ -261,3 +261,34 @@ def test_example_stacks_allow_exactly_their_intent(tmp_path: Path) -> None:
     result = verify_stack(tmp_path)
     assert sorted(s.stack for s in result.stacks) == sorted(EXAMPLES)
     assert [str(f) for f in result.findings] == []
+
+
+def test_moved_from_emits_a_moved_block_for_state_adoption(
+    synth_stack: Callable[..., Any],
+) -> None:
+    def declare(stack: Any) -> None:
+        _shop(stack)
+        shop = next(c for c in stack.node.children if isinstance(c, ZeroTrustNamespace))
+        shop.policy("db-ingress").moved_from("kubernetes_network_policy_v1.db_ingress")
+        shop.namespace_resource.moved_from("kubernetes_namespace_v1.shop_ns")
+
+    assert synth_stack(declare)["moved"] == [
+        {"from": "kubernetes_namespace_v1.shop_ns", "to": "kubernetes_namespace_v1.shop"},
+        {
+            "from": "kubernetes_network_policy_v1.db_ingress",
+            "to": "kubernetes_network_policy_v1.shop_db-ingress",
+        },
+    ]
+
+
+def test_moved_from_another_resource_type_is_refused() -> None:
+    from cdktf import App, TerraformStack
+
+    shop = ZeroTrustNamespace(TerraformStack(App(), "s"), "shop", environment="prod")
+    with pytest.raises(InvalidIntentError) as info:
+        shop.policy("api-ingress").moved_from("kubernetes_network_policy.api")
+    assert str(info.value) == (
+        "kubernetes_network_policy_v1.shop_api-ingress: moved_from: "
+        "'kubernetes_network_policy.api' is not an address of the form "
+        "'kubernetes_network_policy_v1.<name>' (moved blocks cannot change the resource type)"
+    )

@@ -37,6 +37,7 @@ from constructs_lib.spec import CompiledStack  # noqa: E402
 
 _STATE_ATTR = "_netfence_state"
 _ELEMENT_ID = "netfence"
+_TF_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _OVERRIDE_PATH = re.compile(r"^[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*$")
 
 
@@ -48,6 +49,7 @@ class StackState:
         self.provider: ProviderConfig | None = None
         self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
         self.imports: tuple[tuple[str, str], ...] = ()  # (address, id) from netfence.yaml
+        self.moves: list[tuple[str, str]] = []  # (old address, new address)
         self._cache: tuple[int, CompiledStack] | None = None
         self._rendered: tuple[object, dict[str, Any]] | None = None
         # While True, the element hands cdktf nothing and ``synth(app)`` merges
@@ -75,6 +77,7 @@ class StackState:
             self.provider,
             sum(map(len, self.overrides.values())),
             self.imports,
+            len(self.moves),
         )
         if self._rendered is None or self._rendered[0] != key:
             fragment = render_terraform(
@@ -82,6 +85,7 @@ class StackState:
                 provider=self.provider,
                 overrides=self.overrides,
                 imports=self.imports,
+                moves=self.moves,
             )
             self._rendered = (key, fragment)
         return self._rendered[1]
@@ -162,6 +166,31 @@ class PolicyHandle:
                 f"{path!r} is not a dotted attribute path such as 'metadata.annotations.team'",
             )
         self._state.overrides.setdefault((self.resource_type, self.name), []).append((path, value))
+
+    def moved_from(self, address: str) -> None:
+        """Record that this resource was managed at ``address`` before.
+
+        For adopting state from hand-written configurations: Terraform moves
+        the state entry instead of destroying and recreating the object.
+        """
+        prefix = f"{self.resource_type}."
+        valid = (
+            isinstance(address, str)
+            and address.startswith(prefix)
+            and _TF_NAME.match(address[len(prefix) :]) is not None
+        )
+        if not valid:
+            raise InvalidIntentError(
+                self.address,
+                "moved_from",
+                f"{address!r} is not an address of the form "
+                f"'{prefix}<name>' (moved blocks cannot change the resource type)",
+            )
+        if address == self.address:
+            raise InvalidIntentError(
+                self.address, "moved_from", "the old address equals the new one"
+            )
+        self._state.moves.append((address, self.address))
 
 
 class ZeroTrustNamespace(Construct):

@@ -66,6 +66,7 @@ def render_terraform(
     provider: ProviderConfig | None = None,
     overrides: Mapping[tuple[str, str], Sequence[tuple[str, Any]]] | None = None,
     imports: Sequence[tuple[str, str]] = (),
+    moves: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """The Terraform JSON fragment: required_providers, provider, resources.
 
@@ -73,6 +74,7 @@ def render_terraform(
     applied last, like cdktf's ``add_override``.
     imports: ``(address, id)`` pairs for Terraform ``import`` blocks, so a first
     apply adopts objects that already exist instead of failing.
+    moves: ``(old address, new address)`` pairs for ``moved`` blocks.
     """
     resources: dict[str, dict[str, Any]] = {}
     managed = {ns.name for ns in compiled.namespaces if ns.managed}
@@ -174,6 +176,8 @@ def render_terraform(
                     "re-run `netfence import` against the current synth output",
                 )
         out["import"] = [{"to": address, "id": ident} for address, ident in imports]
+    if moves:
+        out["moved"] = [{"from": old, "to": new} for old, new in sorted(set(moves))]
     if provider is not None:
         out["provider"] = {"kubernetes": [provider.render()]}
     return out
