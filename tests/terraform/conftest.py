@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from terraform_provider.plugin import CERT_DIR_ENV, write_certificate
 from tf_workspace import (
     LAUNCHER,
     PLATFORM,
@@ -45,6 +46,7 @@ def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> TerraformEnv:
     target.mkdir(parents=True)
     shutil.copy2(LAUNCHER, target / f"terraform-provider-kubernetes_v{VERSION}_x5")
     (home / "plugin-cache").mkdir()
+    write_certificate(home / "cert")
     rc = home / "terraform.rc"
     rc.write_text(
         "provider_installation {\n"
@@ -63,6 +65,7 @@ def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> TerraformEnv:
         "CHECKPOINT_DISABLE": "1",
         "NETFENCE_TF_PYTHON": sys.executable,
         "NETFENCE_TF_PROVIDER_PATH": str(TESTS),
+        CERT_DIR_ENV: str(home / "cert"),
     }
     return TerraformEnv(binary, home, env)
 

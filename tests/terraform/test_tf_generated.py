@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from terraform_provider.plugin import CERT_DIR_ENV
 from terraform_provider.schema import SCHEMA_FILE
 from tf_workspace import Workspace
 
@@ -283,6 +285,9 @@ def test_terraform_sees_the_checked_in_schema(workspace: Workspace) -> None:
 
 
 def test_provider_host_file_url_names_the_cluster_file(workspace: Workspace) -> None:
+    # and, without the session's shared certificate, each launch makes its own
+    shared = {k: v for k, v in workspace.tf_env.env.items() if k != CERT_DIR_ENV}
+    workspace.tf_env = dataclasses.replace(workspace.tf_env, env=shared)
     elsewhere = workspace.path / "other-cluster.json"
     config = _policy_config("deny-all")
     config["provider"] = {"kubernetes": [{"host": f"file://{elsewhere}"}]}

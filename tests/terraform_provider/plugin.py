@@ -21,23 +21,28 @@ import signal
 import sys
 import threading
 from concurrent import futures
+from pathlib import Path
 from typing import Any
 
 import grpc
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tfplugin_proto import tfplugin6_5_pb2_grpc as pb_grpc
 
 MAGIC_COOKIE_KEY = "TF_PLUGIN_MAGIC_COOKIE"
 MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 CORE_PROTOCOL = 1
 APP_PROTOCOL = 6
+# A directory with key.pem, cert.pem and cert.der made by self_signed(): the test
+# session makes one certificate for all its provider launches instead of one each.
+CERT_DIR_ENV = "NETFENCE_TF_CERT_DIR"
 
 
 def self_signed() -> tuple[bytes, bytes, bytes]:
     """(key PEM, certificate PEM, certificate DER) for localhost."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "netfence test provider")])
     now = datetime.datetime.now(datetime.UTC)
@@ -85,6 +90,23 @@ def self_signed() -> tuple[bytes, bytes, bytes]:
     )
 
 
+def write_certificate(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in zip(("key.pem", "cert.pem", "cert.der"), self_signed(), strict=True):
+        path = directory / name
+        path.touch(mode=0o600)
+        path.write_bytes(data)
+
+
+def _certificate() -> tuple[bytes, bytes, bytes]:
+    directory = os.environ.get(CERT_DIR_ENV)
+    if not directory:
+        return self_signed()
+    base = Path(directory)
+    key, pem, der = ((base / n).read_bytes() for n in ("key.pem", "cert.pem", "cert.der"))
+    return key, pem, der
+
+
 def handshake_line(port: int, cert_der: bytes) -> str:
     cert = base64.b64encode(cert_der).decode().rstrip("=")  # go-plugin: RawStdEncoding
     return f"{CORE_PROTOCOL}|{APP_PROTOCOL}|tcp|127.0.0.1:{port}|grpc|{cert}"
@@ -119,7 +141,7 @@ def serve() -> int:  # returns only on a bad launch; otherwise the process ends 
     )
     from .provider import Provider  # after the cookie check: keeps a stray launch cheap
 
-    key_pem, cert_pem, cert_der = self_signed()
+    key_pem, cert_pem, cert_der = _certificate()
     stop = threading.Event()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
     pb_grpc.add_ProviderServicer_to_server(Provider(), server)
