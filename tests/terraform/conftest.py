@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,14 +82,16 @@ def example_stacks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[s
     """The example app synthesized into a temporary cdktf.out: {stack: cdk.tf.json}."""
     out = tmp_path_factory.mktemp("cdktf.out")
     env = os.environ | {"CDKTF_OUTDIR": str(out)}
-    subprocess.run(
+    synth = subprocess.run(
         [sys.executable, "-m", "stacks"],
         cwd=ROOT,
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
         timeout=TIMEOUT,
+        check=False,
     )
+    assert synth.returncode == 0, f"python -m stacks failed:\n{synth.stdout}\n{synth.stderr}"
     stacks = {}
     for path in sorted((out / "stacks").glob("*/cdk.tf.json")):
         stacks[path.parent.name] = json.loads(path.read_text())
@@ -103,11 +105,11 @@ def namespace() -> Callable[[str], dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A throwaway project root for ``npx cdktf``: its own cdktf.out and state files."""
     root = tmp_path_factory.mktemp("project")
     shutil.copy2(ROOT / "cdktf.json", root / "cdktf.json")
     shutil.copy2(ROOT / "package.json", root / "package.json")
     for name in (".venv", "node_modules", "stacks", "constructs_lib"):
         (root / name).symlink_to(ROOT / name)
-    yield root
+    return root
