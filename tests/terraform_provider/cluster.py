@@ -54,10 +54,11 @@ def namespace_object(name: str) -> dict[str, Any]:
 
 
 def seed(path: Path) -> None:
-    """A fresh cluster with only the namespaces every cluster starts with."""
+    """Make an empty or missing cluster one with the namespaces every cluster has."""
     store = Cluster(path)
     with store.session() as state:
-        state["items"] = []
+        if state["items"]:  # someone (another provider process) got here first
+            return
         for name in BUILTIN_NAMESPACES:
             store.create_in(state, namespace_object(name))
 
