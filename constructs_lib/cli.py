@@ -17,9 +17,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from constructs_lib.errors import NetfenceError
+
+if TYPE_CHECKING:
+    from constructs_lib.review.live import LiveState
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -174,6 +177,147 @@ def _run_map(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# diff -------------------------------------------------------------------------
+
+_REVIEW_FORMATS = {"text": "review_text", "json": "review_json", "md": "review_markdown"}
+
+
+def _configure_diff(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "base", nargs="?", metavar="BASE", help="synth output before: cdktf.out, stack dir or file"
+    )
+    parser.add_argument("head", nargs="?", metavar="HEAD", help="synth output after the change")
+    parser.add_argument(
+        "--plan", metavar="PLAN.json", help="a `terraform show -json` plan instead of BASE HEAD"
+    )
+    parser.add_argument(
+        "--inventory",
+        action="append",
+        default=[],
+        metavar="INVENTORY.yaml",
+        help="with --plan: more namespaces, workloads and external endpoints to judge flows by",
+    )
+    parser.add_argument(
+        "--stack",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="with --plan: take workloads from this synth output's intent record",
+    )
+    parser.add_argument("--format", choices=("text", "json", "md"), default="text")
+    parser.add_argument(
+        "--fail-on",
+        choices=("opened", "risk"),
+        help="exit 1 when any flow opened / when any risk flag is raised",
+    )
+    _add_output(parser)
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from constructs_lib.review.diff import diff_artifacts, diff_plan
+
+    if args.plan is not None:
+        if args.base is not None:
+            raise _UsageError("netfence diff: error: give BASE HEAD or --plan, not both")
+        result = diff_plan(args.plan, args.inventory, args.stack)
+    else:
+        if args.base is None or args.head is None:
+            raise _UsageError("netfence diff: error: give BASE and HEAD, or --plan PLAN.json")
+        if args.inventory or args.stack:
+            raise _UsageError(
+                "netfence diff: error: --inventory and --stack go with --plan; "
+                "BASE and HEAD carry their own intent records"
+            )
+        result = diff_artifacts(args.base, args.head)
+    _emit(args, _REVIEW_FORMATS, "write_diff", result)
+    if args.fail_on == "opened" and result.opened:
+        return EXIT_FINDINGS
+    if args.fail_on == "risk" and result.risks:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+# drift and import -----------------------------------------------------------------
+
+
+def _add_live(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--live",
+        metavar="LIVE.json",
+        help="`kubectl get networkpolicies,namespaces -A -o json` output or a fake-cluster file",
+    )
+    source.add_argument(
+        "--kubeconfig",
+        metavar="PATH",
+        help="read the cluster itself (needs the `cluster` extra: pip install 'netfence[cluster]')",
+    )
+    parser.add_argument("--context", metavar="C", help="with --kubeconfig: the context to use")
+
+
+def _live(args: argparse.Namespace) -> LiveState:
+    from constructs_lib.review.live import load_live, read_cluster
+
+    if args.context is not None and args.kubeconfig is None:
+        raise _UsageError(f"netfence {args.command}: error: --context goes with --kubeconfig")
+    if args.kubeconfig is not None:
+        return read_cluster(args.kubeconfig, args.context)
+    return load_live(args.live)
+
+
+def _configure_drift(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--desired",
+        required=True,
+        metavar="STACK_DIR",
+        help="a stack dir, cdk.tf.json or cdktf.out",
+    )
+    _add_live(parser)
+    parser.add_argument("--format", choices=("text", "json", "md"), default="text")
+    _add_output(parser)
+
+
+def _run_drift(args: argparse.Namespace) -> int:
+    from constructs_lib.review.drift import detect_drift
+
+    result = detect_drift(args.desired, _live(args))
+    _emit(args, _REVIEW_FORMATS, "write_drift", result)
+    return EXIT_FINDINGS if result.drifted else EXIT_OK
+
+
+def _configure_import(parser: argparse.ArgumentParser) -> None:
+    _add_live(parser)
+    parser.add_argument("--stack", required=True, metavar="STACK_DIR", help="a stack dir or file")
+    parser.add_argument(
+        "--write",
+        metavar="PATH",
+        help="write the imports file here (atomically); without it the file goes to stdout "
+        "and the report to stderr",
+    )
+    parser.add_argument("--format", choices=("text", "json", "md"), default="text")
+    _add_output(parser)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from constructs_lib.fsutil import write_atomic
+    from constructs_lib.review.adopt import plan_imports
+
+    result = plan_imports(args.stack, _live(args))
+    if args.write is not None:
+        write_atomic(args.write, result.imports_json())
+        _emit(args, _REVIEW_FORMATS, "write_import", result)
+    else:
+        sys.stdout.write(result.imports_json())
+        if args.output is not None:
+            _emit(args, _REVIEW_FORMATS, "write_import", result)
+        else:
+            module = importlib.import_module(
+                f"constructs_lib.reports.{_REVIEW_FORMATS[args.format]}"
+            )
+            module.write_import(result, sys.stderr)
+    return EXIT_FINDINGS if result.unmanaged else EXIT_OK
+
+
 COMMANDS: list[Command] = [
     Command(
         "reach",
@@ -192,6 +336,24 @@ COMMANDS: list[Command] = [
         "draw the allowed flows (mermaid, dot, or markdown with a matrix)",
         _configure_map,
         _run_map,
+    ),
+    Command(
+        "diff",
+        "flows a change opens and closes, with risk flags (synth outputs or a plan)",
+        _configure_diff,
+        _run_diff,
+    ),
+    Command(
+        "drift",
+        "compare a stack with the cluster: connections and policy objects",
+        _configure_drift,
+        _run_drift,
+    ),
+    Command(
+        "import",
+        "adopt live objects: write Terraform import entries, list unmanaged policies",
+        _configure_import,
+        _run_import,
     ),
 ]
 

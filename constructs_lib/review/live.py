@@ -1,0 +1,145 @@
+"""What runs in the cluster: a ``kubectl get -o json`` file, or the cluster itself.
+
+``kubectl get networkpolicies,namespaces -A -o json`` and the proving
+ground's fake-cluster file are both a ``List`` of objects, so one reader
+serves both; the official ``kubernetes`` client (the ``cluster`` extra) is
+imported only when a kubeconfig is given, and its answer is turned into the
+same List before it is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.errors import ArtifactError
+from constructs_lib.loaders import read_json, yaml_loader
+from constructs_lib.loaders._spec import KUBERNETES, Reader
+from constructs_lib.loaders.manifests import policies_from_documents
+from constructs_lib.loaders.network_policy import Labels, NetworkPolicy
+
+# kind -> namespaced; the kinds a stack creates and `netfence import` can adopt
+KINDS: dict[str, bool] = {
+    "Namespace": False,
+    "NetworkPolicy": True,
+    "ServiceAccount": True,
+    "Role": True,
+    "RoleBinding": True,
+}
+_API_VERSIONS = {
+    "Namespace": "v1",
+    "NetworkPolicy": "networking.k8s.io/v1",
+    "ServiceAccount": "v1",
+    "Role": "rbac.authorization.k8s.io/v1",
+    "RoleBinding": "rbac.authorization.k8s.io/v1",
+}
+
+
+@dataclass(frozen=True)
+class LiveObject:
+    kind: str
+    namespace: str | None
+    name: str
+    labels: Labels = ()
+
+    @property
+    def key(self) -> tuple[str, str | None, str]:
+        return (self.kind, self.namespace, self.name)
+
+
+@dataclass(frozen=True)
+class LiveState:
+    source: str
+    objects: tuple[LiveObject, ...]
+    policies: tuple[NetworkPolicy, ...]
+
+    def namespace_labels(self) -> dict[str, Labels]:
+        return {o.name: o.labels for o in self.objects if o.kind == "Namespace"}
+
+
+def load_live(path: str | Path) -> LiveState:
+    """A live-objects file: JSON (kubectl, fake cluster) or YAML, one or many documents."""
+    file = Path(path)
+    if not file.is_file():
+        raise ArtifactError(str(file), "no such file")
+    if file.suffix == ".json":
+        documents = [read_json(file)]
+    else:
+        import yaml
+
+        try:
+            documents = list(yaml.load_all(file.read_text(encoding="utf-8"), Loader=yaml_loader()))
+        except yaml.YAMLError as exc:
+            raise ArtifactError(str(file), f"not valid YAML: {exc}") from None
+    return live_from_documents(documents, str(file))
+
+
+def live_from_documents(documents: list[Any], source: str) -> LiveState:
+    objects: list[LiveObject] = []
+    for index, doc in enumerate(documents):
+        if doc is None:
+            continue
+        reader = Reader(source, index, KUBERNETES)
+        _walk(reader, reader.mapping(doc, ""), "", objects)
+    return LiveState(source, tuple(objects), tuple(policies_from_documents(documents, source)))
+
+
+def _walk(reader: Reader, data: Mapping[str, Any], path: str, out: list[LiveObject]) -> None:
+    if data.get("kind") is None:
+        reader.fail(f"{path}kind", "missing required field")
+    kind = reader.string(data["kind"], f"{path}kind")
+    if kind.endswith("List"):
+        for item, where in reader.blocks(data.get("items"), f"{path}items"):
+            _walk(reader, item, f"{where}.", out)
+        return
+    if kind not in KINDS:
+        return
+    meta, meta_path = reader.block(data.get("metadata"), f"{path}metadata")
+    if meta is None or not meta.get("name"):
+        reader.fail(
+            f"{meta_path}.name" if meta is not None else meta_path, "missing required field"
+        )
+    name = reader.string(meta["name"], f"{meta_path}.name")
+    namespace = None
+    if KINDS[kind]:
+        namespace = reader.string(meta.get("namespace") or "default", f"{meta_path}.namespace")
+    labels = reader.labels(meta.get("labels"), f"{meta_path}.labels")
+    out.append(LiveObject(kind, namespace, name, labels))
+
+
+def read_cluster(kubeconfig: str, context: str | None = None) -> LiveState:
+    """The objects netfence cares about, listed through the official Kubernetes client."""
+    source = kubeconfig if context is None else f"{kubeconfig} (context {context})"
+    try:
+        from kubernetes import client, config
+    except ImportError:
+        raise ArtifactError(
+            source,
+            "reading a cluster needs the kubernetes Python client; "
+            "install it with: pip install 'netfence[cluster]'",
+        ) from None
+    try:
+        api = config.new_client_from_config(config_file=kubeconfig, context=context)
+    except Exception as exc:  # the client raises ConfigException, OSError, YAML errors...
+        raise ArtifactError(source, f"cannot load the kubeconfig: {exc}") from None
+    core = client.CoreV1Api(api)
+    rbac = client.RbacAuthorizationV1Api(api)
+    listings = (
+        ("NetworkPolicy", client.NetworkingV1Api(api).list_network_policy_for_all_namespaces),
+        ("Namespace", core.list_namespace),
+        ("ServiceAccount", core.list_service_account_for_all_namespaces),
+        ("Role", rbac.list_role_for_all_namespaces),
+        ("RoleBinding", rbac.list_role_binding_for_all_namespaces),
+    )
+    items: list[dict[str, Any]] = []
+    for kind, call in listings:
+        try:
+            answer = api.sanitize_for_serialization(call())
+        except Exception as exc:  # ApiException, connection errors: all bad input here
+            raise ArtifactError(source, f"cannot list {kind} objects: {exc}") from None
+        for item in (answer or {}).get("items") or []:
+            # List items from the API carry no kind; the reader needs one.
+            items.append({**item, "kind": kind, "apiVersion": _API_VERSIONS[kind]})
+    return live_from_documents([{"apiVersion": "v1", "kind": "List", "items": items}], source)
