@@ -219,6 +219,11 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
         "namespace.all_workloads() to allow all pods of a namespace explicitly",
     ),
     (
+        "dns_target_without_ports",
+        lambda: DnsTarget.create(namespace="dns", labels={"app": "dns"}, ports=[]),
+        "DnsTarget: ports: at least one port is required",
+    ),
+    (
         "metadata_name_label_reserved",
         lambda: Topology("p").add_namespace(
             "p/x", name="x", environment="prod", labels={"kubernetes.io/metadata.name": "y"}

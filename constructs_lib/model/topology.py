@@ -46,10 +46,6 @@ def _ports(path: str, field_name: str, ports: Iterable[Port] | None) -> tuple[Po
     return tuple(sorted(out, key=Port.sort_key))
 
 
-def _labels_dict(labels: Labels) -> dict[str, str]:
-    return dict(labels)
-
-
 @dataclass(frozen=True)
 class DnsTarget:
     """Where the pods of a namespace resolve names.
@@ -67,10 +63,13 @@ class DnsTarget:
         cls, *, namespace: str, labels: Mapping[str, str], ports: Sequence[Port]
     ) -> DnsTarget:
         path = "DnsTarget"
+        checked = _ports(path, "ports", ports)
+        if not checked:
+            raise InvalidIntentError(path, "ports", "at least one port is required")
         return cls(
             validation.dns_label(path, "namespace", namespace),
             validation.labels(path, "labels", labels, allow_empty=False),
-            _ports(path, "ports", ports) or _fail(path, "ports", "at least one port is required"),
+            checked,
         )
 
     @classmethod
@@ -88,13 +87,9 @@ class DnsTarget:
     def to_record(self) -> dict[str, Any]:
         return {
             "namespace": self.namespace,
-            "labels": _labels_dict(self.labels),
+            "labels": dict(self.labels),
             "ports": [p.to_record() for p in self.ports],
         }
-
-
-def _fail(path: str, field_name: str, message: str) -> Any:
-    raise InvalidIntentError(path, field_name, message)
 
 
 @dataclass(frozen=True)
@@ -208,7 +203,7 @@ class Namespace:
             "environment": self.environment,
             "managed": not self.adopt,
             "allow_dns": self.allow_dns,
-            "labels": _labels_dict(self.all_labels),
+            "labels": dict(self.all_labels),
         }
         if self.allow_dns:
             out["dns"] = self.dns.to_record()
@@ -301,7 +296,7 @@ class Workload:
         return {
             "namespace": self.namespace.name,
             "name": self.name,
-            "labels": _labels_dict(self.labels),
+            "labels": dict(self.labels),
             "ports": [p.to_record() for p in self.ports],
         }
 
@@ -380,7 +375,7 @@ class WorkloadSelection:
         return f"selection {what} in {where}"
 
     def to_record(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "selection", "labels": _labels_dict(self.labels)}
+        out: dict[str, Any] = {"kind": "selection", "labels": dict(self.labels)}
         if self.namespace is not None:
             out["namespace"] = self.namespace
         else:
@@ -747,8 +742,6 @@ class Topology:
 
     def to_record(self) -> dict[str, Any]:
         """The intent record written into the artifact (docs/artifact.md)."""
-        import json
-
         return {
             "version": 1,
             "stack": self.name,
