@@ -113,3 +113,30 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in (".venv", "node_modules", "stacks", "constructs_lib"):
         (root / name).symlink_to(ROOT / name)
     return root
+
+
+@pytest.fixture(scope="session")
+def prod_applied_elsewhere(
+    terraform_env: TerraformEnv,
+    example_stacks: dict[str, dict[str, Any]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """A cluster file where the prod stack was applied from someone else's state."""
+    path = tmp_path_factory.mktemp("elsewhere") / "ws"
+    path.mkdir()
+    elsewhere = Workspace(path, terraform_env)
+    elsewhere.write_config(example_stacks["prod"])
+    elsewhere.init()
+    elsewhere.tf("apply", "-input=false", "-auto-approve")
+    return elsewhere.cluster
+
+
+@pytest.fixture
+def live_prod(
+    workspace: Workspace, example_stacks: dict[str, dict[str, Any]], prod_applied_elsewhere: Path
+) -> Workspace:
+    """A fresh workspace with no state, aimed at a cluster that already runs prod."""
+    shutil.copy2(prod_applied_elsewhere, workspace.cluster)
+    workspace.write_config(example_stacks["prod"])
+    workspace.init()
+    return workspace

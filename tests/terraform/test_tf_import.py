@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
-from tf_workspace import TerraformEnv, Workspace
+from tf_workspace import Workspace
 
 pytestmark = pytest.mark.slow
 
@@ -18,33 +16,6 @@ def _import_id(kind: str, body: dict[str, Any]) -> str:
     return (
         meta["name"] if kind == "kubernetes_namespace_v1" else f"{meta['namespace']}/{meta['name']}"
     )
-
-
-@pytest.fixture(scope="module")
-def prod_applied_elsewhere(
-    terraform_env: TerraformEnv,
-    example_stacks: dict[str, dict[str, Any]],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Path:
-    """A cluster file where the prod stack was applied from someone else's state."""
-    path = tmp_path_factory.mktemp("elsewhere") / "ws"
-    path.mkdir()
-    elsewhere = Workspace(path, terraform_env)
-    elsewhere.write_config(example_stacks["prod"])
-    elsewhere.init()
-    elsewhere.tf("apply", "-input=false", "-auto-approve")
-    return elsewhere.cluster
-
-
-@pytest.fixture
-def live_prod(
-    workspace: Workspace, example_stacks: dict[str, dict[str, Any]], prod_applied_elsewhere: Path
-) -> Workspace:
-    """A fresh workspace with no state, aimed at a cluster that already runs prod."""
-    shutil.copy2(prod_applied_elsewhere, workspace.cluster)
-    workspace.write_config(example_stacks["prod"])
-    workspace.init()
-    return workspace
 
 
 def test_terraform_import_adopts_a_live_policy_with_no_changes(

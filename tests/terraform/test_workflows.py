@@ -1,0 +1,237 @@
+"""Issue 6's Terraform workflows with real terraform on the proving ground.
+
+Backends from netfence.yaml, ``netfence import`` -> import blocks, stable
+addresses and ``moved_from``, ``netfence diff --plan`` on a real plan, and
+``netfence drift`` beside ``terraform plan`` on an edited fake cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tf_workspace import TIMEOUT, TerraformEnv, Workspace
+
+pytestmark = pytest.mark.slow
+
+NO_CHANGES, CHANGES = 0, 2  # terraform plan -detailed-exitcode
+NETFENCE = Path(sys.executable).parent / "netfence"
+
+
+def netfence(*args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[str]:
+    """The installed ``netfence`` command, as a pipeline would run it."""
+    result = subprocess.run(
+        [str(NETFENCE), *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode in ok, (
+        f"netfence {' '.join(args)} exited {result.returncode}, wanted {ok}\n"
+        f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    )
+    return result
+
+
+def synth_app(out: Path, build: Callable[[Any], None], **context: str) -> Path:
+    """Synthesize an App of NetfenceStacks into ``out``; returns ``out/stacks``."""
+    from cdktf import App
+
+    import constructs_lib  # noqa: F401  (chooses jsii's node before cdktf starts)
+    from constructs_lib import synth
+
+    app = App(outdir=str(out), context=context or None)
+    build(app)
+    synth(app)
+    return out / "stacks"
+
+
+def actions(plan: dict[str, Any]) -> dict[str, list[str]]:
+    return {rc["address"]: rc["change"]["actions"] for rc in plan["resource_changes"]}
+
+
+def addresses(config: dict[str, Any]) -> set[str]:
+    return {f"{t}.{n}" for t, by_name in config["resource"].items() for n in by_name}
+
+
+def _small_intent(stack: Any) -> None:
+    from constructs_lib import Port, ZeroTrustNamespace
+
+    shop = ZeroTrustNamespace(stack, "shop", name="shop", environment="prod")
+    api = shop.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+    db = shop.workload("db", labels={"app": "db"}, ports=[Port.tcp(5432)])
+    api.allow_to(db)
+
+
+# 1. backends -----------------------------------------------------------------------
+
+# netfence.yaml backend -> what a full `terraform init` must stop at: the credentials or
+# service-discovery step, i.e. after Terraform decoded the block with the backend's schema.
+BACKENDS: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
+    "local": ({"type": "local", "path": "state/netfence.tfstate"}, ()),
+    "s3-lockfile": (
+        {
+            "type": "s3",
+            "bucket": "acme-tfstate",
+            "key": "netfence/prod.tfstate",
+            "region": "eu-west-1",
+            "use_lockfile": True,
+            "encrypt": True,
+        },
+        ("No valid credential sources found",),
+    ),
+    "s3-dynamodb": (
+        {
+            "type": "s3",
+            "bucket": "acme-tfstate",
+            "key": "netfence/prod.tfstate",
+            "region": "eu-west-1",
+            "dynamodb_table": "terraform-locks",
+        },
+        ("No valid credential sources found",),
+    ),
+    "gcs": (
+        {"type": "gcs", "bucket": "acme-tfstate", "prefix": "netfence/prod"},
+        ("could not find default credentials",),
+    ),
+    "azurerm": (
+        {
+            "type": "azurerm",
+            "storage_account_name": "acmetfstate",
+            "container_name": "tfstate",
+            "key": "netfence/prod.tfstate",
+            "resource_group_name": "platform",
+        },
+        ("unable to build authorizer",),
+    ),
+    "remote": (
+        {"type": "remote", "organization": "acme", "workspaces": {"prefix": "netfence-"}},
+        ("Failed to request discovery document", "Required token could not be found"),
+    ),
+    "cloud-name": (
+        {"type": "cloud", "organization": "acme", "workspaces": {"name": "netfence-prod"}},
+        ("Failed to request discovery document", "Required token could not be found"),
+    ),
+    "cloud-tags": (
+        {
+            "type": "cloud",
+            "organization": "acme",
+            "workspaces": {"tags": ["netfence", "prod"], "project": "platform"},
+        },
+        ("Failed to request discovery document", "Required token could not be found"),
+    ),
+}
+# what Terraform says when a backend or cloud block does not fit its schema
+CONFIG_ERRORS = (
+    "Extraneous JSON object property",
+    "No argument or block type is named",
+    "Unsupported argument",
+    "Missing required argument",
+    "Invalid backend configuration",
+    "Invalid value",
+    "Incorrect attribute value type",
+    "Unsupported backend type",
+)
+
+
+@pytest.fixture(scope="module")
+def backend_stacks(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One stack per BACKENDS entry, each a NetfenceStack configured by one netfence.yaml."""
+    from constructs_lib import NetfenceStack
+    from constructs_lib.config import load_config
+
+    root = tmp_path_factory.mktemp("backends")
+    yaml_file = root / "netfence.yaml"
+    yaml_file.write_text(
+        json.dumps({"stacks": {n: {"backend": b} for n, (b, _) in BACKENDS.items()}})
+    )
+    config = load_config(yaml_file)
+
+    def build(app: Any) -> None:
+        for name in BACKENDS:
+            _small_intent(NetfenceStack(app, name, config=config))
+
+    return synth_app(root / "cdktf.out", build)
+
+
+@pytest.fixture(scope="module")
+def offline_env(
+    terraform_env: TerraformEnv, tmp_path_factory: pytest.TempPathFactory
+) -> TerraformEnv:
+    """The session's terraform env with no cloud credentials anywhere (an empty HOME)."""
+    home = tmp_path_factory.mktemp("home")
+    clouds = ("AWS_", "GOOGLE_", "CLOUDSDK_", "ARM_", "AZURE_")
+    env = {k: v for k, v in terraform_env.env.items() if not k.startswith(clouds)}
+    env |= {"HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true"}
+    return TerraformEnv(terraform_env.binary, terraform_env.home, env)
+
+
+def _stack_workspace(stacks: Path, name: str, env: TerraformEnv, tmp_path: Path) -> Workspace:
+    """A copy of a synthesized stack dir, backend block untouched (no local override)."""
+    path = tmp_path / name
+    shutil.copytree(stacks / name, path)
+    return Workspace(path, env)
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_backend_from_netfence_yaml_is_synthesized_and_accepted_by_terraform(
+    backend_stacks: Path, offline_env: TerraformEnv, tmp_path: Path, name: str
+) -> None:
+    backend, stops_at = BACKENDS[name]
+    ws = _stack_workspace(backend_stacks, name, offline_env, tmp_path)
+    config = json.loads((ws.path / "cdk.tf.json").read_text())
+    settings = {k: v for k, v in backend.items() if k != "type"}
+    if backend["type"] == "cloud":
+        assert "backend" not in config["terraform"]
+        assert config["terraform"]["cloud"] == settings
+    else:
+        assert config["terraform"]["backend"] == {backend["type"]: settings}
+
+    ws.tf("init", "-backend=false", "-input=false")
+    assert "Success! The configuration is valid." in ws.tf("validate").stdout
+
+    # -backend=false + validate never read the block (see the control test below); a full
+    # init decodes it against the backend's schema before it needs credentials or network.
+    full = ws.tf("init", "-input=false", ok=(0, 1))
+    for message in CONFIG_ERRORS:
+        assert message not in full.stderr, full.stderr
+    if not stops_at:
+        assert full.returncode == 0
+        saved = json.loads((ws.path / ".terraform" / "terraform.tfstate").read_text())
+        assert saved["backend"]["type"] == "local"
+        assert saved["backend"]["config"]["path"] == "state/netfence.tfstate"
+        ws.tf("apply", "-input=false", "-auto-approve")
+        state = json.loads((ws.path / "state" / "netfence.tfstate").read_text())
+        assert {f"{r['type']}.{r['name']}" for r in state["resources"]} == addresses(config)
+        assert not (ws.path / "terraform.tfstate").exists()
+    else:
+        assert full.returncode == 1
+        assert any(m in full.stderr for m in stops_at), full.stderr
+
+
+@pytest.mark.parametrize("block", ["backend", "cloud"])
+def test_backend_false_and_validate_do_not_read_the_block_but_a_full_init_does(
+    backend_stacks: Path, offline_env: TerraformEnv, tmp_path: Path, block: str
+) -> None:
+    """Why the test above also runs a full init: the control for a misspelt setting."""
+    name = "s3-lockfile" if block == "backend" else "cloud-name"
+    ws = _stack_workspace(backend_stacks, name, offline_env, tmp_path)
+    config = json.loads((ws.path / "cdk.tf.json").read_text())
+    body = (
+        config["terraform"]["backend"]["s3"] if block == "backend" else config["terraform"]["cloud"]
+    )
+    body["no_such_setting"] = "x"
+    (ws.path / "cdk.tf.json").write_text(json.dumps(config))
+
+    ws.tf("init", "-backend=false", "-input=false")
+    assert "Success! The configuration is valid." in ws.tf("validate").stdout
+    full = ws.tf("init", "-input=false", ok=(1,))
+    assert "Extraneous JSON object property" in full.stderr
+    assert 'No argument or block type is named "no_such_setting"' in full.stderr
