@@ -235,3 +235,105 @@ def test_backend_false_and_validate_do_not_read_the_block_but_a_full_init_does(
     full = ws.tf("init", "-input=false", ok=(1,))
     assert "Extraneous JSON object property" in full.stderr
     assert 'No argument or block type is named "no_such_setting"' in full.stderr
+
+
+# 2. netfence import -> import blocks ---------------------------------------------------
+
+DEBUG_POLICY = {
+    "apiVersion": "networking.k8s.io/v1",
+    "kind": "NetworkPolicy",
+    "metadata": {"name": "debug", "namespace": "shop-data"},
+    "spec": {
+        "podSelector": {"matchLabels": {"app": "postgres"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"namespaceSelector": {}}]}],
+    },
+}
+
+
+def _uids(ws: Workspace) -> dict[tuple[str, str | None, str], str]:
+    return {
+        (o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o["metadata"]["uid"]
+        for o in ws.objects()
+    }
+
+
+def _example_stacks_with(tmp_path: Path, config: Path) -> Path:
+    """``python -m stacks``'s app, synthesized with ``--context netfence.config=CONFIG``."""
+    from stacks.__main__ import build
+
+    return synth_app(tmp_path / "cdktf.out", build, **{"netfence.config": str(config)})
+
+
+def test_netfence_import_writes_import_blocks_that_adopt_what_runs(
+    live_prod: Workspace, example_stacks: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    prod = example_stacks["prod"]
+    policies = prod["resource"]["kubernetes_network_policy_v1"]
+    # the cluster holds all of prod but one policy, plus one policy no stack declares
+    missing = next(
+        n for n, b in sorted(policies.items()) if b["metadata"]["namespace"] == "shop-data"
+    )
+    gone = policies[missing]["metadata"]
+
+    def drop(state: dict[str, Any]) -> None:
+        state["items"] = [
+            o
+            for o in state["items"]
+            if not (o["kind"] == "NetworkPolicy" and o["metadata"] == o["metadata"] | gone)
+        ]
+
+    live_prod.edit_cluster(drop)
+    live_prod.add_objects(DEBUG_POLICY)
+    assert live_prod.find("NetworkPolicy", gone["name"], gone["namespace"]) is None
+    uids = _uids(live_prod)
+
+    first = live_prod.tf("apply", "-input=false", "-auto-approve", ok=(1,))
+    assert 'namespaces "shop-web" already exists' in first.stderr
+
+    imports_file = tmp_path / "imports" / "prod.json"
+    imports_file.parent.mkdir()
+    report = netfence(
+        "import", "--live", str(live_prod.cluster), "--stack", str(live_prod.path),
+        "--write", str(imports_file), "--format", "json",
+        ok=(1,),  # the unmanaged policy is a finding
+    )  # fmt: skip
+    found = json.loads(report.stdout)
+    (unmanaged,) = found["unmanaged"]
+    assert unmanaged["policy"] == "shop-data/debug"
+    assert any(w["to"] == "shop-data/db" for w in unmanaged["widens"]), unmanaged
+    written = json.loads(imports_file.read_text())
+    assert written == found["imports"]
+    wanted = addresses(prod) - {f"kubernetes_network_policy_v1.{missing}"}
+    assert {e["to"] for e in written} == wanted
+    for entry in written:
+        kind, name = entry["to"].split(".", 1)
+        meta = prod["resource"][kind][name]["metadata"]
+        assert entry["id"] == "/".join(filter(None, (meta.get("namespace"), meta["name"])))
+
+    settings = tmp_path / "netfence.yaml"
+    settings.write_text("stacks:\n  prod:\n    imports: imports/prod.json\n")
+    stacks = _example_stacks_with(tmp_path, settings)
+    adopted = json.loads((stacks / "prod" / "cdk.tf.json").read_text())
+    assert adopted["import"] == written
+    assert adopted["resource"] == prod["resource"], "imports change nothing else"
+    staging = json.loads((stacks / "staging" / "cdk.tf.json").read_text())
+    assert "import" not in staging, "imports are per stack"
+
+    live_prod.write_config(adopted)
+    plan = live_prod.plan_json()
+    for change in plan["resource_changes"]:
+        if change["address"] in wanted:
+            assert change["change"]["actions"] == ["no-op"], change["address"]
+            assert change["change"]["importing"]["id"]
+        else:
+            assert change["address"] == f"kubernetes_network_policy_v1.{missing}"
+            assert change["change"]["actions"] == ["create"]
+    out = live_prod.tf("apply", "-input=false", "plan.bin")
+    assert f"Resources: {len(wanted)} imported, 1 added, 0 changed, 0 destroyed" in out.stdout
+    assert "already exists" not in out.stdout + out.stderr
+    after = _uids(live_prod)
+    assert {k: after[k] for k in uids} == uids, "every adopted object kept its uid"
+    assert live_prod.find("NetworkPolicy", gone["name"], gone["namespace"]) is not None
+    assert live_prod.find("NetworkPolicy", "debug", "shop-data") is not None, "not Terraform's"
+    live_prod.tf("plan", "-input=false", "-detailed-exitcode")
