@@ -337,3 +337,141 @@ def test_netfence_import_writes_import_blocks_that_adopt_what_runs(
     assert live_prod.find("NetworkPolicy", gone["name"], gone["namespace"]) is not None
     assert live_prod.find("NetworkPolicy", "debug", "shop-data") is not None, "not Terraform's"
     live_prod.tf("plan", "-input=false", "-detailed-exitcode")
+
+
+# 3. stable addresses and moved blocks -----------------------------------------------
+
+
+def _shop(stack: Any) -> tuple[Any, Any]:
+    """A shop over two namespaces: the base intent of the refactor, diff and drift tests."""
+    from constructs_lib import ExternalEndpoint, Port, WorkloadSelection, ZeroTrustNamespace
+
+    web = ZeroTrustNamespace(
+        stack, "web", name="shop-web", environment="prod", labels={"team": "storefront"}
+    )
+    data = ZeroTrustNamespace(stack, "data", name="shop-data", environment="prod")
+    frontend = web.workload("frontend", labels={"app": "frontend"}, ports=[Port.tcp(8080)])
+    api = web.workload("api", labels={"app": "api"}, ports=[Port.tcp(8443)])
+    db = data.workload("db", labels={"app": "postgres"}, ports=[Port.tcp(5432)])
+    cache = data.workload("cache", labels={"app": "redis"}, ports=[Port.tcp(6379)])
+    payments = ExternalEndpoint("payments", cidrs=["203.0.113.0/24"], ports=[Port.tcp(443)])
+    frontend.allow_from(WorkloadSelection.in_environment("prod", labels={"app": "ingress"}))
+    frontend.allow_to(api)
+    api.allow_to(db)
+    api.allow_to(cache)
+    api.allow_to(payments)
+    return web, data
+
+
+def _shop_refactored(stack: Any) -> None:
+    """The same intent after a refactor: other construct ids, grouping, order and helpers."""
+    from constructs import Construct
+
+    from constructs_lib import ExternalEndpoint, Port, WorkloadSelection, ZeroTrustNamespace
+
+    def data_team(scope: Construct) -> tuple[Any, Any]:
+        ns = ZeroTrustNamespace(scope, "primary-database", name="shop-data", environment="prod")
+        return (
+            ns.workload("cache", labels={"app": "redis"}, ports=[Port.tcp(6379)]),
+            ns.workload("db", labels={"app": "postgres"}, ports=[Port.tcp(5432)]),
+        )
+
+    cache, db = data_team(Construct(stack, "data-team"))
+    storefront = ZeroTrustNamespace(
+        Construct(stack, "storefront-team"),
+        "website",
+        name="shop-web",
+        environment="prod",
+        labels={"team": "storefront"},
+    )
+    api = storefront.workload("api", labels={"app": "api"}, ports=[Port.tcp(8443)])
+    frontend = storefront.workload("frontend", labels={"app": "frontend"}, ports=[Port.tcp(8080)])
+    for destination in (
+        ExternalEndpoint("payments", cidrs=["203.0.113.0/24"], ports=[Port.tcp(443)]),
+        cache,
+        db,
+    ):
+        api.allow_to(destination)
+    api.allow_from(frontend)  # the same flow, declared from its other end
+    frontend.allow_from(WorkloadSelection.in_environment("prod", labels={"app": "ingress"}))
+
+
+def test_a_refactor_of_the_python_plans_no_changes(
+    workspace: Workspace, synth_stack: Callable[..., dict[str, Any]]
+) -> None:
+    before = synth_stack(_shop, name="shop")
+    workspace.write_config(before)
+    workspace.init()
+    workspace.tf("apply", "-input=false", "-auto-approve")
+    uids = _uids(workspace)
+
+    after = synth_stack(_shop_refactored, name="shop")
+    assert after["resource"] == before["resource"], "addresses and bodies from Kubernetes names"
+    workspace.write_config(after)
+    plan = workspace.plan_json()
+    assert set(actions(plan)) == addresses(before)
+    assert {a: act for a, act in actions(plan).items() if act != ["no-op"]} == {}
+    assert "moved" not in after
+    workspace.tf("apply", "-input=false", "plan.bin")
+    assert _uids(workspace) == uids
+
+
+def _hand_written(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The same objects at other addresses, as a hand-written configuration would have them.
+
+    Returns the configuration and {netfence address: hand-written address}.
+    """
+    renamed = {
+        f"{kind}.{name}": f"{kind}.{name.replace('shop-', 'legacy_').replace('-', '_')}"
+        for kind, by_name in config["resource"].items()
+        for name in by_name
+    }
+    resources: dict[str, dict[str, Any]] = {}
+    for kind, by_name in config["resource"].items():
+        for name, body in by_name.items():
+            body = dict(body)
+            if "depends_on" in body:
+                body["depends_on"] = [renamed[d] for d in body["depends_on"]]
+            resources.setdefault(kind, {})[renamed[f"{kind}.{name}"].split(".", 1)[1]] = body
+    return {"terraform": config["terraform"], "resource": resources}, renamed
+
+
+def test_moved_from_adopts_state_applied_at_other_addresses(
+    workspace: Workspace, synth_stack: Callable[..., dict[str, Any]]
+) -> None:
+    netfence_config = synth_stack(_shop, name="shop")
+    hand, renamed = _hand_written(netfence_config)
+    assert not set(renamed.values()) & set(renamed), "every address differs"
+    workspace.write_config(hand)
+    workspace.init()
+    workspace.tf("apply", "-input=false", "-auto-approve")
+    uids = _uids(workspace)
+
+    def with_moves(stack: Any) -> None:
+        for ns in _shop(stack):
+            handle = ns.namespace_resource
+            handle.moved_from(renamed[handle.address])
+            for kind_name, body in netfence_config["resource"][
+                "kubernetes_network_policy_v1"
+            ].items():
+                if body["metadata"]["namespace"] == ns.name:
+                    policy = ns.policy(body["metadata"]["name"])
+                    assert policy.address == f"kubernetes_network_policy_v1.{kind_name}"
+                    policy.moved_from(renamed[policy.address])
+
+    moved = synth_stack(with_moves, name="shop")
+    assert moved["resource"] == netfence_config["resource"]
+    assert sorted((m["from"], m["to"]) for m in moved["moved"]) == sorted(
+        (old, new) for new, old in renamed.items()
+    )
+    workspace.write_config(moved)
+    plan = workspace.plan_json()
+    assert {a: act for a, act in actions(plan).items() if act != ["no-op"]} == {}
+    for change in plan["resource_changes"]:
+        assert change["previous_address"] == renamed[change["address"]]
+    out = workspace.tf("apply", "-input=false", "plan.bin")
+    assert "0 added, 0 changed, 0 destroyed" in out.stdout
+    state = workspace.state()["values"]["root_module"]["resources"]
+    assert {r["address"] for r in state} == addresses(netfence_config)
+    assert _uids(workspace) == uids
+    workspace.tf("plan", "-input=false", "-detailed-exitcode")
