@@ -583,3 +583,56 @@ def test_netfence_diff_of_a_plan_creating_a_namespace_closes_nothing_in_it(
     (stack,) = json.loads(out.stdout)["stacks"]
     assert len(stack["opened"]) == 3
     assert _flows(stack, "closed") == ["shop-data | shop-web/api -> shop-data/cache: TCP 6379"]
+
+
+# 5. drift ------------------------------------------------------------------------------
+
+
+def test_netfence_drift_and_terraform_plan_see_an_edited_cluster(shop_applied: Workspace) -> None:
+    ws = shop_applied
+    desired = ("drift", "--desired", str(ws.path), "--live", str(ws.cluster), "--format", "json")
+    assert json.loads(netfence(*desired).stdout)["drift"] is False
+
+    def edit(state: dict[str, Any]) -> None:
+        kept = []
+        for obj in state["items"]:
+            meta = obj["metadata"]
+            where = (obj["kind"], meta.get("namespace"), meta["name"])
+            if where == ("NetworkPolicy", "shop-data", "db-ingress"):
+                obj["spec"]["ingress"][0].pop("from")  # widened: anyone may reach the db
+            if where != ("NetworkPolicy", "shop-data", "cache-ingress"):
+                kept.append(obj)
+        state["items"] = kept
+
+    ws.edit_cluster(edit)
+    ws.add_objects(DEBUG_POLICY)
+    (stack,) = json.loads(netfence(*desired, ok=(1,)).stdout)["stacks"]
+    assert [(o["kind"], o["policy"]) for o in stack["objects"]] == [
+        ("missing", "shop-data/cache-ingress"),
+        ("extra", "shop-data/debug"),
+        ("changed", "shop-data/db-ingress"),
+    ]
+    assert _flows(stack, "declared_not_allowed_live") == [
+        "shop-data | shop-web/api -> shop-data/cache: TCP 6379"
+    ]
+    opened = _flows(stack, "allowed_live_not_declared")
+    assert "shop-data | 0.0.0.0/0, ::/0 except 203.0.113.0/24 -> shop-data/db: TCP 5432" in opened
+    assert "shop-data | <any other namespace>/<any pod> -> shop-data/db: all ports" in opened
+    assert {f["to"] for f in stack["allowed_live_not_declared"]} == {"shop-data/db"}
+
+    plan = ws.tf("plan", "-input=false", "-detailed-exitcode", ok=(CHANGES,))
+    assert "kubernetes_network_policy_v1.shop-data_cache-ingress will be created" in plan.stdout
+    assert "kubernetes_network_policy_v1.shop-data_db-ingress will be updated in-place" in (
+        plan.stdout
+    )
+    assert "Plan: 1 to add, 1 to change, 0 to destroy." in plan.stdout
+    assert "debug" not in plan.stdout, "Terraform cannot see what it does not manage"
+
+    ws.tf("apply", "-input=false", "-auto-approve")
+    ws.tf("plan", "-input=false", "-detailed-exitcode")
+    (stack,) = json.loads(netfence(*desired, ok=(1,)).stdout)["stacks"]
+    assert [(o["kind"], o["policy"]) for o in stack["objects"]] == [("extra", "shop-data/debug")]
+    assert stack["declared_not_allowed_live"] == []
+    assert "shop-data | <any other namespace>/<any pod> -> shop-data/db: all ports" in _flows(
+        stack, "allowed_live_not_declared"
+    )
