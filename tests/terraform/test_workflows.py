@@ -3,6 +3,14 @@
 Backends from netfence.yaml, ``netfence import`` -> import blocks, stable
 addresses and ``moved_from``, ``netfence diff --plan`` on a real plan, and
 ``netfence drift`` beside ``terraform plan`` on an edited fake cluster.
+
+What Terraform 1.11 does with a backend: ``terraform init -backend=false``
+succeeds for a ``backend`` block and for a ``cloud`` block alike, and neither
+it nor ``terraform validate`` reads the block's settings (a misspelt one
+passes both). A full ``terraform init`` decodes the block against the
+backend's schema first and only then needs credentials or the network, so the
+backend tests also run it with no credentials anywhere and check that it stops
+there, not at the configuration.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from tf_workspace import TIMEOUT, TerraformEnv, Workspace
 
 pytestmark = pytest.mark.slow
 
-NO_CHANGES, CHANGES = 0, 2  # terraform plan -detailed-exitcode
+CHANGES = 2  # terraform plan -detailed-exitcode
 NETFENCE = Path(sys.executable).parent / "netfence"
 
 
