@@ -20,7 +20,7 @@ from constructs_lib.loaders.intent import IntentRecord
 from constructs_lib.loaders.network_policy import EGRESS, INGRESS, NetworkPolicy
 from constructs_lib.loaders.terraform import plan_policies, policies_from_synth
 from constructs_lib.review.world import AFTER, BEFORE, World, WorldBuilder
-from constructs_lib.verifier.connections import ConnectionSet
+from constructs_lib.verifier.connections import NO_CONNECTIONS, ConnectionSet
 from constructs_lib.verifier.engine import Engine, external_set
 from constructs_lib.verifier.ipset import ALL_IPS, IPSet, partition
 
@@ -100,15 +100,23 @@ def compare(
     closed: list[FlowChange] = []
     cache: dict[tuple[int, int, int, int], tuple[ConnectionSet, ConnectionSet]] = {}
     members = world.members
+    in_before = [world.exists(m.pod.namespace, BEFORE) for m in members]
+    in_after = [world.exists(m.pod.namespace, AFTER) for m in members]
     for i, src in enumerate(members):
         for j, dst in enumerate(members):
             if i == j:
                 continue
-            key = (eb.pod_class[i], eb.pod_class[j], ea.pod_class[i], ea.pod_class[j])
+            both_before, both_after = in_before[i] and in_before[j], in_after[i] and in_after[j]
+            key = (
+                eb.pod_class[i] if both_before else -1,
+                eb.pod_class[j] if both_before else -1,
+                ea.pod_class[i] if both_after else -1,
+                ea.pod_class[j] if both_after else -1,
+            )
             found = cache.get(key)
             if found is None:
-                b = eb.between(key[0], key[1])
-                a = ea.between(key[2], key[3])
+                b = eb.between(key[0], key[1]) if both_before else NO_CONNECTIONS
+                a = ea.between(key[2], key[3]) if both_after else NO_CONNECTIONS
                 found = cache[key] = (a - b, b - a)
             gained, lost = found
             if not gained.is_empty():
@@ -123,6 +131,8 @@ def compare(
         for outward in (True, False):
             rb = (eb.egress_rects if outward else eb.ingress_rects)(eb.pod_class[i])
             ra = (ea.egress_rects if outward else ea.ingress_rects)(ea.pod_class[i])
+            rb = rb if in_before[i] else []
+            ra = ra if in_after[i] else []
             if [r[:2] for r in rb] == [r[:2] for r in ra]:
                 continue
             for gained_side, changes in ((True, opened), (False, closed)):
@@ -342,6 +352,12 @@ def diff_artifacts(base: str | Path, head: str | Path) -> Diff:
         for stack, side in ((h, AFTER), (b, BEFORE)):
             if stack is not None and stack.record is not None:
                 builder.record(stack.record, side)
+        created = _owned_namespaces(h) - _owned_namespaces(b)
+        deleted = _owned_namespaces(b) - _owned_namespaces(h)
+        for namespace in created:
+            builder.absent(namespace, BEFORE)
+        for namespace in deleted:
+            builder.absent(namespace, AFTER)
         before = b.policies if b else ()
         after = h.policies if h else ()
         builder.selectors([*after, *before])
@@ -356,6 +372,13 @@ def diff_artifacts(base: str | Path, head: str | Path) -> Diff:
             )
         )
     return Diff(tuple(results))
+
+
+def _owned_namespaces(stack: SynthStack | None) -> set[str]:
+    """Namespaces the stack creates (adopted ones exist with or without it)."""
+    if stack is None or stack.record is None:
+        return set()
+    return {ns.name for ns in stack.record.namespaces if ns.managed}
 
 
 # plans -----------------------------------------------------------------------------
@@ -389,6 +412,8 @@ def diff_plan(
         builder.inventory(load_inventory(path))
     for side, name, labels in plan_namespaces(data, str(plan)):
         builder.namespace(name, labels, side)
+    for name, present in _created_or_deleted(data, str(plan)).items():
+        builder.absent(name, present)
     builder.selectors([*policies.after, *policies.before])
     return Diff(
         (
@@ -402,6 +427,25 @@ def diff_plan(
             ),
         )
     )
+
+
+def _created_or_deleted(data: Mapping[str, Any], file: str) -> dict[str, str]:
+    """Namespaces the plan creates (absent before) or deletes (absent after)."""
+    reader = Reader(file, None, TERRAFORM)
+    out: dict[str, str] = {}
+    for i, item in enumerate(reader.items(data.get("resource_changes"), "resource_changes")):
+        change = reader.mapping(item, f"resource_changes[{i}]")
+        if change.get("type") not in ("kubernetes_namespace_v1", "kubernetes_namespace"):
+            continue
+        body = reader.mapping(change.get("change"), f"resource_changes[{i}].change")
+        before, after = body.get(BEFORE), body.get(AFTER)
+        if (before is None) == (after is None):
+            continue
+        values = reader.mapping(after if before is None else before, f"resource_changes[{i}]")
+        meta, _ = reader.block(values.get("metadata"), f"resource_changes[{i}].metadata")
+        if meta is not None and isinstance(meta.get("name"), str):
+            out[meta["name"]] = BEFORE if before is None else AFTER
+    return out
 
 
 def plan_namespaces(data: Mapping[str, Any], file: str) -> list[tuple[str, str, dict[str, str]]]:

@@ -41,10 +41,18 @@ class World:
     before: Mapping[str, Mapping[str, str]]
     after: Mapping[str, Mapping[str, str]]
     externals: tuple[External, ...] = ()
+    # Namespaces that do not exist on a side (created or deleted by the change):
+    # their pods do not exist there either, so they have no connections there.
+    absent: Mapping[str, frozenset[str]] = field(
+        default_factory=lambda: {BEFORE: frozenset(), AFTER: frozenset()}
+    )
 
     @property
     def pods(self) -> list[Pod]:
         return [m.pod for m in self.members]
+
+    def exists(self, namespace: str, side: str) -> bool:
+        return namespace not in self.absent[side]
 
     def environment(self, namespace: str) -> str | None:
         """The namespace's environment label as the change leaves it."""
@@ -79,8 +87,13 @@ class WorldBuilder:
         default_factory=lambda: {BEFORE: {}, AFTER: {}}
     )
     _externals: dict[str, External] = field(default_factory=dict)
+    _absent: dict[str, set[str]] = field(default_factory=lambda: {BEFORE: set(), AFTER: set()})
 
     # namespaces ---------------------------------------------------------------
+
+    def absent(self, name: str, side: str) -> None:
+        """The namespace does not exist on ``side`` (the change creates or deletes it)."""
+        self._absent[side].add(name)
 
     def namespace(self, name: str, labels: Labels | Mapping[str, str] = (), side: str = "") -> None:
         """Labels of a namespace on one side (``side``), or for both sides.
@@ -243,4 +256,5 @@ class WorldBuilder:
             self._labels(BEFORE),
             self._labels(AFTER),
             tuple(sorted(self._externals.values(), key=lambda e: e.name)),
+            {side: frozenset(names) for side, names in self._absent.items()},
         )

@@ -37,6 +37,10 @@ def shop(variant: str = "base") -> Topology:
         topo.add_flow(probe, api, ports=None, cross_environment=True, path="shop/probe->api")
     if variant == "internet":
         topo.add_flow(api, WEB, ports=None, cross_environment=False, path="shop/api->web")
+    if variant == "new-namespace":
+        batch = topo.add_namespace("shop/batch", name="batch", environment="prod")
+        job = batch.workload("job", labels={"app": "job"})
+        topo.add_flow(job, db, ports=None, cross_environment=False, path="shop/job->db")
     if variant == "wider-db":
         topo.add_flow(
             api, db, ports=[Port.tcp(5433)], cross_environment=False, path="shop/api->db2"

@@ -40,6 +40,23 @@ def test_a_new_port_on_an_existing_flow_opens_only_that_port(tmp_path: Path, bas
     )
 
 
+def test_a_namespace_the_change_creates_closes_nothing(tmp_path: Path, base: Path) -> None:
+    opened, closed, risks = lines(diff_artifacts(base, variant(tmp_path, "new-namespace")))
+    assert closed == []
+    assert opened == [
+        "kube-system | batch/<unlisted pod> -> kube-system/{k8s-app=kube-dns}: TCP 53, UDP 53",
+        "kube-system | batch/job -> kube-system/{k8s-app=kube-dns}: TCP 53, UDP 53",
+        "shop | batch/job -> shop/db: TCP 5432",
+    ]
+    assert risks == []
+
+
+def test_a_namespace_the_change_deletes_opens_nothing(tmp_path: Path, base: Path) -> None:
+    opened, closed, _ = lines(diff_artifacts(variant(tmp_path, "new-namespace"), base))
+    assert opened == []
+    assert "shop | batch/job -> shop/db: TCP 5432" in closed
+
+
 def test_cross_environment_flow_into_prod_raises_both_flags(tmp_path: Path, base: Path) -> None:
     assert lines(diff_artifacts(base, variant(tmp_path, "cross"))) == (
         ["shop | ops/probe -> shop/api: TCP 8080"],
