@@ -333,3 +333,34 @@ def test_import_needs_an_intent_record(
         f"netfence: error: {stack / 'cdk.tf.json'} at //.metadata.netfence: no netfence intent "
         "record; synthesize the stack with netfence (see docs/artifact.md)\n",
     )
+
+
+def test_import_adopts_service_accounts_roles_and_bindings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from constructs_lib.model import Topology
+    from constructs_lib.model.pipeline import Pipeline
+
+    topo = Topology("cd")
+    ci = topo.add_namespace("cd/ci", name="ci", environment="ci")
+    apps = topo.add_namespace("cd/apps", name="apps", environment="staging")
+    Pipeline(topo, "cd/cd", "cd").stage("deployer", namespace=ci, deploys_to=apps)
+    stack_dir = write(artifact(topo), tmp_path / "out", "cd")
+
+    def obj(kind: str, api: str, namespace: str, name: str) -> dict[str, Any]:
+        return {"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": namespace}}
+
+    live = live_file(tmp_path, {"apiVersion": "v1", "kind": "List", "items": [
+        obj("ServiceAccount", "v1", "ci", "cd-deployer"),
+        obj("Role", "rbac.authorization.k8s.io/v1", "apps", "cd-deployer-deployer"),
+        obj("RoleBinding", "rbac.authorization.k8s.io/v1", "apps", "cd-deployer-deployer"),
+        obj("ServiceAccount", "v1", "ci", "someone-else"),
+    ]})  # fmt: skip
+    code, out, _ = run(["import", "--live", str(live), "--stack", str(stack_dir)], capsys)
+    assert code == 0
+    assert json.loads(out) == [
+        {"to": "kubernetes_role_binding_v1.apps_cd-deployer-deployer",
+         "id": "apps/cd-deployer-deployer"},
+        {"to": "kubernetes_role_v1.apps_cd-deployer-deployer", "id": "apps/cd-deployer-deployer"},
+        {"to": "kubernetes_service_account_v1.ci_cd-deployer", "id": "ci/cd-deployer"},
+    ]  # fmt: skip
