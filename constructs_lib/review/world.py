@@ -88,6 +88,7 @@ class WorldBuilder:
     )
     _externals: dict[str, External] = field(default_factory=dict)
     _absent: dict[str, set[str]] = field(default_factory=lambda: {BEFORE: set(), AFTER: set()})
+    _synthetic: dict[str, str] = field(default_factory=dict)  # stand-in namespace -> display
 
     # namespaces ---------------------------------------------------------------
 
@@ -134,6 +135,12 @@ class WorldBuilder:
         self._members[key] = Member(pod, display or key, group or namespace)
 
     def unlisted(self, namespace: str) -> None:
+        group = self._synthetic.get(namespace)
+        if group is not None:  # stands for namespaces outside the world: name it so
+            self.pod(
+                f"{namespace}/<any pod>", namespace, {}, display=f"{group}/<any pod>", group=group
+            )
+            return
         self.pod(f"{namespace}/<unlisted pod>", namespace, {})
 
     def external(self, external: External) -> None:
@@ -238,7 +245,7 @@ class WorldBuilder:
         """Pods in namespaces outside the world that carry ``ns_labels``."""
         name = f"netfence-namespaces-{_labels_text(ns_labels)}"
         self.namespace(name, ns_labels)
-        group = f"<namespaces {_labels_text(ns_labels)}>"
+        group = self._synthetic[name] = f"<namespaces {_labels_text(ns_labels)}>"
         pods = _labels_text(labels) if labels else "<any pod>"
         self.pod(f"{name}/{pods}", name, labels, ports, display=f"{group}/{pods}", group=group)
 

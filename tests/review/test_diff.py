@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from constructs_lib import Port
 from constructs_lib.cli import main
 from constructs_lib.review import diff_artifacts, diff_plan
 
@@ -325,3 +326,29 @@ def test_bad_plan_inputs_name_the_file_and_field(
 def test_a_missing_base_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["diff", str(tmp_path / "nope"), str(tmp_path)], capsys)
     assert (code, err) == (2, f"netfence: error: {tmp_path / 'nope'}: no such file or directory\n")
+
+
+def test_stand_ins_for_namespaces_outside_the_stack_read_as_such(tmp_path: Path) -> None:
+    from constructs_lib import WorkloadSelection
+    from constructs_lib.model import Topology
+
+    def topo() -> Topology:
+        t = Topology("shop")
+        ns = t.add_namespace("shop/shop", name="shop", environment="prod")
+        api = ns.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+        prom = WorkloadSelection.in_environment("prod", labels={"app": "prometheus"})
+        t.add_flow(prom, api, ports=None, cross_environment=False, path="shop/prom->api")
+        return t
+
+    def open_db(doc: dict[str, Any]) -> None:
+        rule = doc["resource"][POLICIES]["shop_api-ingress"]["spec"]["ingress"][0]
+        rule["from"] = [{"namespace_selector": {}}]
+
+    base = write(artifact(topo()), tmp_path / "base")
+    doc = artifact(topo())
+    open_db(doc)
+    head = write(doc, tmp_path / "head")
+    opened, _, _ = lines(diff_artifacts(base, head))
+    text = "\n".join(opened)
+    assert "netfence-namespaces-" not in text
+    assert "shop | <namespaces {environment=prod}>/<any pod> -> shop/api: TCP 8080" in opened
