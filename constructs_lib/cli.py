@@ -162,6 +162,7 @@ def _run_map(args: argparse.Namespace) -> int:
     from constructs_lib.verifier.reach import Reachability
 
     policies = load_policies(args.path)
+    scope: set[str] | None = None
     if args.inventory is not None:
         inventory = load_inventory(args.inventory)
     else:
@@ -171,8 +172,10 @@ def _run_map(args: argparse.Namespace) -> int:
                 f"netfence map: error: {args.path} holds {len(stacks)} stacks; "
                 "name one stack dir, or pass --inventory"
             )
-        inventory = intent_from_artifact(read_json(stacks[0]), str(stacks[0])).inventory()
-    network = network_map(Reachability(policies, inventory))
+        record = intent_from_artifact(read_json(stacks[0]), str(stacks[0]))
+        inventory = record.inventory()
+        scope = {ns.name for ns in record.namespaces}
+    network = network_map(Reachability(policies, inventory), scope)
     _emit(args, {"mermaid": "mermaid", "dot": "dot", "md": "markdown"}, "write_map", network)
     return EXIT_OK
 

@@ -88,9 +88,36 @@ class IntentRecord:
     file: str = "<memory>"
 
     def inventory(self) -> Inventory:
+        """Declared namespaces, workloads and externals, plus one stand-in per selection.
+
+        A selection (``ns.all_workloads()``, an environment's Prometheus) is
+        a declared party to flows, so a map for audits must show it: it gets
+        a workload ``[labels]`` in its namespace, or in a namespace
+        ``[environment E]`` labelled like the namespaces it stands for
+        (square brackets: Mermaid and GitHub treat ``<...>`` as HTML).
+        """
+        namespaces = {n.name: Namespace(n.name, n.labels) for n in self.namespaces}
+        stand_ins: dict[tuple[str, str], Workload] = {}
+        for flow in self.flows:
+            for end in (flow.source, flow.destination):
+                if end.kind != "selection":
+                    continue
+                if end.namespace is not None:
+                    namespace = end.namespace
+                else:
+                    namespace = f"[environment {end.environment}]"
+                    namespaces.setdefault(
+                        namespace,
+                        Namespace(namespace, (("environment", str(end.environment)),)),
+                    )
+                name = "[" + (",".join(f"{k}={v}" for k, v in end.labels) or "all pods") + "]"
+                ports = flow.ports if end is flow.destination else ()
+                known = stand_ins.get((namespace, name))
+                merged = tuple(dict.fromkeys((*known.ports, *ports))) if known else ports
+                stand_ins[(namespace, name)] = Workload(namespace, name, end.labels, merged)
         return Inventory(
-            tuple(Namespace(n.name, n.labels) for n in self.namespaces),
-            self.workloads,
+            tuple(namespaces.values()),
+            (*self.workloads, *(stand_ins[k] for k in sorted(stand_ins))),
             self.external,
         )
 

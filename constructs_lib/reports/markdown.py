@@ -12,6 +12,12 @@ from constructs_lib.verifier.verify import Verification
 
 
 def cell(text: str) -> str:
+    """Text safe in a Markdown table cell or list item.
+
+    GitHub drops what looks like an HTML tag, so ``ops/<unlisted pod>`` would
+    render as ``ops/``: angle brackets become entities.
+    """
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\n", " ")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -31,15 +32,26 @@ class NetworkMap:
         return {(s, d): conns for s, d, conns in self.edges}
 
 
-def network_map(reach: Reachability) -> NetworkMap:
-    """Every ordered pair (not self, not external to external) with what it allows."""
+def network_map(reach: Reachability, scope: Collection[str] | None = None) -> NetworkMap:
+    """Every ordered pair (not self, not external to external) with what it allows.
+
+    scope: namespaces the map answers for (a stack's own); pairs with neither
+    end in them, e.g. an environment's Prometheus and an external API, are
+    left out: nothing in the stack governs them. Left out, every pair.
+    """
     nodes = tuple(reach.endpoints)
+
+    def inside(node: str) -> bool:
+        return scope is None or node.split("/", 1)[0] in scope
+
     edges = []
     for source in nodes:
         for destination in nodes:
             if source == destination or (
                 reach.is_external(source) and reach.is_external(destination)
             ):
+                continue
+            if not (inside(source) or inside(destination)):
                 continue
             conns = reach.connection_set(source, destination)
             if not conns.is_empty():

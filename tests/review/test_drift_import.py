@@ -141,7 +141,8 @@ def test_drift_reads_the_fake_cluster_file(
     assert code == 1
     assert "### stack `shop`: ⚠️ drift" in out
     assert "| extra | shop/debug |" in out
-    assert "| <any other namespace>/<any pod> | shop/db | all ports |" in out
+    # escaped: GitHub would drop "<any other namespace>" as an unknown HTML tag
+    assert "| &lt;any other namespace&gt;/&lt;any pod&gt; | shop/db | all ports |" in out
 
 
 def test_drift_bad_live_file_names_document_and_field(

@@ -197,17 +197,25 @@ def test_map_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     stack = str(write_stack(tmp_path, exact_stack()))
     code, out, _ = run(["map", stack, "--format", "mermaid"], capsys)
     assert code == 0
+    # The declared selection (Prometheus of environment prod) is on the map;
+    # what it could do outside the stack (e.g. to payments) is not.
     assert out == (
         "flowchart LR\n"
-        '  subgraph g_n0["external"]\n    n0["payments"]\n  end\n'
-        '  subgraph g_n1["shop"]\n    n1["api"]\n    n2["db"]\n  end\n'
-        '  n1 -->|"TCP 443"| n0\n'
-        '  n1 -->|"TCP 5432"| n2\n'
+        '  subgraph g_n0["[environment prod]"]\n    n0["[app=prometheus]"]\n  end\n'
+        '  subgraph g_n1["external"]\n    n1["payments"]\n  end\n'
+        '  subgraph g_n2["shop"]\n    n2["api"]\n    n3["db"]\n  end\n'
+        '  n0 -->|"TCP 8080"| n2\n'
+        '  n2 -->|"TCP 443"| n1\n'
+        '  n2 -->|"TCP 5432"| n3\n'
     )
     code, out, _ = run(["map", stack, "--format", "dot"], capsys)
     assert '  "shop/api" -> "shop/db" [label="TCP 5432"];' in out.splitlines()
     code, out, _ = run(["map", stack, "--format", "md"], capsys)
-    assert "| shop/api | TCP 443 | · | TCP 5432 |" in out.splitlines()
+    assert "| shop/api | - | TCP 443 | · | TCP 5432 |" in out.splitlines()
+    assert (
+        "| [environment prod]/[app=prometheus] | · | - | TCP 8080 | - |"
+        in out.splitlines()
+    )
 
 
 def test_console_script_runs_verify(tmp_path: Path) -> None:
