@@ -244,3 +244,22 @@ def test_policies_carry_managed_by_label_and_purpose() -> None:
         "labels": {"app.kubernetes.io/managed-by": "netfence"},
         "annotations": {"netfence.io/purpose": "connections db accepts"},
     }
+
+
+def test_both_emitters_refuse_an_empty_rule_or_peer() -> None:
+    import pytest
+
+    from constructs_lib.emitters import render_manifests
+    from constructs_lib.spec import CompiledStack, Direction, Peer, PolicySpec, Rule, Selector
+
+    def stack(rule: Rule) -> CompiledStack:
+        policy = PolicySpec("ns", "p", Selector(), (Direction.INGRESS,), ingress=(rule,))
+        return CompiledStack((), (policy,))
+
+    for rule, message in (
+        (Rule((), (Port.tcp(80),)), "without peers or ports"),
+        (Rule((Peer(),), (Port.tcp(80),)), "empty peer"),
+    ):
+        for render in (render_terraform, render_manifests):
+            with pytest.raises(ValueError, match=message):
+                render(stack(rule))

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from constructs_lib.emitters.kubernetes import objects, terraform_body
 from constructs_lib.errors import InvalidIntentError
-from constructs_lib.model.port import Port
-from constructs_lib.spec import CompiledStack, Direction, Peer, PolicySpec, Rule, Selector
+from constructs_lib.spec import CompiledStack
 
 PROVIDER_SOURCE = "hashicorp/kubernetes"
 PROVIDER_VERSION = "2.38.0"
@@ -26,7 +26,12 @@ NETWORK_POLICY = "kubernetes_network_policy_v1"
 SERVICE_ACCOUNT = "kubernetes_service_account_v1"
 ROLE = "kubernetes_role_v1"
 ROLE_BINDING = "kubernetes_role_binding_v1"
-PURPOSE_ANNOTATION = "netfence.io/purpose"
+_RESOURCE_TYPES = {
+    "NetworkPolicy": NETWORK_POLICY,
+    "ServiceAccount": SERVICE_ACCOUNT,
+    "Role": ROLE,
+    "RoleBinding": ROLE_BINDING,
+}
 
 
 @dataclass(frozen=True)
@@ -41,12 +46,9 @@ class ProviderConfig:
     config_path: str | None = None
     config_context: str | None = None
     in_cluster: bool = False
-    alias: str | None = None
 
     def render(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        if self.alias:
-            out["alias"] = self.alias
         if self.config_path:
             out["config_path"] = self.config_path
         if self.config_context:
@@ -79,11 +81,7 @@ def render_terraform(
     resources: dict[str, dict[str, Any]] = {}
     managed = {ns.name for ns in compiled.namespaces if ns.managed}
     for ns in compiled.namespaces:
-        if ns.managed:
-            resources.setdefault(NAMESPACE, {})[resource_name(ns.name)] = {
-                "metadata": {"name": ns.name, "labels": dict(ns.labels)},
-            }
-        else:
+        if not ns.managed:  # adopted: patch labels, never own the namespace
             resources.setdefault(LABELS, {})[resource_name(ns.name)] = {
                 "api_version": "v1",
                 "kind": "Namespace",
@@ -91,56 +89,25 @@ def render_terraform(
                 "labels": dict(ns.labels),
                 "field_manager": "netfence",
             }
-    for policy in compiled.policies:
-        body = _policy(policy)
-        body["depends_on"] = [_owner(policy.namespace, managed)]
-        resources.setdefault(NETWORK_POLICY, {})[resource_name(policy.namespace, policy.name)] = (
-            body
-        )
-    for account in compiled.service_accounts:
-        resources.setdefault(SERVICE_ACCOUNT, {})[
-            resource_name(account.namespace, account.name)
-        ] = {
-            "metadata": {
-                "name": account.name,
-                "namespace": account.namespace,
-                "labels": dict(account.labels),
-            },
-            "automount_service_account_token": account.automount_token,
-            "depends_on": [_owner(account.namespace, managed)],
-        }
-    for role in compiled.roles:
-        meta = {"name": role.name, "namespace": role.namespace, "labels": dict(role.labels)}
-        rname = resource_name(role.namespace, role.name)
-        resources.setdefault(ROLE, {})[rname] = {
-            "metadata": meta,
-            "rule": [
-                {
-                    "api_groups": list(rule.api_groups),
-                    "resources": list(rule.resources),
-                    "verbs": list(rule.verbs),
-                }
-                for rule in role.rules
-            ],
-            "depends_on": [_owner(role.namespace, managed)],
-        }
-        subject = f"{SERVICE_ACCOUNT}.{resource_name(role.subject_namespace, role.subject_name)}"
-        resources.setdefault(ROLE_BINDING, {})[rname] = {
-            "metadata": dict(meta),
-            "role_ref": {
-                "api_group": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": role.name,
-            },
-            "subject": [
-                {
-                    "kind": "ServiceAccount",
-                    "name": role.subject_name,
-                    "namespace": role.subject_namespace,
-                }
-            ],
-            "depends_on": [f"{ROLE}.{rname}", subject],
-        }
+    for obj in objects(compiled):
+        meta = obj["metadata"]
+        namespace = meta.get("namespace")
+        if namespace is None:
+            rtype, rname, depends = NAMESPACE, resource_name(meta["name"]), []
+        else:
+            rtype = _RESOURCE_TYPES[obj["kind"]]
+            rname = resource_name(namespace, meta["name"])
+            depends = [_owner(namespace, managed)]
+        if obj["kind"] == "RoleBinding":  # the Role and the account it grants it to
+            subject = obj["subjects"][0]
+            depends = [
+                f"{ROLE}.{resource_name(namespace, obj['roleRef']['name'])}",
+                f"{SERVICE_ACCOUNT}.{resource_name(subject['namespace'], subject['name'])}",
+            ]
+        body = terraform_body(obj)
+        if depends:
+            body["depends_on"] = depends
+        resources.setdefault(rtype, {})[rname] = body
     for (rtype, rname), changes in (overrides or {}).items():
         target = resources.get(rtype, {}).get(rname)
         if target is None:
@@ -196,60 +163,3 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
             nxt = target[part] = {}
         target = nxt
     target[parts[-1]] = value
-
-
-def _selector(sel: Selector) -> dict[str, Any]:
-    return {"match_labels": dict(sel.match_labels)} if sel.match_labels else {}
-
-
-def _peer(peer: Peer) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if peer.ip_block is not None:
-        block: dict[str, Any] = {"cidr": peer.ip_block.cidr}
-        if peer.ip_block.except_:
-            block["except"] = list(peer.ip_block.except_)
-        out["ip_block"] = block
-    if peer.namespace_selector is not None:
-        out["namespace_selector"] = _selector(peer.namespace_selector)
-    if peer.pod_selector is not None:
-        out["pod_selector"] = _selector(peer.pod_selector)
-    if not out:
-        raise ValueError("refusing to emit an empty peer: it would select every pod")
-    return out
-
-
-def port_value(port: Port) -> str:
-    return str(port.number) if port.number is not None else str(port.name)
-
-
-def _port(port: Port) -> dict[str, Any]:
-    out: dict[str, Any] = {"port": port_value(port), "protocol": port.protocol.value}
-    if port.end is not None:
-        out["end_port"] = port.end
-    return out
-
-
-def _rule(rule: Rule, peers_key: str) -> dict[str, Any]:
-    if not rule.peers or not rule.ports:
-        raise ValueError("refusing to emit a rule without peers or ports: it would allow all")
-    return {peers_key: [_peer(p) for p in rule.peers], "ports": [_port(p) for p in rule.ports]}
-
-
-def _policy(policy: PolicySpec) -> dict[str, Any]:
-    metadata: dict[str, Any] = {
-        "name": policy.name,
-        "namespace": policy.namespace,
-        "labels": dict(policy.labels),
-    }
-    if policy.purpose:
-        metadata["annotations"] = {PURPOSE_ANNOTATION: policy.purpose}
-    spec: dict[str, Any] = {
-        "pod_selector": _selector(policy.pod_selector),
-        "policy_types": [d.value for d in policy.policy_types],
-    }
-    if policy.ingress:
-        spec["ingress"] = [_rule(r, "from") for r in policy.ingress]
-    if policy.egress:
-        spec["egress"] = [_rule(r, "to") for r in policy.egress]
-    assert all(d in (Direction.INGRESS, Direction.EGRESS) for d in policy.policy_types)
-    return {"metadata": metadata, "spec": spec}
