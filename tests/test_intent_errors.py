@@ -201,6 +201,12 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
         "shop/db (declared: 5432/TCP)",
     ),
     (
+        "named_port_with_another_protocol",
+        lambda: _wl((t := _shop()), "api").allow_to(_wl(t, "db"), ports=[Port.named("pg", "UDP")]),
+        "prod/shop/api.allow_to(): ports[0]: named port pg/UDP is not declared by workload "
+        "shop/db (declared: 5432/TCP)",
+    ),
+    (
         "flow_to_itself",
         lambda: _wl((t := _shop()), "api").allow_to(_wl(t, "api")),
         "prod/shop/api.allow_to(): destination: workload shop/api is the source itself; a pod "

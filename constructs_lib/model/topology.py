@@ -701,7 +701,7 @@ class Topology:
                         "destination workload's declared ports: use a number",
                     )
                 assert isinstance(destination, Workload)
-                if not any(port.matches(d) or port.name == d.name for d in destination.ports):
+                if not any(port.matches(d) for d in destination.ports):
                     raise InvalidIntentError(
                         path,
                         f"ports[{i}]",
