@@ -156,7 +156,7 @@ def _run_map(args: argparse.Namespace) -> int:
         intent_from_artifact,
         load_inventory,
         load_policies,
-        read_json,
+        read_synth,
     )
     from constructs_lib.verifier.netmap import network_map
     from constructs_lib.verifier.reach import Reachability
@@ -172,7 +172,7 @@ def _run_map(args: argparse.Namespace) -> int:
                 f"netfence map: error: {args.path} holds {len(stacks)} stacks; "
                 "name one stack dir, or pass --inventory"
             )
-        record = intent_from_artifact(read_json(stacks[0]), str(stacks[0]))
+        record = intent_from_artifact(read_synth(stacks[0]), str(stacks[0]))
         inventory = record.inventory()
         scope = {ns.name for ns in record.namespaces}
     network = network_map(Reachability(policies, inventory), scope)

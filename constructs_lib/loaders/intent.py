@@ -7,7 +7,6 @@ only what reached the disk counts.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,14 +122,9 @@ class IntentRecord:
 
 
 def load_intent(path: str | Path) -> IntentRecord:
-    file = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise ArtifactError(file, f"not valid JSON: {exc}") from None
-    return intent_from_artifact(data, file)
+    from constructs_lib.loaders._read import read_json
+
+    return intent_from_artifact(read_json(path), str(path))
 
 
 def intent_from_artifact(data: Any, file: str) -> IntentRecord:

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.errors import ArtifactError
 from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
 from constructs_lib.loaders.network_policy import Labels
 
@@ -83,20 +82,9 @@ def with_name_label(name: str, labels: Labels) -> Labels:
 
 
 def load_inventory(path: str | Path) -> Inventory:
-    import yaml
+    from constructs_lib.loaders._read import read_yaml
 
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
-    try:
-        from constructs_lib.loaders import yaml_loader
-
-        data = yaml.load(text, Loader=yaml_loader())
-    except yaml.YAMLError as exc:
-        raise ArtifactError(file, f"not valid YAML: {exc}") from None
-    return inventory_from_dict(data, file)
+    return inventory_from_dict(read_yaml(path), str(path))
 
 
 def inventory_from_dict(data: Any, file: str = "<memory>") -> Inventory:

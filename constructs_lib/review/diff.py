@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import ArtifactError
-from constructs_lib.loaders import find_stacks, intent_from_artifact, load_inventory, read_json
+from constructs_lib.loaders import (
+    find_stacks,
+    intent_from_artifact,
+    load_inventory,
+    read_json,
+    read_synth,
+)
 from constructs_lib.loaders._spec import TERRAFORM, Reader
 from constructs_lib.loaders.intent import IntentRecord
 from constructs_lib.loaders.network_policy import EGRESS, INGRESS, NetworkPolicy
@@ -309,9 +315,7 @@ class SynthStack:
 
 
 def read_stack(file: Path, *, need_record: bool) -> SynthStack:
-    data = read_json(file)
-    if not isinstance(data, dict):
-        raise ArtifactError(str(file), "expected a synthesized cdk.tf.json (a JSON object)")
+    data = read_synth(file)
     policies = tuple(policies_from_synth(data, str(file)))
     record = intent_from_artifact(data, str(file)) if need_record or "//" in data else None
     return SynthStack(str(file), data, policies, record)

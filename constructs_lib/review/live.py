@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import ArtifactError
-from constructs_lib.loaders import read_json, yaml_loader
+from constructs_lib.loaders import read_json, read_yaml_documents
 from constructs_lib.loaders._spec import KUBERNETES, Reader
 from constructs_lib.loaders.manifests import policies_from_documents
 from constructs_lib.loaders.network_policy import Labels, NetworkPolicy
@@ -62,17 +62,7 @@ class LiveState:
 def load_live(path: str | Path) -> LiveState:
     """A live-objects file: JSON (kubectl, fake cluster) or YAML, one or many documents."""
     file = Path(path)
-    if not file.is_file():
-        raise ArtifactError(str(file), "no such file")
-    if file.suffix == ".json":
-        documents = [read_json(file)]
-    else:
-        import yaml
-
-        try:
-            documents = list(yaml.load_all(file.read_text(encoding="utf-8"), Loader=yaml_loader()))
-        except yaml.YAMLError as exc:
-            raise ArtifactError(str(file), f"not valid YAML: {exc}") from None
+    documents = [read_json(file)] if file.suffix == ".json" else read_yaml_documents(file)
     return live_from_documents(documents, str(file))
 
 
