@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from constructs_lib.errors import ArtifactError
+
 OPERATORS: tuple[str, ...] = ("In", "NotIn", "Exists", "DoesNotExist")
 INGRESS = "Ingress"
 EGRESS = "Egress"
@@ -20,15 +22,19 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Source:
-    """Where a policy came from: a Terraform address or a document index in a file."""
+    """Where a policy came from: a Terraform address, or a document (and List item) in a file."""
 
     file: str
     address: str | None = None
     document: int | None = None
+    item: str | None = None  # the field path inside the document: ``items[3]`` of a List
 
     def __str__(self) -> str:
         if self.address:
             return self.address
+        if self.item is not None:
+            where = f" (document {self.document})" if self.document else ""
+            return f"{self.file}{where} {self.item}"
         if self.document is not None:
             return f"{self.file} (document {self.document})"
         return self.file
@@ -130,3 +136,18 @@ def default_policy_types(
     if declared is not None:
         return tuple(t for t in (INGRESS, EGRESS) if t in declared)
     return (INGRESS, EGRESS) if egress else (INGRESS,)
+
+
+def unique_policies(policies: list[NetworkPolicy], file: str) -> list[NetworkPolicy]:
+    """Refuse the same namespace/name twice in one input: Kubernetes keeps only one."""
+    seen: dict[str, NetworkPolicy] = {}
+    for policy in policies:
+        first = seen.get(policy.key)
+        if first is not None:
+            raise ArtifactError(
+                file,
+                f"policy {policy.key} is defined twice: at {first.source} and at "
+                f"{policy.source}; Kubernetes would keep only one of them",
+            )
+        seen[policy.key] = policy
+    return policies

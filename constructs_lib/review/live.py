@@ -66,14 +66,15 @@ def load_live(path: str | Path) -> LiveState:
     return live_from_documents(documents, str(file))
 
 
-def live_from_documents(documents: list[Any], source: str) -> LiveState:
+def live_from_documents(documents: list[Any], source: str, *, located: bool = True) -> LiveState:
     objects: list[LiveObject] = []
     for index, doc in enumerate(documents):
         if doc is None:
             continue
         reader = Reader(source, index, KUBERNETES)
         _walk(reader, reader.mapping(doc, ""), "", objects)
-    return LiveState(source, tuple(objects), tuple(policies_from_documents(documents, source)))
+    policies = policies_from_documents(documents, source, located=located)
+    return LiveState(source, tuple(objects), tuple(policies))
 
 
 def _walk(reader: Reader, data: Mapping[str, Any], path: str, out: list[LiveObject]) -> None:
@@ -132,4 +133,5 @@ def read_cluster(kubeconfig: str, context: str | None = None) -> LiveState:
         for item in (answer or {}).get("items") or []:
             # List items from the API carry no kind; the reader needs one.
             items.append({**item, "kind": kind, "apiVersion": _API_VERSIONS[kind]})
-    return live_from_documents([{"apiVersion": "v1", "kind": "List", "items": items}], source)
+    listing = {"apiVersion": "v1", "kind": "List", "items": items}
+    return live_from_documents([listing], source, located=False)

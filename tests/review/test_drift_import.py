@@ -106,7 +106,7 @@ def test_missing_and_extra_policies(
         {
             "kind": "extra",
             "policy": "shop/debug",
-            "detail": f"in the cluster ({live} (document 0)), not declared by the stack",
+            "detail": f"in the cluster ({live} items[5]), not declared by the stack",
         },
     ]
     live_only = {(f["from"], f["to"], f["ports"]) for f in result["allowed_live_not_declared"]}
@@ -220,7 +220,7 @@ def test_drift_through_a_kubeconfig(
     assert calls == [("kc.yaml", "prod")]
     assert code == 1
     assert (
-        "  extra: shop/debug: in the cluster (kc.yaml (context prod) (document 0)), "
+        "  extra: shop/debug: in the cluster (kc.yaml (context prod)), "
         "not declared by the stack" in out
     )
 
