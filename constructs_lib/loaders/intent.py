@@ -20,7 +20,7 @@ from constructs_lib.loaders.inventory import (
     Inventory,
     Namespace,
     Workload,
-    read_cidrs,
+    read_external,
     read_ports,
     with_name_label,
 )
@@ -159,20 +159,10 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
             )
         )
-    externals = []
-    for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
-        externals.append(
-            External(
-                name=r.string(item.get("name"), f"{where}.name"),
-                cidrs=read_cidrs(r, item, where),
-                except_=tuple(
-                    r.string(v, f"{where}.except[{i}]")
-                    for i, v in enumerate(r.items(item.get("except"), f"{where}.except"))
-                ),
-                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                internet=bool(item.get("internet", False)),
-            )
-        )
+    externals = [
+        read_external(r, item, where)
+        for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external")
+    ]
     known = {
         "workload": {w.key for w in workloads},
         "external": {e.name for e in externals},
@@ -184,7 +174,9 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 source=_end(r, item.get("from"), f"{where}.from", known),
                 destination=_end(r, item.get("to"), f"{where}.to", known),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                cross_environment=bool(item.get("cross_environment", False)),
+                cross_environment=r.boolean(
+                    item.get("cross_environment"), f"{where}.cross_environment", False
+                ),
             )
         )
     stack = top.get("stack")
@@ -200,7 +192,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
 
 def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespace:
     name = r.string(item.get("name"), f"{where}.name")
-    allow_dns = bool(item.get("allow_dns", False))
+    allow_dns = r.boolean(item.get("allow_dns"), f"{where}.allow_dns", False)
     dns = None
     if allow_dns:
         body = r.mapping(item.get("dns"), f"{where}.dns")
@@ -216,7 +208,7 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
         environment=r.string(environment, f"{where}.environment")
         if environment is not None
         else None,
-        managed=bool(item.get("managed", True)),
+        managed=r.boolean(item.get("managed"), f"{where}.managed", True),
         allow_dns=allow_dns,
         dns=dns,
     )

@@ -413,7 +413,7 @@ def diff_plan(
             if stack.record is not None:
                 builder.record(stack.record)
     for path in inventories:
-        builder.inventory(load_inventory(path))
+        builder.inventory(load_inventory(path, namespaces_elsewhere=True))
     for side, name, labels in plan_namespaces(data, str(plan)):
         builder.namespace(name, labels, side)
     for name, present in _created_or_deleted(data, str(plan)).items():

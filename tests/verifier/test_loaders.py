@@ -293,7 +293,7 @@ def test_same_policy_twice_is_an_error(tmp_path: Path) -> None:
 def test_inventory_file(tmp_path: Path) -> None:
     path = tmp_path / "inv.yaml"
     path.write_text(
-        "namespaces:\n  x: {labels: {team: a}}\n"
+        "namespaces:\n  x: {labels: {team: a}}\n  y: {}\n"
         "workloads:\n  - {namespace: x, name: a, labels: {pod: a}, ip: 10.0.0.1,\n"
         "     ports: [{port: 80, protocol: TCP, name: serve-80-tcp}]}\n"
         "  - {namespace: y, name: b}\n"
@@ -536,7 +536,7 @@ def test_unreadable_and_unparsable_files(tmp_path: Path) -> None:
             "at workloads[0].ip: invalid IP address '10.0.0.300'",
         ),
         (
-            "workloads: [{namespace: x, name: a}, {namespace: x, name: a}]",
+            "namespaces: {x: {}}\nworkloads: [{namespace: x, name: a}, {namespace: x, name: a}]",
             "at workloads[1]: workload x/a is listed twice (first at workloads[0])",
         ),
         (
