@@ -37,9 +37,8 @@ def plans(draw: st.DrawFn) -> Plan:
     ]
     pairs = [(a, b) for a in range(n_wl) for b in range(n_wl) if a != b]
     flows = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=8))
-    externals = draw(
-        st.lists(st.tuples(st.integers(0, n_wl - 1), st.integers(0, 2)), unique=True, max_size=3)
-    )
+    externals = draw(st.lists(st.tuples(st.integers(0, n_wl - 1), st.integers(0, 2)),
+                              unique=True, max_size=3))
     return Plan(namespaces, workloads, flows, externals)
 
 

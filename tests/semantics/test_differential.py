@@ -72,12 +72,8 @@ SEEDS = range(60)
 NS_LABELS = {"team": ("a", "b"), "env": ("prod", "dev")}
 POD_LABELS = {"app": ("web", "db", "api"), "tier": ("front", "back")}
 # (name, protocol, numbers it may be bound to): "web" differs across pods on purpose.
-NAMED_PORTS = (
-    ("web", "TCP", (80, 8080)),
-    ("dns", "UDP", (53,)),
-    ("sig", "SCTP", (9000,)),
-    ("metrics", "TCP", (9090,)),
-)
+NAMED_PORTS = (("web", "TCP", (80, 8080)), ("dns", "UDP", (53,)), ("sig", "SCTP", (9000,)),
+               ("metrics", "TCP", (9090,)))
 NUMBERS = (53, 80, 443, 8080, 8443, 9000, 9090)
 RANGES = ((50, 60), (80, 443), (8000, 9100))
 # Every CIDR leaves 10.0.0.0/8 (the pods) out: departure 2.
@@ -91,11 +87,8 @@ CIDRS = (
 )
 EXTERNALS = (
     {"name": "web", "ip": "203.0.113.7", "ports": [{"port": 443, "protocol": "TCP"}]},
-    {
-        "name": "edge",
-        "ip": "203.0.113.200",
-        "ports": [{"port": 443, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}],
-    },
+    {"name": "edge", "ip": "203.0.113.200",
+     "ports": [{"port": 443, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}]},
     {"name": "partner", "ip": "198.51.100.10", "ports": [{"port": 8443, "protocol": "TCP"}]},
     {"name": "dns", "ip": "192.0.2.1", "ports": [{"port": 53, "protocol": "UDP"}]},
 )
@@ -268,20 +261,10 @@ def _guard(name: str, policy_spec: dict[str, Any], peer_namespace: str) -> NcaCa
     """Two pods, a (10.9.0.1, tier x) and b; one policy on b or a; given to nca RAW."""
     namespaces = {f"{name}-n0": {"labels": {}}, f"{name}-n1": {"labels": {}}}
     workloads = [
-        {
-            "namespace": f"{name}-{peer_namespace}",
-            "name": "a",
-            "labels": {"pod": "a", "tier": "x"},
-            "ip": "10.9.0.1",
-            "ports": [{"port": 80, "protocol": "TCP", "name": "web"}],
-        },
-        {
-            "namespace": f"{name}-n0",
-            "name": "b",
-            "labels": {"pod": "b"},
-            "ip": "10.9.0.2",
-            "ports": [{"port": 80, "protocol": "TCP", "name": "web"}],
-        },
+        {"namespace": f"{name}-{peer_namespace}", "name": "a", "labels": {"pod": "a", "tier": "x"},
+         "ip": "10.9.0.1", "ports": [{"port": 80, "protocol": "TCP", "name": "web"}]},
+        {"namespace": f"{name}-n0", "name": "b", "labels": {"pod": "b"}, "ip": "10.9.0.2",
+         "ports": [{"port": 80, "protocol": "TCP", "name": "web"}]},
     ]
     manifest = {
         "apiVersion": "networking.k8s.io/v1",
@@ -306,11 +289,8 @@ GUARDS = [
     pytest.param(
         _guard(
             "g2",
-            {
-                "podSelector": {"matchLabels": {"pod": "b"}},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"ipBlock": {"cidr": "10.9.0.1/32"}}]}],
-            },
+            {"podSelector": {"matchLabels": {"pod": "b"}}, "policyTypes": ["Ingress"],
+             "ingress": [{"from": [{"ipBlock": {"cidr": "10.9.0.1/32"}}]}]},
             "n0",
         ),
         {("g2-n0/a", "g2-n0/b"): (True, False)},
@@ -319,22 +299,11 @@ GUARDS = [
     pytest.param(
         _guard(
             "g3",
-            {
-                "podSelector": {"matchLabels": {"pod": "b"}},
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [
-                            {
-                                "namespaceSelector": {},
-                                "podSelector": {
-                                    "matchExpressions": [{"key": "tier", "operator": "Exists"}]
-                                },
-                            }
-                        ]
-                    }
-                ],
-            },
+            {"podSelector": {"matchLabels": {"pod": "b"}}, "policyTypes": ["Ingress"],
+             "ingress": [{"from": [{
+                 "namespaceSelector": {},
+                 "podSelector": {"matchExpressions": [{"key": "tier", "operator": "Exists"}]},
+             }]}]},
             "n1",
         ),
         {("g3-n1/a", "g3-n0/b"): (True, False)},
@@ -343,23 +312,9 @@ GUARDS = [
     pytest.param(
         _guard(
             "g4",
-            {
-                "podSelector": {"matchLabels": {"pod": "b"}},
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [
-                            {
-                                "namespaceSelector": {
-                                    "matchExpressions": [
-                                        {"key": "team", "operator": "NotIn", "values": [""]}
-                                    ]
-                                }
-                            }
-                        ]
-                    }
-                ],
-            },
+            {"podSelector": {"matchLabels": {"pod": "b"}}, "policyTypes": ["Ingress"],
+             "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [
+                 {"key": "team", "operator": "NotIn", "values": [""]}]}}]}]},
             "n1",
         ),
         # Both namespaces lack `team`, so NotIn [""] selects both: a -> b is allowed.
@@ -410,20 +365,9 @@ def test_generated_cases_reach_both_verdicts_and_every_feature(
     verdicts = [theirs for case in CASES for _, theirs in verdict_pairs(case, nca_maps[case.name])]
     assert 0.2 < sum(verdicts) / len(verdicts) < 0.8
     text = yaml.safe_dump([case.policies for case in CASES])
-    for feature in (
-        "endPort",
-        "ipBlock",
-        "except",
-        "NotIn",
-        "DoesNotExist",
-        "Exists",
-        "namespaceSelector: {}",
-        "podSelector: {}",
-        "kubernetes.io/metadata.name",
-        "SCTP",
-        "port: web",
-        "egress: []",
-    ):
+    for feature in ("endPort", "ipBlock", "except", "NotIn", "DoesNotExist", "Exists",
+                    "namespaceSelector: {}", "podSelector: {}", "kubernetes.io/metadata.name",
+                    "SCTP", "port: web", "egress: []"):
         assert feature in text, feature
     types = [p["spec"].get("policyTypes") for case in CASES for p in case.policies]
     assert ["Egress", "Ingress"] in types
@@ -460,9 +404,7 @@ def test_to_nca_policy_keeps_kubernetes_meaning() -> None:
     }
     empty_egress = {"metadata": {}, "spec": {"podSelector": {}, "egress": []}}
     assert to_nca_policy(reversed_types)["spec"] == {
-        "podSelector": {},
-        "policyTypes": ["Egress"],
-        "egress": [],
+        "podSelector": {}, "policyTypes": ["Egress"], "egress": [],
     }
     assert to_nca_policy(empty_egress)["spec"] == {"podSelector": {}}
 

@@ -22,17 +22,11 @@ INVENTORY: dict[str, Any] = {
 
 DENY_X = policy("deny", "x", labels(), types=["Ingress", "Egress"])
 B_FROM_TEAM_A = policy(
-    "b-in",
-    "y",
-    labels(pod="b"),
-    types=["Ingress"],
+    "b-in", "y", labels(pod="b"), types=["Ingress"],
     ingress=[from_rule([peer(namespaces=labels(team="a"))], [port("web")])],
 )
 A_TO_B = policy(
-    "a-out",
-    "x",
-    labels(pod="a"),
-    types=["Egress"],
+    "a-out", "x", labels(pod="a"), types=["Egress"],
     egress=[to_rule([peer(namespaces=labels())], [port(8080)])],
 )
 
@@ -64,35 +58,15 @@ def test_reach_json_unions_policies_from_several_files(
     assert code == 0
     assert json.loads(out) == {
         "connections": [
-            {
-                "from": "external/internet",
-                "to": "x/a",
-                "port": 80,
-                "protocol": "TCP",
-                "allowed": False,
-            },
-            {
-                "from": "external/internet",
-                "to": "y/b",
-                "port": 8080,
-                "protocol": "TCP",
-                "allowed": False,
-            },
-            {
-                "from": "x/a",
-                "to": "external/internet",
-                "port": 443,
-                "protocol": "TCP",
-                "allowed": False,
-            },
+            {"from": "external/internet", "to": "x/a", "port": 80, "protocol": "TCP",
+             "allowed": False},
+            {"from": "external/internet", "to": "y/b", "port": 8080, "protocol": "TCP",
+             "allowed": False},
+            {"from": "x/a", "to": "external/internet", "port": 443, "protocol": "TCP",
+             "allowed": False},
             {"from": "x/a", "to": "y/b", "port": 8080, "protocol": "TCP", "allowed": True},
-            {
-                "from": "y/b",
-                "to": "external/internet",
-                "port": 443,
-                "protocol": "TCP",
-                "allowed": True,
-            },
+            {"from": "y/b", "to": "external/internet", "port": 443, "protocol": "TCP",
+             "allowed": True},
             {"from": "y/b", "to": "x/a", "port": 80, "protocol": "TCP", "allowed": False},
         ]
     }

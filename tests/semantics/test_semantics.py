@@ -179,12 +179,8 @@ ISOLATION = [
         "ingress_rules_ignored_when_ingress_not_in_explicit_policy_types",
         [
             policy(
-                "a-out",
-                "x",
-                POD_A,
-                types=["Egress"],
-                ingress=[from_rule()],
-                egress=[to_rule([peer(POD_B)])],
+                "a-out", "x", POD_A, types=["Egress"],
+                ingress=[from_rule()], egress=[to_rule([peer(POD_B)])],
             ),
             policy("a-in", "x", POD_A, types=["Ingress"]),
         ],
@@ -199,12 +195,8 @@ ISOLATION = [
         "egress_rules_ignored_when_egress_not_in_explicit_policy_types",
         [
             policy(
-                "a-in",
-                "x",
-                POD_A,
-                types=["Ingress"],
-                ingress=[from_rule([peer(POD_B)])],
-                egress=[to_rule([cidr("0.0.0.0/0")])],
+                "a-in", "x", POD_A, types=["Ingress"],
+                ingress=[from_rule([peer(POD_B)])], egress=[to_rule([cidr("0.0.0.0/0")])],
             ),
             policy("a-out", "x", POD_A, types=["Egress"]),
         ],
@@ -219,12 +211,8 @@ ISOLATION = [
         "policy_types_order_is_irrelevant",
         [
             policy(
-                "a",
-                "x",
-                POD_A,
-                types=["Egress", "Ingress"],
-                ingress=[from_rule([peer(POD_B)])],
-                egress=[to_rule([peer(POD_B)])],
+                "a", "x", POD_A, types=["Egress", "Ingress"],
+                ingress=[from_rule([peer(POD_B)])], egress=[to_rule([peer(POD_B)])],
             )
         ],
         [
@@ -242,10 +230,7 @@ COMBINATION = [
         [
             policy("from-b", "x", POD_A, types=["Ingress"], ingress=[from_rule([peer(POD_B)])]),
             policy(
-                "from-team-b",
-                "x",
-                POD_A,
-                types=["Ingress"],
+                "from-team-b", "x", POD_A, types=["Ingress"],
                 ingress=[from_rule([peer(namespaces=labels(team="b"))])],
             ),
         ],
@@ -273,10 +258,7 @@ COMBINATION = [
         "egress_allowed_but_destination_ingress_denies",
         [
             policy(
-                "a-out",
-                "x",
-                POD_A,
-                types=["Egress"],
+                "a-out", "x", POD_A, types=["Egress"],
                 egress=[to_rule([peer(namespaces=labels(team="b"))])],
             ),
             policy("b-in", "y", POD_B, types=["Ingress"]),
@@ -287,10 +269,7 @@ COMBINATION = [
         "ingress_allowed_but_source_egress_denies",
         [
             policy(
-                "b-in",
-                "y",
-                POD_B,
-                types=["Ingress"],
+                "b-in", "y", POD_B, types=["Ingress"],
                 ingress=[from_rule([peer(namespaces=labels(team="a"))])],
             ),
             policy("a-out", "x", POD_A, types=["Egress"], egress=[to_rule([peer(POD_B)])]),
@@ -426,7 +405,9 @@ SELECTORS = [
     ),
     Case(
         "namespace_selected_by_automatic_metadata_name_label",
-        ingress_to_xb(from_rule([peer(namespaces=labels(**{"kubernetes.io/metadata.name": "y"}))])),
+        ingress_to_xb(
+            from_rule([peer(namespaces=labels(**{"kubernetes.io/metadata.name": "y"}))])
+        ),
         [
             allow("y/a", "x/b", 80),
             allow("y/b", "x/b", 80),
@@ -502,7 +483,9 @@ SELECTORS = [
     ),
     Case(
         "match_labels_and_match_expressions_are_anded",
-        ingress_to_xb(from_rule([peer(selector({"pod": "a"}, expr("tier", "In", "web")), ALL)])),
+        ingress_to_xb(
+            from_rule([peer(selector({"pod": "a"}, expr("tier", "In", "web")), ALL)])
+        ),
         [
             allow("x/a", "x/b", 80),
             allow("y/a", "x/b", 80),
@@ -512,7 +495,11 @@ SELECTORS = [
     ),
     Case(
         "policy_pod_selector_with_match_expressions",
-        [policy("not-db", "x", selector(None, expr("tier", "NotIn", "db")), types=["Ingress"])],
+        [
+            policy(
+                "not-db", "x", selector(None, expr("tier", "NotIn", "db")), types=["Ingress"]
+            )
+        ],
         [deny("x/b", "x/a", 80), allow("x/a", "x/b", 80)],
     ),
 ]
@@ -522,10 +509,7 @@ IP_BLOCKS = [
         "ip_block_admits_an_external_endpoint",
         [
             policy(
-                "a-in",
-                "x",
-                POD_A,
-                types=["Ingress"],
+                "a-in", "x", POD_A, types=["Ingress"],
                 ingress=[from_rule([cidr("203.0.113.0/24")])],
             )
         ],
@@ -540,10 +524,7 @@ IP_BLOCKS = [
         "ip_block_except_removes_part_of_the_cidr",
         [
             policy(
-                "a-in",
-                "x",
-                POD_A,
-                types=["Ingress"],
+                "a-in", "x", POD_A, types=["Ingress"],
                 ingress=[from_rule([cidr("203.0.113.0/24", "203.0.113.0/29")])],
             )
         ],
@@ -569,10 +550,7 @@ IP_BLOCKS = [
         "egress_ip_block_with_except_to_externals_and_pods",
         [
             policy(
-                "a-out",
-                "x",
-                POD_A,
-                types=["Egress"],
+                "a-out", "x", POD_A, types=["Egress"],
                 egress=[to_rule([cidr("0.0.0.0/0", "203.0.113.0/25")])],
             )
         ],
@@ -587,10 +565,7 @@ IP_BLOCKS = [
         "ipv6_ip_block_matches_ipv6_endpoints_only",
         [
             policy(
-                "a-out",
-                "x",
-                POD_A,
-                types=["Egress"],
+                "a-out", "x", POD_A, types=["Egress"],
                 egress=[to_rule([cidr("2001:db8::/64")])],
             )
         ],
@@ -605,10 +580,7 @@ IP_BLOCKS = [
         "ipv6_ip_block_except",
         [
             policy(
-                "a-out",
-                "x",
-                POD_A,
-                types=["Egress"],
+                "a-out", "x", POD_A, types=["Egress"],
                 egress=[to_rule([cidr("::/0", "2001:db8::/120")])],
             )
         ],
@@ -631,15 +603,8 @@ IP_BLOCKS = [
     ),
     Case(
         "workload_without_ip_is_not_matched_by_any_ip_block",
-        [
-            policy(
-                "c-in",
-                "z",
-                labels(pod="c"),
-                types=["Ingress"],
-                ingress=[from_rule([cidr("0.0.0.0/0")])],
-            )
-        ],
+        [policy("c-in", "z", labels(pod="c"), types=["Ingress"],
+                ingress=[from_rule([cidr("0.0.0.0/0")])])],
         [deny("z/noip", "z/c", 80), allow("x/a", "z/c", 80), allow(INTERNET, "z/c", 80)],
         {
             **BASE,
@@ -728,10 +693,7 @@ PORTS = [
         "named_port_in_egress_resolves_against_the_destination",
         [
             policy(
-                "a-out",
-                "x",
-                POD_A,
-                types=["Egress"],
+                "a-out", "x", POD_A, types=["Egress"],
                 egress=[to_rule([peer(namespaces=ALL)], [port("web")])],
             )
         ],
@@ -751,10 +713,7 @@ PORTS = [
         "named_port_to_an_external_endpoint_matches_nothing",
         [
             policy(
-                "a-out",
-                "x",
-                POD_A,
-                types=["Egress"],
+                "a-out", "x", POD_A, types=["Egress"],
                 egress=[to_rule([cidr("0.0.0.0/0")], [port("https")])],
             )
         ],
@@ -781,10 +740,7 @@ DNS_INVENTORY: dict[str, Any] = {
 ZERO_TRUST_SHOP = [
     policy("default-deny", "shop", ALL, types=["Ingress", "Egress"]),
     policy(
-        "allow-dns",
-        "shop",
-        ALL,
-        types=["Egress"],
+        "allow-dns", "shop", ALL, types=["Egress"],
         egress=[
             to_rule(
                 [
@@ -798,17 +754,11 @@ ZERO_TRUST_SHOP = [
         ],
     ),
     policy(
-        "api-egress",
-        "shop",
-        labels(app="api"),
-        types=["Egress"],
+        "api-egress", "shop", labels(app="api"), types=["Egress"],
         egress=[to_rule([peer(labels(app="db"))], [port(5432, "TCP")])],
     ),
     policy(
-        "db-ingress",
-        "shop",
-        labels(app="db"),
-        types=["Ingress"],
+        "db-ingress", "shop", labels(app="db"), types=["Ingress"],
         ingress=[from_rule([peer(labels(app="api"))], [port(5432, "TCP")])],
     ),
 ]
@@ -872,17 +822,11 @@ SMALL: dict[str, Any] = {
 SMALL_POLICIES = [
     policy("deny-in", "x", ALL, types=["Ingress"]),
     policy(
-        "b-in",
-        "x",
-        labels(app="b"),
-        types=["Ingress"],
+        "b-in", "x", labels(app="b"), types=["Ingress"],
         ingress=[from_rule([peer(namespaces=ALL)], [port("dns", "UDP")])],
     ),
     policy(
-        "c-out",
-        "y",
-        ALL,
-        types=["Egress"],
+        "c-out", "y", ALL, types=["Egress"],
         egress=[to_rule([peer(namespaces=ALL)], [port(53, "UDP")])],
     ),
 ]

@@ -212,7 +212,10 @@ def test_map_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert '  "shop/api" -> "shop/db" [label="TCP 5432"];' in out.splitlines()
     code, out, _ = run(["map", stack, "--format", "md"], capsys)
     assert "| shop/api | - | TCP 443 | · | TCP 5432 |" in out.splitlines()
-    assert "| [environment prod]/[app=prometheus] | · | - | TCP 8080 | - |" in out.splitlines()
+    assert (
+        "| [environment prod]/[app=prometheus] | · | - | TCP 8080 | - |"
+        in out.splitlines()
+    )
 
 
 def test_console_script_runs_verify(tmp_path: Path) -> None:
