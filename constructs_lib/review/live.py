@@ -100,8 +100,12 @@ def _walk(reader: Reader, data: Mapping[str, Any], path: str, out: list[LiveObje
     out.append(LiveObject(kind, namespace, name, labels))
 
 
-def read_cluster(kubeconfig: str, context: str | None = None) -> LiveState:
-    """The objects netfence cares about, listed through the official Kubernetes client."""
+def read_cluster(kubeconfig: str, context: str | None = None, timeout: float = 10.0) -> LiveState:
+    """The objects netfence cares about, listed through the official Kubernetes client.
+
+    ``timeout`` bounds both the connection and each answer: a server that
+    accepts the connection and never answers is an error naming it, not a hang.
+    """
     source = kubeconfig if context is None else f"{kubeconfig} (context {context})"
     try:
         from kubernetes import client, config
@@ -127,9 +131,18 @@ def read_cluster(kubeconfig: str, context: str | None = None) -> LiveState:
     items: list[dict[str, Any]] = []
     for kind, call in listings:
         try:
-            answer = api.sanitize_for_serialization(call())
+            answer = api.sanitize_for_serialization(call(_request_timeout=(timeout, timeout)))
         except Exception as exc:  # ApiException, connection errors: all bad input here
-            raise ArtifactError(source, f"cannot list {kind} objects: {exc}") from None
+            server = getattr(getattr(api, "configuration", None), "host", None) or "the server"
+            if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower():
+                raise ArtifactError(
+                    source,
+                    f"cannot list {kind} objects: {server} did not answer within "
+                    f"{timeout:g} s (change the wait with --timeout)",
+                ) from None
+            raise ArtifactError(
+                source, f"cannot list {kind} objects from {server}: {exc}"
+            ) from None
         for item in (answer or {}).get("items") or []:
             # List items from the API carry no kind; the reader needs one.
             items.append({**item, "kind": kind, "apiVersion": _API_VERSIONS[kind]})

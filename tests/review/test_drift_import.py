@@ -173,7 +173,11 @@ def fake_kubernetes(objects: dict[str, list[dict[str, Any]]], calls: list[Any]) 
             return {"apiVersion": "v1", "kind": "List", "items": copy.deepcopy(answer.items)}
 
     def lister(kind: str) -> Any:
-        return lambda: _Answer(objects.get(kind, []))
+        def call(**options: Any) -> _Answer:
+            calls.append(options)
+            return _Answer(objects.get(kind, []))
+
+        return call
 
     def api(**methods: str) -> Any:
         def make(client: ApiClient) -> Any:
@@ -217,7 +221,7 @@ def test_drift_through_a_kubeconfig(
     monkeypatch.setitem(sys.modules, "kubernetes", fake_kubernetes({"NetworkPolicy": items}, calls))
     argv = ["drift", "--desired", str(stack), "--kubeconfig", "kc.yaml", "--context", "prod"]
     code, out, _ = run(argv, capsys)
-    assert calls == [("kc.yaml", "prod")]
+    assert calls == [("kc.yaml", "prod")] + [{"_request_timeout": (10.0, 10.0)}] * 5
     assert code == 1
     assert (
         "  extra: shop/debug: in the cluster (kc.yaml (context prod)), "
