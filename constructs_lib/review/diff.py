@@ -408,8 +408,10 @@ def diff_plan(
         )
     policies = plan_policies(data, str(plan))
     builder = WorldBuilder()
+    names: list[str] = []
     for path in stacks:
-        for stack in _stacks(path).values():
+        for stack_name, stack in _stacks(path).items():
+            names.append(stack_name)
             if stack.record is not None:
                 builder.record(stack.record)
     for path in inventories:
@@ -422,7 +424,7 @@ def diff_plan(
     return Diff(
         (
             stack_diff(
-                "plan",
+                _plan_name(Path(plan), names),
                 f"{plan} (before)",
                 f"{plan} (after)",
                 policies.before,
@@ -431,6 +433,15 @@ def diff_plan(
             ),
         )
     )
+
+
+def _plan_name(plan: Path, stacks: Sequence[str]) -> str:
+    """The stack a plan belongs to: its --stack, its cdktf.out/stacks/<name>/ dir, its file."""
+    if stacks:
+        return ", ".join(sorted(set(stacks)))
+    if plan.parent.parent.name == "stacks":
+        return plan.parent.name
+    return plan.stem
 
 
 def _created_or_deleted(data: Mapping[str, Any], file: str) -> dict[str, str]:
