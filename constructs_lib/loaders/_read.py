@@ -78,6 +78,12 @@ class _DuplicateKey(ValueError):
         self.key = key
 
 
+class _YamlDuplicate(Exception):
+    def __init__(self, key: str, first: int, line: int) -> None:
+        super().__init__(key)
+        self.key, self.first, self.line = key, first, line
+
+
 def parse_json(text: str, file: str, expected: str | None = None) -> Any:
     """``expected`` says what the command wanted, for a file that is not JSON at all."""
     invalid = f"{expected} not valid JSON" if expected else "not valid JSON"
@@ -122,14 +128,8 @@ def _strict_loader() -> type[Any]:
                     if isinstance(key_node, yaml.ScalarNode):
                         key = (key_node.tag, key_node.value)
                         if key in seen:
-                            first = seen[key]
-                            raise yaml.constructor.ConstructorError(
-                                None,
-                                None,
-                                f"key {key_node.value!r} appears twice in one mapping "
-                                f"(first on line {first.line + 1}); Kubernetes keeps only one: "
-                                "keep one",
-                                key_node.start_mark,
+                            raise _YamlDuplicate(
+                                key_node.value, seen[key].line + 1, key_node.start_mark.line + 1
                             )
                         seen[key] = key_node.start_mark
             return super().construct_mapping(node, deep=deep)
@@ -168,6 +168,12 @@ def parse_yaml_documents(text: str, file: str) -> list[Any]:
     try:
         _check_events(text, file)
         return list(yaml.load_all(text, Loader=_strict_loader()))
+    except _YamlDuplicate as dup:
+        raise ArtifactError(
+            file,
+            f"key {dup.key!r} on line {dup.line} appears twice in one mapping (first on line "
+            f"{dup.first}); Kubernetes keeps only one: keep one",
+        ) from None
     except yaml.YAMLError as exc:
         raise ArtifactError(file, f"not valid YAML: {exc}") from None
 

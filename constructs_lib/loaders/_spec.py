@@ -202,7 +202,10 @@ class Reader:
 
     def name(self, value: Any, path: str, *, label: bool = False) -> str:
         """An object name: a DNS subdomain (a DNS label for namespaces, ``label=True``)."""
-        text = self.string(value, path)
+        return self.name_syntax(self.string(value, path), path, label=label)
+
+    def name_syntax(self, text: str, path: str, *, label: bool = False) -> str:
+        """``name`` for a string already read (a resolved Terraform reference)."""
         pattern, limit, what = (
             (_DNS_LABEL, 63, "a DNS label") if label else (_DNS_SUBDOMAIN, 253, "a DNS subdomain")
         )

@@ -217,11 +217,12 @@ def _policy(
         reader.fail(f"{path}metadata", "missing required field")
     reader.known(metadata, meta_path, TF_METADATA)
     name = _name(reader, metadata.get("name"), f"{meta_path}.name", resources, required=True)
-    name = reader.name(name, f"{meta_path}.name")
+    name = reader.name_syntax(name, f"{meta_path}.name")
     namespace = _name(
         reader, metadata.get("namespace"), f"{meta_path}.namespace", resources, required=False
     )
-    namespace = reader.name(namespace, f"{meta_path}.namespace", label=True) if namespace else ""
+    if namespace:
+        namespace = reader.name_syntax(namespace, f"{meta_path}.namespace", label=True)
     return reader.policy(metadata, body.get("spec"), path, source, namespace or "default", name)
 
 
