@@ -209,7 +209,7 @@ def mutated(draw: st.DrawFn, case: Case) -> str:
         path = draw(st.sampled_from(paths))
         op = draw(st.sampled_from(["replace", "delete", "add", "duplicate"]))
         if not path:
-            value = draw(st.sampled_from(NASTY))
+            value = copy.deepcopy(draw(st.sampled_from(NASTY)))
             continue
         parent, key = _get(value, path[:-1]), path[-1]
         if op == "replace":
