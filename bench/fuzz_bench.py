@@ -18,9 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hypothesis import HealthCheck, given, settings
 
-from tests.fuzz_inputs import bases, check, mutated
+from tests.fuzz_inputs import bases, runner
 
 
 def main() -> int:
@@ -36,21 +35,9 @@ def main() -> int:
         if wanted and case.name not in wanted:
             continue
         count = [0]
-
-        @settings(
-            max_examples=args.examples,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(mutated(case))
-        def run(text: str, case=case, count=count) -> None:  # type: ignore[no-untyped-def]
-            count[0] += 1
-            check(case, text, root)
-
         start = time.monotonic()
         try:
-            run()
+            runner(case, root, args.examples, derandomize=False, count=count)()
         except AssertionError as exc:
             print(f"{case.name}: PROPERTY BROKEN after {count[0]} inputs\n{exc}")
             return 1

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from constructs_lib.cli import main
@@ -126,7 +127,7 @@ def bases(root: Path) -> list[Case]:
     ]
     plan = {"format_version": "1.2", "resource_changes": changes}
     imports = [{"to": "kubernetes_namespace_v1.shop", "id": "shop"}]
-    config = {"version": 1, "stacks": {"shop": {"backend": {"local": {"path": "x.tfstate"}}}}}
+    config = {"stacks": {"shop": {"backend": {"type": "local", "path": "x.tfstate"}}}}
     live, inv = str(root / "live.json"), str(root / "inv.yaml")
 
     def stack_commands(path: Path, tmp: Path) -> list[list[str]]:
@@ -310,7 +311,8 @@ def check(case: Case, text: str, tmp: Path, *, valid: bool = False) -> None:
     """Run every command of ``case`` on ``text``; raise AssertionError on a broken property.
 
     ``valid``: the text is an unmutated base, which must be read (exit 0 or 1)."""
-    path = tmp / case.file
+    (tmp / "in").mkdir(exist_ok=True)
+    path = tmp / "in" / case.file
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     if case.name in ("imports", "config"):
         try:
@@ -338,3 +340,24 @@ def _round_trip(path: Path, tmp: Path) -> None:
     again = tmp / "again.yaml"
     again.write_text(yaml.safe_dump_all([to_manifest(p) for p in policies]))
     assert load_policies(again) == policies, f"round trip changed the policies of {path}"
+
+
+def runner(
+    case: Case, root: Path, examples: int, *, derandomize: bool, count: list[int] | None = None
+) -> Callable[[], None]:
+    """The Hypothesis test of ``case``: ``examples`` mutated inputs through ``check``."""
+
+    @settings(
+        max_examples=examples,
+        derandomize=derandomize,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(mutated(case))
+    def run(text: str) -> None:
+        if count is not None:
+            count[0] += 1
+        check(case, text, root)
+
+    return run  # type: ignore[no-any-return]

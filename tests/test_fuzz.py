@@ -10,9 +10,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
-from tests.fuzz_inputs import Case, bases, check, mutated
+from tests.fuzz_inputs import Case, bases, check, runner
 
 _ROOT = Path(tempfile.mkdtemp(prefix="netfence-fuzz-"))
 CASES = {case.name: case for case in bases(_ROOT)}
@@ -23,18 +22,7 @@ EXAMPLES = {"synth": 12, "manifests": 15, "list": 12, "inventory": 15, "plan": 1
 def test_mutated_input_is_read_or_refused_never_a_crash(name: str) -> None:
     case: Case = CASES[name]
 
-    @settings(
-        max_examples=EXAMPLES.get(name, 30),
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(mutated(case))
-    def run(text: str) -> None:
-        check(case, text, _ROOT)
-
-    run()
+    runner(case, _ROOT, EXAMPLES.get(name, 30), derandomize=True)()
 
 
 def test_unmutated_bases_are_read() -> None:

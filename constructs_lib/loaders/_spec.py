@@ -408,7 +408,9 @@ class Reader:
             # Terraform's provider sends no port for an empty string.
             port = None
         elif isinstance(raw, bool) or not isinstance(raw, int | str):
-            self.fail(f"{path}.port", f"expected a number or a port name, got {type_name(raw)}")
+            self.fail(
+                f"{path}.port", f"expected a number or a port name, got {type_name(raw)} {raw!r}"
+            )
         elif isinstance(raw, int):
             port = self.port_number(raw, f"{path}.port")
         elif _DIGITS.fullmatch(raw):
