@@ -201,7 +201,14 @@ def test_same_live_policy_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError) as err:
         load_live(path)
     assert str(err.value) == (
-        f"{path}: policy shop/p is defined twice: at {path} items[0] and at {path} items[1]; "
+        f"{path} (document 0) at items[1]: NetworkPolicy shop/p is listed twice "
+        f"(first at {path} items[0])"
+    )
+    # The same policy twice in a manifest file that holds no other objects:
+    other = tmp_path / "p.json"
+    other.write_text(json.dumps({"kind": "List", "items": [manifest(), manifest()]}))
+    assert refusal(other) == (
+        f"{other}: policy shop/p is defined twice: at {other} items[0] and at {other} items[1]; "
         "Kubernetes would keep only one of them"
     )
 
@@ -608,3 +615,23 @@ def test_timeout_goes_with_kubeconfig(tmp_path: Path, capsys: pytest.CaptureFixt
 
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip("POSIX file semantics")
+
+
+def test_terminated_output_leaves_no_temp_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import signal
+
+    from constructs_lib.reports import text
+
+    def killed(value: Any, out: Any) -> None:
+        out.write("half a report")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(text, "write_verification", killed)
+    stack = write_stack(tmp_path, exact_stack())
+    target = tmp_path / "report.txt"
+    code, _, err = run(["verify", str(stack), "--output", str(target)], capsys)
+    assert (code, err) == (143, "netfence: terminated; no partial output was left\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
