@@ -312,6 +312,29 @@ def test_unmanaged_policy_is_a_finding_with_what_it_allows(
     }
 
 
+def test_rule_less_deny_all_is_not_described_as_widening(
+    tmp_path: Path, stack: Path, doc: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "lockdown", "namespace": "shop"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+    live = live_file(tmp_path, adopted_cluster(doc, deny))
+    argv = ["import", "--live", str(live), "--stack", str(stack), "--write", str(tmp_path / "i")]
+    code, out, _ = run(argv, capsys)
+    assert code == 1
+    assert (
+        f"  unmanaged policy shop/lockdown ({live} items[4]) allows nothing beyond the intent "
+        "(it can only isolate pods further):\n"
+        "      selects all pods; isolates Ingress, Egress\n"
+    ) in out
+    assert "widens" not in out
+    code, out, _ = run([*argv, "--format", "json"], capsys)
+    assert json.loads(out)["unmanaged"][0]["widens"] == []
+
+
 def test_import_refuses_a_directory_of_several_stacks(
     tmp_path: Path, doc: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -635,3 +635,18 @@ def test_terminated_output_leaves_no_temp_file(
     assert (code, err) == (143, "netfence: terminated; no partial output was left\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_plan_diff_is_labelled_by_the_stack_name(tmp_path: Path) -> None:
+    from constructs_lib.review.diff import diff_plan
+
+    empty = {"format_version": "1.2", "resource_changes": []}
+    inside = tmp_path / "cdktf.out" / "stacks" / "billing" / "plan.json"
+    inside.parent.mkdir(parents=True)
+    inside.write_text(json.dumps(empty))
+    assert [s.name for s in diff_plan(inside).stacks] == ["billing"]
+    loose = tmp_path / "prod-plan.json"
+    loose.write_text(json.dumps(empty))
+    assert [s.name for s in diff_plan(loose).stacks] == ["prod-plan"]
+    stack = write_stack(tmp_path, exact_stack())
+    assert [s.name for s in diff_plan(loose, stacks=[stack]).stacks] == ["prod"]
