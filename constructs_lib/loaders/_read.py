@@ -139,27 +139,39 @@ def _strict_loader() -> type[Any]:
 
 
 def _check_events(text: str, file: str) -> None:
-    """Refuse aliases and deep nesting before anything is built (libyaml's composer recurses)."""
+    """Refuse aliases and deep nesting before anything is built (libyaml's composer recurses
+    in C without a limit: a deep enough input would crash the interpreter)."""
     import yaml
 
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
+    parser = _strict_loader()(text)
+    get = parser.get_event
     depth = 0
-    for event in yaml.parse(text, Loader=_strict_loader()):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
+    try:
+        while (event := get()) is not None:
+            kind = event.__class__
+            if kind is scalar:
+                continue
+            if kind in starts:
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else 0
+                    raise ArtifactError(
+                        file, f"not valid YAML: nested more than {MAX_DEPTH} deep (line {line})"
+                    )
+            elif kind in ends:
+                depth -= 1
+            elif kind is alias:
                 line = event.start_mark.line + 1 if event.start_mark else 0
                 raise ArtifactError(
-                    file, f"not valid YAML: nested more than {MAX_DEPTH} deep (line {line})"
+                    file,
+                    f"YAML alias *{event.anchor} on line {line} is not supported "
+                    "(aliases can expand without bound): write the value out",
                 )
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-        elif isinstance(event, yaml.AliasEvent):
-            line = event.start_mark.line + 1 if event.start_mark else 0
-            raise ArtifactError(
-                file,
-                f"YAML alias *{event.anchor} on line {line} is not supported "
-                "(aliases can expand without bound): write the value out",
-            )
+    finally:
+        parser.dispose()
 
 
 def parse_yaml_documents(text: str, file: str) -> list[Any]:
