@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
+from constructs_lib.loaders._spec import KUBERNETES, Reader
 from constructs_lib.loaders.network_policy import Labels
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -203,9 +203,7 @@ def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
     out = []
     for item, where in r.blocks(value, path):
         r.known(item, where, ("port", "protocol", "name", "end_port"))
-        protocol = item.get("protocol") or "TCP"
-        if protocol not in PROTOCOLS:
-            r.fail(f"{where}.protocol", f"unknown protocol {protocol!r}; expected TCP, UDP or SCTP")
+        protocol = r.protocol(item.get("protocol"), f"{where}.protocol")
         port = item.get("port")
         if port is not None:
             if isinstance(port, bool) or not isinstance(port, int):
@@ -242,8 +240,4 @@ def _address(r: Reader, value: Any, path: str) -> str | None:
 def _cidr(r: Reader, value: Any, path: str) -> str:
     from constructs_lib.verifier.ipset import parse_cidr
 
-    text = r.string(value, path)
-    try:
-        return str(parse_cidr(text))
-    except ValueError as exc:
-        r.fail(path, f"invalid CIDR {text!r}: {exc}")
+    return str(parse_cidr(r.cidr(value, path)))

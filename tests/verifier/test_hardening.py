@@ -527,6 +527,17 @@ def test_write_under_a_file_names_the_file(
     with pytest.raises(OutputError) as err:
         write_atomic(blocker / "x", "{}")
     assert str(err.value) == f"cannot write {blocker / 'x'}: {blocker} is a file, not a directory"
+    from tests.review.artifacts import artifact, live_list, shop, write
+
+    doc = artifact(shop())
+    stack = write(doc, tmp_path / "out")
+    live = tmp_path / "live.json"
+    live.write_text(json.dumps(live_list(doc)))
+    argv = ["import", "--stack", str(stack), "--live", str(live), "--write", str(blocker / "x")]
+    assert run(argv, capsys)[::2] == (
+        2,
+        f"netfence: error: cannot write {blocker / 'x'}: {blocker} is a file, not a directory\n",
+    )
 
 
 def test_disk_full_names_the_output_file(
