@@ -127,12 +127,46 @@ def plan_policies(data: Mapping[str, Any], file: str) -> PlanPolicies:
                 continue
             where = f"{path}.change.{side}"
             values = reader.mapping(values, where)
+            if side == "after":
+                _known_after_apply(
+                    reader, body.get("after_unknown"), f"{path}.change.after_unknown"
+                )
             policy = _resource_policy(reader, change["type"], values, where, Source(file, address))
             if policy is not None:
                 bucket.append(policy)
     # After the apply, two resources for one object cannot both exist; before, state may
     # already hold such a pair (the plan is then what resolves it).
     return PlanPolicies(tuple(before), tuple(unique_policies(after, f"{file} (after)")))
+
+
+def _known_after_apply(reader: Reader, unknown: Any, path: str) -> None:
+    """Refuse a policy with any value Terraform only learns when applying: the plan omits
+    it from ``after``, and reading the policy without it would be a guess."""
+    if not isinstance(unknown, dict):
+        return
+    # Only what netfence reads: computed metadata (uid, resource_version, ...) is always unknown.
+    stack: list[tuple[Any, str]] = [
+        (unknown[key], f"{path}.{key}") for key in ("spec", "manifest") if key in unknown
+    ]
+    metadata = unknown.get("metadata")
+    for i, meta in enumerate(metadata if isinstance(metadata, list) else [metadata]):
+        if isinstance(meta, dict):
+            where = f"{path}.metadata[{i}]" if isinstance(metadata, list) else f"{path}.metadata"
+            stack.extend((meta[k], f"{where}.{k}") for k in ("name", "namespace") if k in meta)
+        elif meta is True:
+            stack.append((True, f"{path}.metadata"))
+    while stack:
+        value, where = stack.pop()
+        if value is True:
+            reader.fail(
+                where,
+                "this value is known only after apply, so the plan cannot say what the policy "
+                "will allow: make it a literal (or plan again once what it depends on exists)",
+            )
+        if isinstance(value, dict):
+            stack.extend((v, f"{where}.{k}") for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, f"{where}[{i}]") for i, v in enumerate(value))
 
 
 def _resource_policy(

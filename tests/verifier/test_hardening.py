@@ -661,3 +661,33 @@ def test_plan_diff_is_labelled_by_the_stack_name(tmp_path: Path) -> None:
     assert [s.name for s in diff_plan(loose).stacks] == ["prod-plan"]
     stack = write_stack(tmp_path, exact_stack())
     assert [s.name for s in diff_plan(loose, stacks=[stack]).stacks] == ["prod"]
+
+
+def test_plan_value_known_only_after_apply_is_refused(tmp_path: Path) -> None:
+    after = {
+        "metadata": [{"name": "p", "namespace": "shop", "uid": None}],
+        "spec": [{"pod_selector": [{}], "policy_types": ["Ingress"]}],
+    }
+    unknown = {"metadata": [{"uid": True, "namespace": False}], "spec": [{"policy_types": [True]}]}
+    change = {"actions": ["create"], "before": None, "after": after, "after_unknown": unknown}
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {
+                "address": "kubernetes_network_policy_v1.p",
+                "mode": "managed",
+                "type": "kubernetes_network_policy_v1",
+                "change": change,
+            }
+        ],
+    }
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    assert refusal(path) == (
+        f"{path} at resource_changes[0].change.after_unknown.spec[0].policy_types[0]: this value "
+        "is known only after apply, so the plan cannot say what the policy will allow: make it "
+        "a literal (or plan again once what it depends on exists)"
+    )
+    unknown["spec"] = [{}]  # only computed metadata unknown: read as usual
+    path.write_text(json.dumps(plan))
+    assert [p.key for p in load_policies(path)] == ["shop/p"]
