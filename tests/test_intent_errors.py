@@ -185,8 +185,9 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
         lambda: _wl(_shop(), "api").allow_to(
             WorkloadSelection.in_environment("prod", labels={"app": "metrics"})
         ),
-        "prod/shop/api.allow_to(): ports: selection app=metrics in environment prod declares "
-        "no ports; pass ports=[...] to the flow or declare ports on the destination",
+        "prod/shop/api.allow_to(): ports: namespaces labelled environment=prod / "
+        "pods app=metrics declares no ports; pass ports=[...] to the flow or declare "
+        "ports on the destination",
     ),
     (
         "empty_port_list",

@@ -248,9 +248,14 @@ class ZeroTrustNamespace(Construct):
         labels: Mapping[str, str],
         ports: Sequence[Port] | None = None,
         name: str | None = None,
+        allow_dns: bool = True,
     ) -> Workload:
-        """Declare the pods matching ``labels`` (see ``Namespace.workload``)."""
-        return self.model.workload(id, labels=labels, ports=ports, name=name)
+        """Declare the pods matching ``labels`` (see ``Namespace.workload``).
+
+        allow_dns: left out (True), the pods may query cluster DNS like every
+            pod of the namespace; False leaves them out of the DNS policy.
+        """
+        return self.model.workload(id, labels=labels, ports=ports, name=name, allow_dns=allow_dns)
 
     def all_workloads(self) -> WorkloadSelection:
         """Every pod of this namespace: an explicit allow-all peer."""

@@ -166,7 +166,7 @@ class Pipeline:
             labels=selector,
             ports=ports,
             name=name,
-            make=lambda ns, p, n, lab, prt: Stage(
+            make=lambda ns, p, n, lab, prt, **kw: Stage(
                 ns,
                 p,
                 n,
@@ -177,6 +177,7 @@ class Pipeline:
                 name if service_account else None,
                 automount_token,
                 deploys_to,
+                **kw,
             ),
         )
         assert isinstance(stage, Stage)

@@ -21,12 +21,16 @@ from constructs_lib.model.validation import Labels, Network
 from constructs_lib.spec import IPBlock, Peer, Selector
 
 if TYPE_CHECKING:
+    from constructs_lib.model.peers import NamespacePods
     from constructs_lib.model.pipeline import Pipeline
 
 ENVIRONMENT_LABEL = "environment"
+MAX_DNS_POLICIES = 16
 
 
-def _ports(path: str, field_name: str, ports: Iterable[Port] | None) -> tuple[Port, ...]:
+def _ports(
+    path: str, field_name: str, ports: Iterable[Port] | None, *, flow: bool = False
+) -> tuple[Port, ...]:
     if ports is None:
         return ()
     if isinstance(ports, Port):
@@ -42,6 +46,14 @@ def _ports(path: str, field_name: str, ports: Iterable[Port] | None) -> tuple[Po
             )
         if port in out:
             raise InvalidIntentError(path, f"{field_name}[{i}]", f"port {port} is listed twice")
+        if port.is_any and not flow:
+            raise InvalidIntentError(
+                path,
+                f"{field_name}[{i}]",
+                f"{port} is for flows only, never a default: declare the ports the pods "
+                "listen on here and pass ports=[Port.all()] (or Port.all_tcp(), "
+                "Port.all_udp()) to the flow that needs any port",
+            )
         out.append(port)
     return tuple(sorted(out, key=Port.sort_key))
 
@@ -138,6 +150,10 @@ class Endpoint(Protocol):
 
     def environment(self) -> str | None: ...
 
+    def may_cross(self, environment: str) -> bool:
+        """Whether some pods of this end may be in an environment other than ``environment``."""
+        ...
+
     def describe(self) -> str: ...
 
     def to_record(self) -> dict[str, Any]: ...
@@ -173,6 +189,7 @@ class Namespace:
         labels: Mapping[str, str],
         ports: Sequence[Port] | None = None,
         name: str | None = None,
+        allow_dns: bool = True,
     ) -> Workload:
         """Declare the pods selected by ``labels`` as a workload of this namespace.
 
@@ -180,8 +197,14 @@ class Namespace:
             default to them. Left out, flows to it must name their ports.
         name: the Kubernetes-side name (policy names derive from it); left out,
             ``id`` is used. Set it to keep policy names when renaming the id.
+        allow_dns: left out (True), the pods share the namespace's DNS
+            allowance; False leaves them out of it (the DNS policy's
+            podSelector excludes them), so a workload without egress flows
+            can open no connection at all.
         """
-        return self.topology.add_workload(self, id, labels=labels, ports=ports, name=name)
+        return self.topology.add_workload(
+            self, id, labels=labels, ports=ports, name=name, allow_dns=allow_dns
+        )
 
     def all_workloads(self) -> WorkloadSelection:
         """Every pod of this namespace, declared or not: an explicit allow-all peer."""
@@ -219,6 +242,7 @@ class Workload:
     name: str
     labels: Labels
     ports: tuple[Port, ...]
+    allow_dns: bool = field(default=True, kw_only=True)
 
     @property
     def ref(self) -> str:
@@ -286,6 +310,9 @@ class Workload:
     def environment(self) -> str | None:
         return self.namespace.environment
 
+    def may_cross(self, environment: str) -> bool:
+        return self.namespace.environment != environment
+
     def describe(self) -> str:
         return f"workload {self.ref}"
 
@@ -293,12 +320,15 @@ class Workload:
         return {"kind": "workload", "namespace": self.namespace.name, "name": self.name}
 
     def inventory_record(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "namespace": self.namespace.name,
             "name": self.name,
             "labels": dict(self.labels),
             "ports": [p.to_record() for p in self.ports],
         }
+        if not self.allow_dns:
+            out["allow_dns"] = False
+        return out
 
 
 @dataclass(frozen=True)
@@ -316,13 +346,20 @@ class WorkloadSelection:
     labels: Labels
     _namespace: Namespace | None = field(default=None, repr=False, compare=False)
 
-    @classmethod
-    def in_environment(cls, environment: str, *, labels: Mapping[str, str]) -> WorkloadSelection:
+    @staticmethod
+    def in_environment(environment: str, *, labels: Mapping[str, str]) -> NamespacePods:
+        """Pods with ``labels`` in every namespace of ``environment``.
+
+        The same as ``Namespaces.all(environment=environment).pods(labels)``.
+        """
+        from constructs_lib.model.peers import Namespaces
+
         path = "WorkloadSelection.in_environment()"
         env = validation.label_value(path, "environment", ENVIRONMENT_LABEL, environment)
         if not env:
             raise InvalidIntentError(path, "environment", "'' is not an environment name")
-        return cls(None, env, validation.labels(path, "labels", labels, allow_empty=False))
+        validation.labels(path, "labels", labels, allow_empty=False)
+        return Namespaces.all(environment=env).pods(labels)
 
     def peers(self, policy_namespace: str) -> tuple[Peer, ...]:
         pods = Selector(self.labels)
@@ -364,6 +401,9 @@ class WorkloadSelection:
         if self._namespace is not None:
             return self._namespace.environment
         return self.environment_name
+
+    def may_cross(self, environment: str) -> bool:
+        return self.environment() != environment
 
     def describe(self) -> str:
         what = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
@@ -466,6 +506,9 @@ class ExternalEndpoint:
     def environment(self) -> str | None:
         return None
 
+    def may_cross(self, environment: str) -> bool:
+        return False
+
     def describe(self) -> str:
         return f"external endpoint {self.name}"
 
@@ -516,6 +559,7 @@ class Topology:
         self.flows: list[Flow] = []
         self._pairs: dict[tuple[Endpoint, Endpoint], dict[Port, str]] = {}
         self.pipelines: dict[str, Pipeline] = {}
+        self._named_outside: dict[str, str] = {}  # Namespaces.named(...) -> first flow's path
         self.version = 0  # bumped on every change, so compiled output can be cached
 
     def add_namespace(
@@ -569,6 +613,14 @@ class Topology:
                 f"namespace {name!r} is already declared in this stack "
                 f"at {self.namespaces[name].path}",
             )
+        if name in self._named_outside:
+            raise InvalidIntentError(
+                path,
+                "name",
+                f"namespace {name!r} is named through Namespaces.named(...) by the flow at "
+                f"{self._named_outside[name]}; declare the namespace first and name it "
+                "through this ZeroTrustNamespace instead",
+            )
         ns = Namespace(self, path, name, environment, lab, allow_dns, dns or DnsTarget(), adopt)
         self.namespaces[name] = ns
         self.version += 1
@@ -582,7 +634,8 @@ class Topology:
         labels: Mapping[str, str],
         ports: Sequence[Port] | None,
         name: str | None,
-        make: Callable[[Namespace, str, str, Labels, tuple[Port, ...]], Workload] | None = None,
+        make: Callable[..., Workload] | None = None,
+        allow_dns: bool = True,
     ) -> Workload:
         path = f"{namespace.path}/{id}"
         if namespace.topology is not self:
@@ -609,7 +662,25 @@ class Topology:
                 f"workload {wl_name!r} is already declared in namespace "
                 f"{namespace.name!r} at {self.workloads[key].path}",
             )
-        wl = (make or Workload)(namespace, path, wl_name, lab, _ports(path, "ports", ports))
+        if not isinstance(allow_dns, bool):
+            raise InvalidIntentError(path, "allow_dns", f"{allow_dns!r} is not True or False")
+        if not allow_dns and namespace.allow_dns:  # in a namespace without DNS: a no-op
+            terms = len(lab)
+            for other in self.workloads.values():
+                if other.namespace is namespace and not other.allow_dns:
+                    terms *= len(other.labels)
+            if terms > MAX_DNS_POLICIES:
+                raise InvalidIntentError(
+                    path,
+                    "allow_dns",
+                    f"leaving this workload out of namespace {namespace.name!r}'s DNS "
+                    f"allowance needs {terms} DNS policies (one per choice of a label of "
+                    f"each workload left out; at most {MAX_DNS_POLICIES}); select the "
+                    "workloads without DNS by fewer labels",
+                )
+        wl = (make or Workload)(
+            namespace, path, wl_name, lab, _ports(path, "ports", ports), allow_dns=allow_dns
+        )
         self.workloads[key] = wl
         self.version += 1
         return wl
@@ -620,6 +691,8 @@ class Topology:
         return f"belongs to stack {other.name!r}, not {self.name!r}"
 
     def _check_end(self, path: str, field_name: str, end: object) -> None:
+        from constructs_lib.model.peers import NamespacePods, Namespaces
+
         if isinstance(end, Workload):
             if end.namespace.topology is not self:
                 raise InvalidIntentError(
@@ -645,11 +718,30 @@ class Topology:
                     f"another external endpoint named {end.name!r} with "
                     "different CIDRs or ports is already used in this stack; names must be unique",
                 )
+        elif isinstance(end, NamespacePods):
+            for name in end.namespaces.names:
+                if name in self.namespaces:
+                    raise InvalidIntentError(
+                        path,
+                        field_name,
+                        f"namespace {name!r} is managed by this stack (declared at "
+                        f"{self.namespaces[name].path}); name it through its ZeroTrustNamespace: "
+                        "one of its workloads, .select({...}) or .all_workloads()",
+                    )
+                self._named_outside.setdefault(name, path)
+        elif isinstance(end, Namespaces):
+            raise InvalidIntentError(
+                path,
+                field_name,
+                f"{end.describe()} is a set of namespaces, not of pods; pass "
+                f"{end.path}.pods({{...}}) or {end.path}.all_pods()",
+            )
         else:
             raise InvalidIntentError(
                 path,
                 field_name,
-                f"{end!r} is not a Workload, WorkloadSelection or ExternalEndpoint",
+                f"{end!r} is not a Workload, WorkloadSelection, ExternalEndpoint or "
+                "Namespaces(...).pods(...)",
             )
 
     def add_flow(
@@ -675,7 +767,7 @@ class Topology:
                 "destination",
                 "a flow between two external endpoints never crosses the cluster",
             )
-        flow_ports = _ports(path, "ports", ports) if ports is not None else ()
+        flow_ports = _ports(path, "ports", ports, flow=True) if ports is not None else ()
         if ports is not None and not flow_ports:
             raise InvalidIntentError(
                 path, "ports", "an empty port list would allow every port; list the ports"
@@ -721,6 +813,28 @@ class Topology:
                 f"{source.describe()} (environment {src_env!r}) "
                 f"-> {destination.describe()} (environment {dst_env!r}) crosses environments; "
                 "pass cross_environment=True to allow it explicitly",
+            )
+        for here, there, env in ((source, destination, src_env), (destination, source, dst_env)):
+            if (
+                env
+                and there.environment() is None
+                and there.may_cross(env)
+                and not cross_environment
+            ):
+                raise InvalidIntentError(
+                    path,
+                    "cross_environment",
+                    f"{there.describe()} is not restricted to environment {env!r} of "
+                    f"{here.describe()}, so the flow may cross environments; pass "
+                    f"environment={env!r} to the selection, or cross_environment=True "
+                    "to allow it explicitly",
+                )
+        if not source.subjects(self) and not destination.subjects(self):
+            raise InvalidIntentError(
+                path,
+                "destination",
+                f"neither {source.describe()} nor {destination.describe()} has pods in "
+                "this stack's namespaces, so no policy of this stack could allow the flow",
             )
         flow = Flow(source, destination, flow_ports, cross_environment, path)
         pair = self._pairs.setdefault((source, destination), {})

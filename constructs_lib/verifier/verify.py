@@ -17,11 +17,18 @@ from pathlib import Path
 from constructs_lib.loaders import find_stacks, read_json
 from constructs_lib.loaders.intent import FlowEnd, IntentRecord, intent_from_artifact
 from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External
-from constructs_lib.loaders.network_policy import EGRESS, INGRESS, NetworkPolicy, Peer
+from constructs_lib.loaders.network_policy import (
+    EGRESS,
+    INGRESS,
+    LabelSelector,
+    NetworkPolicy,
+    Peer,
+)
 from constructs_lib.loaders.terraform import policies_from_synth
 from constructs_lib.verifier.connections import NO_CONNECTIONS, ConnectionSet
 from constructs_lib.verifier.engine import Engine, Pod, declared_connections, external_set
 from constructs_lib.verifier.ipset import EMPTY_IPS, IPSet, partition
+from constructs_lib.verifier.selectors import matches
 
 KINDS: tuple[str, ...] = (
     "default-deny",
@@ -140,6 +147,8 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     endpoints: list[_Endpoint] = []
 
     def add_pod(pod: Pod, display: str, kind: str) -> None:
+        if any(p.key == pod.key for p in pods):
+            return
         namespaces.setdefault(pod.namespace, {NAME_LABEL: pod.namespace})
         pods.append(pod)
         endpoints.append(_Endpoint(pod.key, display, kind, pod.namespace in managed_ns))
@@ -175,16 +184,35 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     selection_keys: dict[FlowEnd, str] = {}
     for flow in record.flows:
         for end in (flow.source, flow.destination):
-            if end.kind != "selection" or end in selection_keys:
+            if end.kind not in ("selection", "namespaces") or end in selection_keys:
                 continue
             key = selection_keys[end] = f"selection:{end}"
-            if end.namespace is not None:
-                namespace = end.namespace
-            else:
-                namespace = f"netfence-environment-{end.environment}"
-                namespaces[namespace] = {NAME_LABEL: namespace, "environment": str(end.environment)}
             ports = flow.ports if end is flow.destination else ()
-            add_pod(Pod(key, namespace, dict(end.labels), ports), str(end), "selection")
+            if end.namespace_selector is None:
+                assert end.namespace is not None
+                add_pod(Pod(key, end.namespace, dict(end.labels), ports), str(end), "selection")
+                continue
+            # Pods of namespaces outside the stack: the stand-in, and around it the
+            # pods the selection must not admit (same namespaces without the pod
+            # labels, the pod labels in a namespace the selector does not pick).
+            namespace = _foreign_namespace(end, namespaces)
+            add_pod(Pod(key, namespace, dict(end.labels), ports), str(end), "foreign")
+            if end.labels:
+                add_pod(
+                    Pod(f"{namespace}/<unlisted>", namespace, {}),
+                    f"an unlisted pod in {end.scope_text()}",
+                    "foreign",
+                )
+            if not end.namespace_selector.is_empty() and end.labels:
+                add_pod(
+                    Pod(
+                        f"{UNLISTED_NAMESPACE}/{end.pods_text()}",
+                        UNLISTED_NAMESPACE,
+                        dict(end.labels),
+                    ),
+                    f"a pod with {end.pods_text()} in an unlisted namespace",
+                    "unlisted",
+                )
 
     engine = Engine(check.policies, namespaces, pods)
     externals = {e.key: e for e in record.external}
@@ -222,17 +250,16 @@ def _intended(
             return [f"external/{end.name}"]
         wanted = dict(end.labels)
         out = [selection_keys[end]]
-        if end.namespace is not None:
-            scope = [end.namespace]
+        selector = end.namespace_selector
+        if selector is None:
+            scope = [str(end.namespace)]
         else:
-            scope = [
-                n
-                for n, labels in namespaces.items()
-                if labels.get("environment") == end.environment
-            ]
+            scope = [n for n, labels in namespaces.items() if matches(selector, labels)]
         for pod in (engine.pods[i] for n in scope for i in by_namespace.get(n, ())):
             if all(pod.labels.get(k) == v for k, v in wanted.items()):
-                if pod.key.startswith("dns:") or pod.namespace == UNLISTED_NAMESPACE:
+                if selector is None and (
+                    pod.key.startswith("dns:") or pod.namespace == UNLISTED_NAMESPACE
+                ):
                     continue
                 if pod.key != out[0]:  # other selections' stand-ins it covers, too
                     out.append(pod.key)
@@ -268,6 +295,24 @@ def _intended(
             if not pod.key.startswith("dns:"):
                 add(pod.key, dns_keys[ns.name], ns.dns.ports)
     return intended, required
+
+
+def _foreign_namespace(end: FlowEnd, namespaces: dict[str, dict[str, str]]) -> str:
+    """The namespace a ``namespaces`` end's stand-in pods live in; added to ``namespaces``.
+
+    A named namespace is itself; a selection by label gets a namespace of its
+    own, labelled to match; ``all namespaces`` is any namespace nobody listed.
+    """
+    selector = end.namespace_selector
+    assert selector is not None
+    if selector.is_empty():
+        return UNLISTED_NAMESPACE
+    labels = selector.satisfying_labels()
+    name = labels.get(NAME_LABEL) or f"netfence-namespaces-{end.scope_text()}"
+    namespaces.setdefault(name, {NAME_LABEL: name})
+    for key, value in labels.items():
+        namespaces[name].setdefault(key, value)
+    return name
 
 
 def _all_named(ports: Iterable[DeclaredPort]) -> dict[tuple[str, str], tuple[int, ...]]:
@@ -485,12 +530,14 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                 "(empty podSelector, policyTypes Ingress and Egress, no rules)",
             )
     internet = any(e.internet for e in record.external)
-    open_selections = {
-        (end.namespace, end.environment)
-        for flow in record.flows
-        for end in (flow.source, flow.destination)
-        if end.kind == "selection" and not end.labels
-    }
+    open_selections: set[tuple[LabelSelector | None, LabelSelector | None, str | None]] = set()
+    for flow in record.flows:
+        for end in (flow.source, flow.destination):
+            if end.kind == "namespaces":
+                pods = LabelSelector(end.labels) if end.labels else None
+                open_selections.add((end.namespace_selector, pods, None))
+            elif end.kind == "selection" and not end.labels:
+                open_selections.add((None, None, end.namespace))
     for pi, policy in enumerate(policies):
         for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
             if direction.capitalize() not in policy.policy_types:
@@ -522,22 +569,25 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
 
 
 def _wildcard(
-    peer: Peer, namespace: str, open_selections: set[tuple[str | None, str | None]]
+    peer: Peer,
+    namespace: str,
+    open_selections: set[tuple[LabelSelector | None, LabelSelector | None, str | None]],
 ) -> str:
+    """Why a peer is a wildcard the intent did not declare ('' when it is not, or was)."""
     if peer.ip_block is not None:
         return ""
+    pods = peer.pod_selector if peer.pod_selector and not peer.pod_selector.is_empty() else None
+    if (peer.namespace_selector, pods, None) in open_selections:
+        return ""  # declared: Namespaces.all(), or all pods of some namespaces
     if peer.namespace_selector is not None and peer.namespace_selector.is_empty():
         return "selects all namespaces"
     if peer.pod_selector is not None and not peer.pod_selector.is_empty():
         return ""
     if peer.namespace_selector is None:
-        scope: tuple[str | None, str | None] = (namespace, None)
-        text = f"selects all pods in namespace {namespace}"
-    else:
-        labels = dict(peer.namespace_selector.match_labels)
-        if NAME_LABEL in labels:
-            scope = (labels[NAME_LABEL], None)
-        else:
-            scope = (None, labels.get("environment"))
-        text = f"selects all pods in namespaces {peer.namespace_selector}"
-    return "" if scope in open_selections else text
+        if (None, None, namespace) in open_selections:
+            return ""
+        return f"selects all pods in namespace {namespace}"
+    labels = dict(peer.namespace_selector.match_labels)
+    if NAME_LABEL in labels and (None, None, labels[NAME_LABEL]) in open_selections:
+        return ""
+    return f"selects all pods in namespaces {peer.namespace_selector}"

@@ -105,7 +105,7 @@ def test_a_namespace_losing_default_deny_is_flagged_per_direction(
         "default-deny-lost: namespace shop no longer isolates every pod for ingress "
         "(no policy with an empty podSelector and Ingress in policyTypes)"
     ]
-    assert "shop | <any other namespace>/<any pod> -> shop/api: all ports" in lines(diff)[0]
+    assert "shop | <any other namespace>/<any pod> -> shop/api: any port" in lines(diff)[0]
 
 
 def test_a_peer_selecting_all_namespaces_is_flagged(tmp_path: Path, base: Path) -> None:
@@ -351,4 +351,4 @@ def test_stand_ins_for_namespaces_outside_the_stack_read_as_such(tmp_path: Path)
     opened, _, _ = lines(diff_artifacts(base, head))
     text = "\n".join(opened)
     assert "netfence-namespaces-" not in text
-    assert "shop | <namespaces {environment=prod}>/<any pod> -> shop/api: TCP 8080" in opened
+    assert "shop | namespaces labelled environment=prod/<any pod> -> shop/api: TCP 8080" in opened

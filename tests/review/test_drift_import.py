@@ -111,9 +111,9 @@ def test_missing_and_extra_policies(
     ]
     live_only = {(f["from"], f["to"], f["ports"]) for f in result["allowed_live_not_declared"]}
     assert live_only == {
-        ("<any other namespace>/<any pod>", "shop/db", "all ports"),
-        ("kube-system/<unlisted pod>", "shop/db", "all ports"),
-        ("kube-system/{k8s-app=kube-dns}", "shop/db", "all ports"),
+        ("<any other namespace>/<any pod>", "shop/db", "any port"),
+        ("kube-system/<unlisted pod>", "shop/db", "any port"),
+        ("kube-system/{k8s-app=kube-dns}", "shop/db", "any port"),
     }
     # default-deny still isolates api's egress: without api-egress its flows are gone
     assert [(f["from"], f["to"], f["ports"]) for f in result["declared_not_allowed_live"]] == [
@@ -142,7 +142,7 @@ def test_drift_reads_the_fake_cluster_file(
     assert "### stack `shop`: ⚠️ drift" in out
     assert "| extra | shop/debug |" in out
     # escaped: GitHub would drop "<any other namespace>" as an unknown HTML tag
-    assert "| &lt;any other namespace&gt;/&lt;any pod&gt; | shop/db | all ports |" in out
+    assert "| &lt;any other namespace&gt;/&lt;any pod&gt; | shop/db | any port |" in out
 
 
 def test_drift_bad_live_file_names_document_and_field(
@@ -298,13 +298,13 @@ def test_unmanaged_policy_is_a_finding_with_what_it_allows(
     assert finding["policy"] == "shop/debug"
     assert finding["rules"] == [
         "selects pods {app=db}; isolates Ingress",
-        "ingress from all pods in every namespace on all ports",
+        "ingress from all pods in every namespace on any port",
     ]
     # pods of shop and ops are egress-isolated by their default deny: only outsiders gain
     assert {(f["from"], f["to"], f["ports"]) for f in finding["widens"]} == {
-        ("<any other namespace>/<any pod>", "shop/db", "all ports"),
-        ("kube-system/<unlisted pod>", "shop/db", "all ports"),
-        ("kube-system/{k8s-app=kube-dns}", "shop/db", "all ports"),
+        ("<any other namespace>/<any pod>", "shop/db", "any port"),
+        ("kube-system/<unlisted pod>", "shop/db", "any port"),
+        ("kube-system/{k8s-app=kube-dns}", "shop/db", "any port"),
     }
 
 

@@ -201,7 +201,8 @@ def test_map_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     # what it could do outside the stack (e.g. to payments) is not.
     assert out == (
         "flowchart LR\n"
-        '  subgraph g_n0["[environment prod]"]\n    n0["[app=prometheus]"]\n  end\n'
+        '  subgraph g_n0["[namespaces labelled environment=prod]"]\n'
+        '    n0["[pods app=prometheus]"]\n  end\n'
         '  subgraph g_n1["external"]\n    n1["payments"]\n  end\n'
         '  subgraph g_n2["shop"]\n    n2["api"]\n    n3["db"]\n  end\n'
         '  n0 -->|"TCP 8080"| n2\n'
@@ -213,7 +214,7 @@ def test_map_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(["map", stack, "--format", "md"], capsys)
     assert "| shop/api | - | TCP 443 | · | TCP 5432 |" in out.splitlines()
     assert (
-        "| [environment prod]/[app=prometheus] | · | - | TCP 8080 | - |"
+        "| [namespaces labelled environment=prod]/[pods app=prometheus] | · | - | TCP 8080 | - |"
         in out.splitlines()
     )
 

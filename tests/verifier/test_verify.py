@@ -157,7 +157,7 @@ def db_from_whole_namespace(data: dict[str, Any]) -> None:
             drop_db_ports,
             [
                 "excess-ports: shop/api -> shop/db is allowed on TCP 1-5431, TCP 5433-65535, "
-                f"UDP all, SCTP all beyond the declared TCP 5432 [{API_OUT}; {DB_IN}]",
+                f"UDP any port, SCTP any port beyond the declared TCP 5432 [{API_OUT}; {DB_IN}]",
             ],
         ),
         (
@@ -213,7 +213,7 @@ def test_missing_default_deny_is_reported_with_what_it_opens(tmp_path: Path) -> 
     assert any(
         f.startswith(
             "unlisted-pod: any pod in an unlisted namespace -> an unlisted pod "
-            "in namespace shop is allowed on all ports"
+            "in namespace shop is allowed on any port"
         )
         for f in found
     )
