@@ -290,10 +290,17 @@ def _intended(
     for ns in record.namespaces:
         if ns.dns is None:
             continue
+        # allow_dns=False on a workload: its pods (and any stand-in inside it) go without.
+        without = [
+            dict(w.labels) for w in record.workloads if w.namespace == ns.name and not w.allow_dns
+        ]
         for i in by_namespace.get(ns.name, ()):
             pod = engine.pods[i]
-            if not pod.key.startswith("dns:"):
-                add(pod.key, dns_keys[ns.name], ns.dns.ports)
+            if pod.key.startswith("dns:"):
+                continue
+            if any(all(pod.labels.get(k) == v for k, v in w.items()) for w in without):
+                continue
+            add(pod.key, dns_keys[ns.name], ns.dns.ports)
     return intended, required
 
 
