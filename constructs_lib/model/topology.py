@@ -7,13 +7,13 @@ fails half-way. The cdktf constructs are a thin layer over these objects.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from constructs_lib.addresses import internet_coverage
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model import validation
 from constructs_lib.model.port import Port
@@ -423,9 +423,6 @@ class WorkloadSelection:
         return out
 
 
-_INTERNET = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
-
-
 @dataclass(frozen=True, init=False)
 class ExternalEndpoint:
     """Something outside the cluster, reached by IP: an API, a database, a registry.
@@ -433,7 +430,10 @@ class ExternalEndpoint:
     cidrs: the address ranges (``cidr=`` takes a single one).
     except_: ranges inside ``cidrs`` that stay unreachable.
     ports: flows to the endpoint default to them; left out, flows must name ports.
-    internet: must be True for 0.0.0.0/0 or ::/0; left out, those are refused.
+    internet: must be True when the endpoint covers the internet: more public
+        address space than an IPv4 /8 or an IPv6 /16 of global unicast after its
+        excepts, however the ranges are split (0.0.0.0/1 + 128.0.0.0/1 and
+        ::ffff:0.0.0.0/96 count); left out, such an endpoint is refused.
     """
 
     name: str
@@ -458,14 +458,6 @@ class ExternalEndpoint:
         if not raw:
             raise InvalidIntentError(path, "cidrs", "at least one CIDR is required")
         nets = [validation.cidr(path, f"cidrs[{i}]", c) for i, c in enumerate(raw)]
-        for i, net in enumerate(nets):
-            if net in _INTERNET and not internet:
-                raise InvalidIntentError(
-                    path,
-                    f"cidrs[{i}]",
-                    f"{net} is the whole internet; create the endpoint with internet=True "
-                    "to allow that explicitly",
-                )
         if isinstance(except_, str):
             except_ = [except_]
         excepts = [validation.cidr(path, f"except_[{i}]", c) for i, c in enumerate(except_)]
@@ -480,6 +472,16 @@ class ExternalEndpoint:
                     f"{ex} is not inside any of the endpoint's CIDRs "
                     f"({', '.join(map(str, nets))}); an except must be a strict subnet of a CIDR",
                 )
+        coverage = internet_coverage(nets, excepts)
+        if coverage.is_internet and not internet:
+            raise InvalidIntentError(
+                path,
+                "cidrs",
+                f"{', '.join(map(str, nets))}"
+                f"{' except ' + ', '.join(map(str, excepts)) if excepts else ''} covers the "
+                f"internet ({coverage.describe()}); create the endpoint with internet=True "
+                "to allow that explicitly",
+            )
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "cidrs", tuple(sorted(set(nets), key=_net_key)))
         object.__setattr__(self, "except_", tuple(sorted(set(excepts), key=_net_key)))

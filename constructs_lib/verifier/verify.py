@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from constructs_lib.addresses import covers_internet
 from constructs_lib.loaders import find_stacks, read_json
 from constructs_lib.loaders.intent import FlowEnd, IntentRecord, intent_from_artifact
 from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External
@@ -565,12 +566,14 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                         direction == "egress"
                         and block is not None
                         and not internet
-                        and block.cidr.endswith("/0")
+                        and covers_internet([block.cidr], block.except_)
                     ):
                         check.add(
                             "open-egress",
-                            f"{where} allows {block.cidr}, but no external "
-                            "endpoint is declared with internet=true",
+                            f"{where} allows {block.cidr}"
+                            f"{' except ' + ', '.join(block.except_) if block.except_ else ''}, "
+                            "which covers the internet, but no external endpoint is declared "
+                            "with internet=true",
                             [pi],
                         )
 

@@ -78,6 +78,27 @@ def test_egress_to_the_internet_is_flagged(tmp_path: Path, base: Path) -> None:
     )
 
 
+def test_an_endpoint_covering_the_internet_is_flagged_however_it_is_split(
+    tmp_path: Path, base: Path
+) -> None:
+    """An artifact whose record calls two /1 halves a plain endpoint still raises the flag."""
+
+    def halves(doc: dict[str, Any]) -> None:
+        (web,) = [e for e in doc["//"]["metadata"]["netfence"]["external"] if e["name"] == "web"]
+        web.update(cidrs=["0.0.0.0/1", "128.0.0.0/1"], internet=False)
+        peer = doc["resource"][POLICIES]["shop_api-egress"]["spec"]["egress"][1]["to"][0]
+        assert peer["ip_block"]["cidr"] == "0.0.0.0/0"
+        peer["ip_block"]["cidr"] = "0.0.0.0/1"
+        doc["resource"][POLICIES]["shop_api-egress"]["spec"]["egress"][1]["to"].append(
+            {"ip_block": {"cidr": "128.0.0.0/1"}}
+        )
+
+    _, _, risks = lines(
+        diff_artifacts(base, variant(tmp_path, "head", shape="internet", edit=halves))
+    )
+    assert risks == ["internet-egress: shop/api may now connect to external/web on TCP 443"]
+
+
 def test_egress_to_an_undeclared_range_is_flagged(tmp_path: Path, base: Path) -> None:
     def widen(doc: dict[str, Any]) -> None:
         peer = doc["resource"][POLICIES]["shop_api-egress"]["spec"]["egress"][1]["to"][0]

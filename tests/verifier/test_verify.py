@@ -172,8 +172,9 @@ def db_from_whole_namespace(data: dict[str, Any]) -> None:
             [
                 "internet: shop/api -> addresses outside every declared external endpoint "
                 f"(in 0.0.0.0/0 except 203.0.112.0/24) is allowed on TCP 443 [{API_OUT}]",
-                "open-egress: shop/api-egress egress rule 1 allows 0.0.0.0/0, but no external "
-                f"endpoint is declared with internet=true [{API_OUT}]",
+                "open-egress: shop/api-egress egress rule 1 allows 0.0.0.0/0 except "
+                "203.0.112.0/24, which covers the internet, but no external endpoint is "
+                f"declared with internet=true [{API_OUT}]",
             ],
         ),
         (
