@@ -22,6 +22,7 @@ NP = "kubernetes_network_policy_v1"
 
 def _setup(namespaces: int = 1) -> tuple[Topology, Pipeline, list[Any]]:
     topo = Topology("p")
+    topo.set_cluster_ranges("p/cluster", pod_cidrs=["10.244.0.0/16"], service_cidrs=[])
     nss = [
         topo.add_namespace(f"p/ns{i}", name=f"ns{i}", environment="prod") for i in range(namespaces)
     ]
@@ -212,6 +213,7 @@ def test_bad_pipeline_input_is_refused_with_exact_message(
 
 def test_build_environment_reaches_prod_only_when_declared(tmp_path: Path) -> None:
     topo = Topology("p")
+    topo.set_cluster_ranges("p/cluster", pod_cidrs=["10.244.0.0/16"], service_cidrs=[])
     ci = topo.add_namespace("p/ci", name="ci", environment="ci")
     prod = topo.add_namespace("p/shop", name="shop", environment="prod")
     db = prod.workload("db", labels={"app": "db"}, ports=[Port.tcp(5432)])

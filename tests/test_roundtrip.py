@@ -38,6 +38,12 @@ EXTERNALS = [
 @st.composite
 def topologies(draw: st.DrawFn) -> Topology:
     topo = Topology("rt")
+    # Pods get IPs from these ranges; the internet endpoint gets them as excepts.
+    topo.set_cluster_ranges(
+        "rt/cluster",
+        pod_cidrs=draw(st.sampled_from([["10.244.0.0/16"], ["10.244.0.0/16", "fd00:10::/56"]])),
+        service_cidrs=draw(st.sampled_from([[], ["10.96.0.0/12"]])),
+    )
     n_ns = draw(st.integers(1, 3))
     namespaces = [
         topo.add_namespace(

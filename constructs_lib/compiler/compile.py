@@ -86,14 +86,31 @@ def compile_topology(topology: Topology) -> CompiledStack:
     for flow in topology.flows:
         for subject in flow.source.subjects(topology):
             rules[(subject, Direction.EGRESS)].append(
-                Rule(flow.destination.peers(subject.namespace), flow.ports)
+                Rule(flow.destination.peers(subject.namespace, topology.cluster), flow.ports)
             )
         for subject in flow.destination.subjects(topology):
             rules[(subject, Direction.INGRESS)].append(
-                Rule(flow.source.peers(subject.namespace), flow.ports)
+                Rule(flow.source.peers(subject.namespace, topology.cluster), flow.ports)
             )
+    cluster_ranges = {str(n) for n in topology.cluster.all}
     for (subject, direction), subject_rules in rules.items():
         merged = _merge(subject_rules)
+        excepted = sorted(
+            {
+                ex
+                for rule in merged
+                for peer in rule.peers
+                if peer.ip_block is not None
+                for ex in peer.ip_block.except_
+                if ex in cluster_ranges
+            }
+        )
+        note = (
+            f"; the cluster ranges {', '.join(excepted)} are excepted from its ipBlocks "
+            "(pods and services are never reached by IP)"
+            if excepted
+            else ""
+        )
         policies.append(
             PolicySpec(
                 namespace=subject.namespace,
@@ -106,7 +123,8 @@ def compile_topology(topology: Topology) -> CompiledStack:
                     f"connections {subject.description} accepts"
                     if direction is Direction.INGRESS
                     else f"connections {subject.description} may open"
-                ),
+                )
+                + note,
             )
         )
     policies.sort(key=lambda p: (p.namespace, p.name))

@@ -22,6 +22,7 @@ from constructs_lib.loaders.inventory import (
     Inventory,
     Namespace,
     Workload,
+    _cidr,
     read_cidrs,
     read_ports,
     with_name_label,
@@ -130,6 +131,8 @@ class IntentRecord:
     external: tuple[External, ...]
     flows: tuple[Flow, ...]
     file: str = "<memory>"
+    pod_cidrs: tuple[str, ...] = ()  # where pods have IPs; empty: anywhere
+    service_cidrs: tuple[str, ...] = ()
 
     def inventory(self) -> Inventory:
         """Declared namespaces, workloads and externals, plus one stand-in per selection.
@@ -224,6 +227,9 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 ),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
                 internet=bool(item.get("internet", False)),
+                include_cluster_ranges=_flag(
+                    r, item.get("include_cluster_ranges", False), f"{where}.include_cluster_ranges"
+                ),
             )
         )
     known = {
@@ -240,8 +246,19 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 cross_environment=bool(item.get("cross_environment", False)),
             )
         )
+    cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
+    r.known(cluster, f"{RECORD_PATH}.cluster", ("pod_cidrs", "service_cidrs"))
+    ranges = {
+        key: tuple(
+            _cidr(r, v, f"{RECORD_PATH}.cluster.{key}[{i}]")
+            for i, v in enumerate(r.items(cluster.get(key), f"{RECORD_PATH}.cluster.{key}"))
+        )
+        for key in ("pod_cidrs", "service_cidrs")
+    }
     stack = top.get("stack")
     return IntentRecord(
+        pod_cidrs=ranges["pod_cidrs"],
+        service_cidrs=ranges["service_cidrs"],
         stack=r.string(stack, f"{RECORD_PATH}.stack") if stack is not None else "",
         namespaces=namespaces,
         workloads=tuple(workloads),

@@ -69,6 +69,7 @@ class External:
     except_: tuple[str, ...] = ()
     ports: tuple[DeclaredPort, ...] = ()
     internet: bool = False
+    include_cluster_ranges: bool = False  # intent records: its ipBlocks may match pods on purpose
 
     @property
     def key(self) -> str:

@@ -21,7 +21,7 @@ from constructs_lib.model.validation import Labels
 from constructs_lib.spec import NAME_LABEL, Peer, Requirement, Selector
 
 if TYPE_CHECKING:
-    from constructs_lib.model.topology import Subject, Topology
+    from constructs_lib.model.topology import ClusterRanges, Subject, Topology
 
 ENVIRONMENT_LABEL = "environment"
 _OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -260,7 +260,7 @@ class NamespacePods:
     labels: Labels
 
     # Endpoint protocol
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]:
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         pods = Selector(self.labels) if self.labels else None
         return (Peer(namespace_selector=self.namespaces.selector(), pod_selector=pods),)
 

@@ -50,8 +50,8 @@ def _ports(
             raise InvalidIntentError(
                 path,
                 f"{field_name}[{i}]",
-                f"{port} is for flows only, never a default: declare the ports the pods "
-                "listen on here and pass ports=[Port.all()] (or Port.all_tcp(), "
+                f"{port} is for flows only, never a default: declare the ports listened "
+                "on here and pass ports=[Port.all()] (or Port.all_tcp(), "
                 "Port.all_udp()) to the flow that needs any port",
             )
         out.append(port)
@@ -133,6 +133,32 @@ def selection_policy_name(labels: Labels) -> str:
 _RESERVED_NAME = re.compile(r"^(all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8})$")
 
 
+@dataclass(frozen=True)
+class ClusterRanges:
+    """The cluster's pod and service address ranges (``KubernetesCluster(pod_cidrs=...)``).
+
+    Pod IPs can match an ipBlock with most CNIs, so external endpoints get
+    these ranges as excepts unless they say ``include_cluster_ranges=True``.
+    """
+
+    pods: tuple[Network, ...] = ()
+    services: tuple[Network, ...] = ()
+
+    @property
+    def all(self) -> tuple[Network, ...]:
+        return tuple(sorted(set(self.pods + self.services), key=_net_key))
+
+    def describe(self, net: Network) -> str:
+        kind = "pod" if net in self.pods else "service"
+        return f"the cluster's {kind} CIDR {net}"
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "pod_cidrs": [str(n) for n in self.pods],
+            "service_cidrs": [str(n) for n in self.services],
+        }
+
+
 class Endpoint(Protocol):
     """What a flow can connect: a Workload, a WorkloadSelection, an ExternalEndpoint.
 
@@ -140,7 +166,9 @@ class Endpoint(Protocol):
     which kind of end it holds.
     """
 
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]: ...
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
+        """The NetworkPolicy peers for this end, seen from a policy in ``policy_namespace``."""
+        ...
 
     def subjects(self, topology: Topology) -> tuple[Subject, ...]:
         """The pods of ``topology``'s namespaces this end stands for."""
@@ -291,7 +319,7 @@ class Workload:
         )
 
     # Endpoint protocol
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]:
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         pods = Selector(self.labels)
         if policy_namespace == self.namespace.name:
             return (Peer(pod_selector=pods),)
@@ -361,7 +389,7 @@ class WorkloadSelection:
         validation.labels(path, "labels", labels, allow_empty=False)
         return Namespaces.all(environment=env).pods(labels)
 
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]:
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         pods = Selector(self.labels)
         if self.namespace is not None:
             if self.namespace == policy_namespace:
@@ -434,6 +462,10 @@ class ExternalEndpoint:
         address space than an IPv4 /8 or an IPv6 /16 of global unicast after its
         excepts, however the ranges are split (0.0.0.0/1 + 128.0.0.0/1 and
         ::ffff:0.0.0.0/96 count); left out, such an endpoint is refused.
+    include_cluster_ranges: left out (False), the cluster's pod and service
+        CIDRs (``KubernetesCluster(pod_cidrs=..., service_cidrs=...)``) inside
+        the endpoint's ranges become excepts, so its ipBlock never admits or
+        reaches pods by IP; True keeps them, on purpose.
     """
 
     name: str
@@ -441,6 +473,7 @@ class ExternalEndpoint:
     except_: tuple[Network, ...]
     ports: tuple[Port, ...]
     internet: bool
+    include_cluster_ranges: bool
 
     def __init__(
         self,
@@ -451,8 +484,13 @@ class ExternalEndpoint:
         except_: Sequence[str] = (),
         ports: Sequence[Port] | None = None,
         internet: bool = False,
+        include_cluster_ranges: bool = False,
     ) -> None:
         path = f"ExternalEndpoint({name!r})"
+        if not isinstance(include_cluster_ranges, bool):
+            raise InvalidIntentError(
+                path, "include_cluster_ranges", f"{include_cluster_ranges!r} is not True or False"
+            )
         validation.dns_label(path, "name", name)
         raw = list(cidrs or []) + ([cidr] if cidr is not None else [])
         if not raw:
@@ -487,16 +525,47 @@ class ExternalEndpoint:
         object.__setattr__(self, "except_", tuple(sorted(set(excepts), key=_net_key)))
         object.__setattr__(self, "ports", _ports(path, "ports", ports))
         object.__setattr__(self, "internet", internet)
+        object.__setattr__(self, "include_cluster_ranges", include_cluster_ranges)
 
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]:
+    def check_cluster(self, cluster: ClusterRanges) -> None:
+        """Refuse a range that lies wholly inside a cluster range: no except could keep it."""
+        if self.include_cluster_ranges:
+            return
+        path = f"ExternalEndpoint({self.name!r})"
+        for i, net in enumerate(self.cidrs):
+            for rng in cluster.all:
+                if net.version == rng.version and net.subnet_of(rng):  # type: ignore[arg-type]
+                    raise InvalidIntentError(
+                        path,
+                        f"cidrs[{i}]",
+                        f"{net} lies inside {cluster.describe(rng)}, which netfence excepts "
+                        "from external endpoints; pass include_cluster_ranges=True if the "
+                        "endpoint is meant to be reached there",
+                    )
+
+    def cluster_excepts(self, net: Network, cluster: ClusterRanges) -> tuple[Network, ...]:
+        """The cluster ranges inside ``net`` that its ipBlock gets as excepts."""
+        if self.include_cluster_ranges:
+            return ()
+        return tuple(
+            rng
+            for rng in cluster.all
+            if rng.version == net.version and rng != net and rng.subnet_of(net)  # type: ignore[arg-type]
+        )
+
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         out = []
         for net in self.cidrs:
-            inside = tuple(
-                str(ex)
+            added = self.cluster_excepts(net, cluster)
+            inside = [
+                ex
                 for ex in self.except_
-                if ex.version == net.version and ex.subnet_of(net)  # type: ignore[arg-type]
-            )
-            out.append(Peer(ip_block=IPBlock(str(net), inside)))
+                if ex.version == net.version
+                and ex.subnet_of(net)  # type: ignore[arg-type]
+                and not any(ex.subnet_of(r) for r in added if r.version == ex.version)  # type: ignore[arg-type]
+            ]
+            excepts = tuple(str(ex) for ex in sorted({*inside, *added}, key=_net_key))
+            out.append(Peer(ip_block=IPBlock(str(net), excepts)))
         return tuple(out)
 
     def subjects(self, topology: Topology) -> tuple[Subject, ...]:
@@ -524,6 +593,7 @@ class ExternalEndpoint:
             "except": [str(c) for c in self.except_],
             "ports": [p.to_record() for p in self.ports],
             "internet": self.internet,
+            **({"include_cluster_ranges": True} if self.include_cluster_ranges else {}),
         }
 
 
@@ -562,7 +632,26 @@ class Topology:
         self._pairs: dict[tuple[Endpoint, Endpoint], dict[Port, str]] = {}
         self.pipelines: dict[str, Pipeline] = {}
         self._named_outside: dict[str, str] = {}  # Namespaces.named(...) -> first flow's path
+        self.cluster = ClusterRanges()
         self.version = 0  # bumped on every change, so compiled output can be cached
+
+    def set_cluster_ranges(
+        self, path: str, *, pod_cidrs: Sequence[str], service_cidrs: Sequence[str]
+    ) -> None:
+        """Declare the cluster's pod and service CIDRs (see ``ClusterRanges``)."""
+        ranges: list[tuple[Network, ...]] = []
+        for field_name, values in (("pod_cidrs", pod_cidrs), ("service_cidrs", service_cidrs)):
+            if isinstance(values, str):
+                raise InvalidIntentError(
+                    path, field_name, f"{values!r} is a string; pass a list, e.g. [{values!r}]"
+                )
+            nets = [validation.cidr(path, f"{field_name}[{i}]", v) for i, v in enumerate(values)]
+            ranges.append(tuple(sorted(set(nets), key=_net_key)))
+        cluster = ClusterRanges(ranges[0], ranges[1])
+        for external in self.externals.values():
+            external.check_cluster(cluster)
+        self.cluster = cluster
+        self.version += 1
 
     def add_namespace(
         self,
@@ -712,6 +801,7 @@ class Topology:
                     f"{end.describe()} {self._foreign(end._namespace.topology)}",
                 )
         elif isinstance(end, ExternalEndpoint):
+            end.check_cluster(self.cluster)
             known = self.externals.get(end.name)
             if known is not None and known != end:
                 raise InvalidIntentError(
@@ -858,9 +948,11 @@ class Topology:
 
     def to_record(self) -> dict[str, Any]:
         """The intent record written into the artifact (docs/artifact.md)."""
+        cluster = {"cluster": self.cluster.to_record()} if self.cluster.all else {}
         return {
             "version": 1,
             "stack": self.name,
+            **cluster,
             "namespaces": [self.namespaces[n].to_record() for n in sorted(self.namespaces)],
             "workloads": [self.workloads[k].inventory_record() for k in sorted(self.workloads)],
             "external": [self.externals[n].inventory_record() for n in sorted(self.externals)],

@@ -28,7 +28,7 @@ from constructs_lib.loaders.network_policy import (
 from constructs_lib.loaders.terraform import policies_from_synth
 from constructs_lib.verifier.connections import NO_CONNECTIONS, ConnectionSet
 from constructs_lib.verifier.engine import Engine, Pod, declared_connections, external_set
-from constructs_lib.verifier.ipset import EMPTY_IPS, IPSet, partition
+from constructs_lib.verifier.ipset import ALL_IPS, EMPTY_IPS, IPSet, partition
 from constructs_lib.verifier.selectors import matches
 
 KINDS: tuple[str, ...] = (
@@ -39,6 +39,7 @@ KINDS: tuple[str, ...] = (
     "excess-ports",
     "unlisted-pod",
     "internet",
+    "pod-ip",
     "wildcard-peer",
     "open-egress",
 )
@@ -217,7 +218,13 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
 
     engine = Engine(check.policies, namespaces, pods)
     externals = {e.key: e for e in record.external}
-    ext_ips = {k: external_set(e) for k, e in externals.items()}
+    # An endpoint stands for its addresses outside the cluster's ranges, which the
+    # compiler excepts (unless the endpoint includes them on purpose).
+    cluster_ips = IPSet.from_cidrs((*record.pod_cidrs, *record.service_cidrs))
+    ext_ips = {
+        k: external_set(e) - (EMPTY_IPS if e.include_cluster_ranges else cluster_ips)
+        for k, e in externals.items()
+    }
     display = {**{e.key: e.display for e in endpoints}, **{k: k for k in externals}}
 
     intended, required = _intended(record, engine, namespaces, selection_keys, dns_keys)
@@ -225,6 +232,7 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     _check_pairs(check, engine, intended, endpoints, display)
     _check_addresses(check, engine, intended, endpoints, externals, ext_ips)
     _check_invariants(check, record)
+    _check_pod_ips(check, record)
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(check.findings, key=lambda f: (order[f.kind], f.message))
 
@@ -576,6 +584,64 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                             "with internet=true",
                             [pi],
                         )
+
+
+def _check_pod_ips(check: _Check, record: IntentRecord) -> None:
+    """ipBlocks that can match pod IPs: most CNIs let them, so they admit (or reach)
+    pods by address, whichever pods the intent named.
+
+    Pods have IPs in the declared pod CIDRs, or anywhere when none are
+    declared. An endpoint declared with include_cluster_ranges=True covers
+    pod IPs on purpose.
+    """
+    pod_ips = IPSet.from_cidrs(record.pod_cidrs) if record.pod_cidrs else ALL_IPS
+    on_purpose = EMPTY_IPS
+    for e in record.external:
+        if e.include_cluster_ranges:
+            on_purpose = on_purpose | external_set(e)
+    where_pods = (
+        f"pods have IPs in the pod CIDRs {', '.join(record.pod_cidrs)}"
+        if record.pod_cidrs
+        else "pods may have any IP: the stack declares no pod CIDRs"
+    )
+    fix = (
+        "except the pod CIDRs from the ipBlock (netfence does for the endpoints it "
+        "compiles), or declare the endpoint with include_cluster_ranges=True if pods are "
+        "meant to match"
+        if record.pod_cidrs
+        else "declare the cluster's ranges with KubernetesCluster(pod_cidrs=[...], "
+        "service_cidrs=[...]) so netfence excepts them from external endpoints, or "
+        "declare the endpoint with include_cluster_ranges=True if pods are meant to match"
+    )
+    for pi, policy in enumerate(check.policies):
+        for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
+            if direction.capitalize() not in policy.policy_types:
+                continue
+            for ri, rule in enumerate(rules):
+                for peer_i, peer in enumerate(rule.peers):
+                    block = peer.ip_block
+                    if block is None:
+                        continue
+                    ips = IPSet.block(block.cidr, block.except_)
+                    hit = (ips & pod_ips) - on_purpose
+                    if hit.is_empty():
+                        continue
+                    owners = [
+                        e.key for e in record.external if not (external_set(e) & ips).is_empty()
+                    ]
+                    of = f" (for {', '.join(owners)})" if owners else " (of no declared endpoint)"
+                    text = "ipBlock" + (
+                        f" {block.cidr}"
+                        + (f" except {', '.join(block.except_)}" if block.except_ else "")
+                    )
+                    side = "admits pods from" if direction == "ingress" else "reaches pods at"
+                    check.add(
+                        "pod-ip",
+                        f"{policy.key} {direction} rule {ri} peer {peer_i}: {text}{of} {side} "
+                        f"{hit.summary()} by IP ({where_pods}), pods the intent "
+                        f"did not name; {fix}",
+                        [pi],
+                    )
 
 
 def _wildcard(

@@ -172,6 +172,12 @@ def db_from_whole_namespace(data: dict[str, Any]) -> None:
             [
                 "internet: shop/api -> addresses outside every declared external endpoint "
                 f"(in 0.0.0.0/0 except 203.0.112.0/24) is allowed on TCP 443 [{API_OUT}]",
+                "pod-ip: shop/api-egress egress rule 1 peer 0: ipBlock 0.0.0.0/0 except "
+                "203.0.112.0/24 (for external/payments) reaches pods at 10.244.0.0/16 by IP "
+                "(pods have IPs in the pod CIDRs 10.244.0.0/16), pods the intent did not name; "
+                "except the pod CIDRs from the ipBlock (netfence does for the endpoints it "
+                "compiles), or declare the endpoint with include_cluster_ranges=True if pods "
+                f"are meant to match [{API_OUT}]",
                 "open-egress: shop/api-egress egress rule 1 allows 0.0.0.0/0 except "
                 "203.0.112.0/24, which covers the internet, but no external endpoint is "
                 f"declared with internet=true [{API_OUT}]",
