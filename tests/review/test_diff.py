@@ -373,3 +373,26 @@ def test_stand_ins_for_namespaces_outside_the_stack_read_as_such(tmp_path: Path)
     text = "\n".join(opened)
     assert "netfence-namespaces-" not in text
     assert "shop | namespaces labelled environment=prod/<any pod> -> shop/api: TCP 8080" in opened
+
+
+def test_a_flow_from_named_namespaces_opens_as_written(tmp_path: Path) -> None:
+    from constructs_lib import Namespaces
+    from constructs_lib.model import Topology
+
+    def topo(with_nginx: bool) -> Topology:
+        t = Topology("shop")
+        ns = t.add_namespace("shop/shop", name="shop", environment="prod")
+        api = ns.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+        if with_nginx:
+            api.allow_from(
+                Namespaces.named("ingress-nginx").pods({"app": "nginx"}), cross_environment=True
+            )
+        return t
+
+    base = write(artifact(topo(False)), tmp_path / "base")
+    head = write(artifact(topo(True)), tmp_path / "head")
+    opened, closed, _ = lines(diff_artifacts(base, head))
+    assert (opened, closed) == (
+        ["shop | namespaces named ingress-nginx / pods app=nginx -> shop/api: TCP 8080"],
+        [],
+    )

@@ -365,3 +365,65 @@ def test_import_adopts_service_accounts_roles_and_bindings(
         {"to": "kubernetes_role_v1.apps_cd-deployer-deployer", "id": "apps/cd-deployer-deployer"},
         {"to": "kubernetes_service_account_v1.ci_cd-deployer", "id": "ci/cd-deployer"},
     ]  # fmt: skip
+
+
+# the new peers ------------------------------------------------------------------
+
+
+def _peers_doc() -> dict[str, Any]:
+    """shop/api behind ingress-nginx's controller pods, db reached on any TCP port,
+    a vault without DNS: every new peer and port kind in one stack."""
+    from constructs_lib import Namespaces, Port
+    from constructs_lib.model import Topology
+
+    topo = Topology("shop")
+    ns = topo.add_namespace("shop/shop", name="shop", environment="prod")
+    api = ns.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+    db = ns.workload("db", labels={"app": "db"}, ports=[Port.tcp(5432)])
+    ns.workload("vault", labels={"app": "vault"}, allow_dns=False)
+    nginx = Namespaces.named("ingress-nginx", "edge").pods({"app": "nginx"})
+    api.allow_from(nginx, cross_environment=True)
+    api.allow_to(db, ports=[Port.all_tcp()])
+    return artifact(topo)
+
+
+def test_drift_reads_the_new_peers_and_names_the_stand_ins_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _peers_doc()
+    stack = write(doc, tmp_path / "out")
+    data = live_list(doc)
+    code, out, _ = run(
+        ["drift", "--desired", str(stack), "--live", str(live_file(tmp_path, data))], capsys
+    )
+    assert (code, out.splitlines()[-1]) == (0, "no drift")
+    api_in = next(i for i in data["items"] if i["metadata"]["name"] == "api-ingress")
+    del api_in["spec"]["ingress"][0]["from"][0]["podSelector"]  # any pod of those namespaces
+    code, out, _ = run(
+        ["drift", "--desired", str(stack), "--live", str(live_file(tmp_path, data)),
+         "--format", "json"],
+        capsys,
+    )  # fmt: skip
+    result = json.loads(out)["stacks"][0]
+    assert code == 1
+    live_only = {(f["from"], f["to"], f["ports"]) for f in result["allowed_live_not_declared"]}
+    assert live_only == {("namespaces named edge, ingress-nginx/<any pod>", "shop/api", "TCP 8080")}
+
+
+def test_import_adopts_policies_with_the_new_selectors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _peers_doc()
+    stack = write(doc, tmp_path / "out")
+    data = live_list(doc)
+    data["items"] += [namespace_object("shop")]
+    code, out, err = run(
+        ["import", "--live", str(live_file(tmp_path, data)), "--stack", str(stack)], capsys
+    )
+    assert code == 0
+    assert {r["id"] for r in json.loads(out)} >= {
+        "shop/allow-dns",
+        "shop/api-ingress",
+        "shop/db-ingress",
+    }
+    assert err.splitlines()[-1] == "no unmanaged policies"
