@@ -236,14 +236,13 @@ class Namespace:
 
     def all_workloads(self) -> WorkloadSelection:
         """Every pod of this namespace, declared or not: an explicit allow-all peer."""
-        return WorkloadSelection(self.name, None, (), _namespace=self)
+        return WorkloadSelection(self.name, (), _namespace=self)
 
     def select(self, labels: Mapping[str, str]) -> WorkloadSelection:
         """Every pod of this namespace whose labels include ``labels``."""
         path = f"{self.path}.select()"
         return WorkloadSelection(
             self.name,
-            None,
             validation.labels(path, "labels", labels, allow_empty=False),
             _namespace=self,
         )
@@ -361,16 +360,14 @@ class Workload:
 
 @dataclass(frozen=True)
 class WorkloadSelection:
-    """Pods chosen by labels, in one namespace or in all namespaces of an environment.
+    """Pods of one namespace of this stack chosen by labels (all of them when none).
 
-    Build with ``namespace.all_workloads()``, ``namespace.select(labels)`` or
-    ``WorkloadSelection.in_environment("prod", labels={...})``. Pods need not
-    be declared workloads: a selection is how a flow reaches a shared service
-    (monitoring, ingress controllers) that another team runs.
+    Build with ``namespace.all_workloads()`` or ``namespace.select(labels)``.
+    Pods need not be declared workloads. Pods of namespaces other teams run
+    are ``Namespaces.named(...).pods(...)`` and friends (see ``Namespaces``).
     """
 
-    namespace: str | None
-    environment_name: str | None
+    namespace: str
     labels: Labels
     _namespace: Namespace | None = field(default=None, repr=False, compare=False)
 
@@ -391,64 +388,35 @@ class WorkloadSelection:
 
     def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         pods = Selector(self.labels)
-        if self.namespace is not None:
-            if self.namespace == policy_namespace:
-                return (Peer(pod_selector=pods),)
-            return (
-                Peer(
-                    namespace_selector=Selector.namespace_named(self.namespace), pod_selector=pods
-                ),
-            )
-        assert self.environment_name is not None
+        if self.namespace == policy_namespace:
+            return (Peer(pod_selector=pods),)
         return (
-            Peer(
-                namespace_selector=Selector(((ENVIRONMENT_LABEL, self.environment_name),)),
-                pod_selector=pods,
-            ),
+            Peer(namespace_selector=Selector.namespace_named(self.namespace), pod_selector=pods),
         )
 
     def subjects(self, topology: Topology) -> tuple[Subject, ...]:
-        """Selected pods in this stack's namespaces: default deny isolates them
+        """Selected pods in this stack's namespace: default deny isolates them
         too, so the flow needs a rule on them as well."""
-        if self.namespace is not None:
-            covered = [self.namespace] if self.namespace in topology.namespaces else []
-        else:
-            covered = [
-                n
-                for n, ns in sorted(topology.namespaces.items())
-                if ns.environment == self.environment_name
-            ]
+        if self.namespace not in topology.namespaces:
+            return ()
         what = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
-        name = selection_policy_name(self.labels)
-        return tuple(Subject(ns, name, self.labels, what) for ns in covered)
+        return (Subject(self.namespace, selection_policy_name(self.labels), self.labels, what),)
 
     def default_ports(self) -> tuple[Port, ...]:
         return ()
 
     def environment(self) -> str | None:
-        if self._namespace is not None:
-            return self._namespace.environment
-        return self.environment_name
+        return self._namespace.environment if self._namespace is not None else None
 
     def may_cross(self, environment: str) -> bool:
         return self.environment() != environment
 
     def describe(self) -> str:
         what = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
-        where = (
-            f"namespace {self.namespace}"
-            if self.namespace is not None
-            else f"environment {self.environment_name}"
-        )
-        return f"selection {what} in {where}"
+        return f"selection {what} in namespace {self.namespace}"
 
     def to_record(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "selection", "labels": dict(self.labels)}
-        if self.namespace is not None:
-            out["namespace"] = self.namespace
-        else:
-            out["environment"] = self.environment_name
-        return out
+        return {"kind": "selection", "labels": dict(self.labels), "namespace": self.namespace}
 
 
 @dataclass(frozen=True, init=False)
