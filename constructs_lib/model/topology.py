@@ -386,6 +386,61 @@ class WorkloadSelection:
         validation.labels(path, "labels", labels, allow_empty=False)
         return Namespaces.all(environment=env).pods(labels)
 
+    def allow_to(
+        self,
+        destination: Endpoint,
+        *,
+        ports: Sequence[Port] | None = None,
+        cross_environment: bool = False,
+    ) -> Flow:
+        """Allow the selected pods to open connections to ``destination`` (see
+        ``Workload.allow_to``): egress on them, ingress on the destination's side
+        when it has pods in this stack.
+
+        ports: left out, the destination's declared ports.
+        cross_environment: must be True when the destination may be in another
+            environment; left out, such a flow is refused.
+        """
+        return self._topology("allow_to").add_flow(
+            self,
+            destination,
+            ports=ports,
+            cross_environment=cross_environment,
+            path=f"{self._path()}.allow_to()",
+        )
+
+    def allow_from(
+        self,
+        source: Endpoint,
+        *,
+        ports: Sequence[Port] | None = None,
+        cross_environment: bool = False,
+    ) -> Flow:
+        """Allow ``source`` to open connections to the selected pods (see ``allow_to``).
+
+        ports: left out, refused: a selection declares no ports, so name them.
+        """
+        return self._topology("allow_from").add_flow(
+            source,
+            self,
+            ports=ports,
+            cross_environment=cross_environment,
+            path=f"{self._path()}.allow_from()",
+        )
+
+    def _path(self) -> str:
+        where = self._namespace.path if self._namespace is not None else self.namespace
+        return f"{where}.{'select()' if self.labels else 'all_workloads()'}"
+
+    def _topology(self, verb: str) -> Topology:
+        if self._namespace is None:
+            raise InvalidIntentError(
+                f"WorkloadSelection({self.namespace!r})",
+                verb,
+                "build the selection with namespace.select(...) or namespace.all_workloads()",
+            )
+        return self._namespace.topology
+
     def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         pods = Selector(self.labels)
         if self.namespace == policy_namespace:

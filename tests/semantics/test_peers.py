@@ -393,3 +393,25 @@ def test_verify_reports_dns_given_back_to_a_workload_without_it(tmp_path: Path) 
     assert len(found) == 1 and found[0].startswith(
         "undeclared-flow: shop/vault -> DNS (kube-system k8s-app=kube-dns) is allowed on "
     ), found
+
+
+def test_a_selection_of_this_stack_reaches_pods_of_another_namespace(tmp_path: Path) -> None:
+    topo = Topology("peers")
+    shop = topo.add_namespace("peers/shop", name="shop", environment="prod")
+    flow = shop.all_workloads().allow_to(
+        Namespaces.named("logging").pods({"app": "fluentd"}),
+        ports=[Port.tcp(24224)],
+        cross_environment=True,
+    )
+    assert flow.path == "peers/shop.all_workloads().allow_to()"
+    spec = read_json(_write(topo, tmp_path))["resource"]["kubernetes_network_policy_v1"][
+        "shop_all-pods-egress"
+    ]["spec"]
+    assert spec["pod_selector"] == {}
+    assert spec["egress"][0]["to"] == [
+        {
+            "namespace_selector": {"match_labels": {NAME: "logging"}},
+            "pod_selector": {"match_labels": {"app": "fluentd"}},
+        }
+    ]
+    assert [str(f) for f in verify_stack(tmp_path / "stacks" / "peers").findings] == []
