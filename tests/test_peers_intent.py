@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib import ExternalEndpoint, InvalidIntentError, LabelExpression, Namespaces, Port
+from constructs_lib import (
+    ExternalEndpoint,
+    InvalidIntentError,
+    LabelExpression,
+    Namespaces,
+    Port,
+    WorkloadSelection,
+)
 from constructs_lib.compiler import compile_topology
 from constructs_lib.emitters import render_terraform
 from constructs_lib.loaders import read_json
@@ -63,6 +70,14 @@ def inside_before() -> None:
 
 
 CASES: list[tuple[str, Callable[[], object], str]] = [
+    (
+        "selection_built_by_hand",
+        lambda: WorkloadSelection("ingress-nginx", {"app": "nginx"}),  # type: ignore[arg-type]
+        "WorkloadSelection('ingress-nginx'): namespace: build a selection with "
+        "namespace.select({...}) or namespace.all_workloads(); pods of namespaces outside the "
+        "stack are Namespaces.named(...).pods({...}), Namespaces.labelled({...}).pods({...}) "
+        "or Namespaces.all().pods({...})",
+    ),
     (
         "named_managed",
         lambda: api(shop()).allow_from(Namespaces.named("shop").all_pods()),

@@ -371,6 +371,16 @@ class WorkloadSelection:
     labels: Labels
     _namespace: Namespace | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self._namespace is None:  # built by hand, not by a namespace
+            raise InvalidIntentError(
+                f"WorkloadSelection({self.namespace!r})",
+                "namespace",
+                "build a selection with namespace.select({...}) or namespace.all_workloads(); "
+                "pods of namespaces outside the stack are Namespaces.named(...).pods({...}), "
+                "Namespaces.labelled({...}).pods({...}) or Namespaces.all().pods({...})",
+            )
+
     @staticmethod
     def in_environment(environment: str, *, labels: Mapping[str, str]) -> NamespacePods:
         """Pods with ``labels`` in every namespace of ``environment``.
@@ -433,12 +443,7 @@ class WorkloadSelection:
         return f"{where}.{'select()' if self.labels else 'all_workloads()'}"
 
     def _topology(self, verb: str) -> Topology:
-        if self._namespace is None:
-            raise InvalidIntentError(
-                f"WorkloadSelection({self.namespace!r})",
-                verb,
-                "build the selection with namespace.select(...) or namespace.all_workloads()",
-            )
+        assert self._namespace is not None  # __post_init__ refuses selections without one
         return self._namespace.topology
 
     def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:

@@ -205,6 +205,14 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
                     f"an unlisted pod in {end.scope_text()}",
                     "foreign",
                 )
+            if end.environment is not None:  # environments stay apart: the same elsewhere
+                other = _foreign_namespace(end, namespaces, other_environment=True)
+                add_pod(
+                    Pod(f"{other}/{end.pods_text()}", other, dict(end.labels)),
+                    f"a pod with {end.pods_text()} in {end.scope_text()} but of another "
+                    "environment",
+                    "unlisted",
+                )
             if not end.namespace_selector.is_empty() and end.labels:
                 add_pod(
                     Pod(
@@ -313,11 +321,14 @@ def _intended(
     return intended, required
 
 
-def _foreign_namespace(end: FlowEnd, namespaces: dict[str, dict[str, str]]) -> str:
+def _foreign_namespace(
+    end: FlowEnd, namespaces: dict[str, dict[str, str]], *, other_environment: bool = False
+) -> str:
     """The namespace a ``namespaces`` end's stand-in pods live in; added to ``namespaces``.
 
     A named namespace is itself; a selection by label gets a namespace of its
     own, labelled to match; ``all namespaces`` is any namespace nobody listed.
+    ``other_environment``: a namespace like it but of another environment.
     """
     selector = end.namespace_selector
     assert selector is not None
@@ -325,6 +336,14 @@ def _foreign_namespace(end: FlowEnd, namespaces: dict[str, dict[str, str]]) -> s
         return UNLISTED_NAMESPACE
     labels = selector.satisfying_labels()
     name = labels.get(NAME_LABEL) or f"netfence-namespaces-{end.scope_text()}"
+    if other_environment:  # same labels (a named one keeps its name label), other environment
+        name = f"netfence-other-environment-{end.scope_text()}"
+        namespaces[name] = {
+            NAME_LABEL: name,
+            **labels,
+            "environment": "netfence-another-environment",
+        }
+        return name
     namespaces.setdefault(name, {NAME_LABEL: name})
     for key, value in labels.items():
         namespaces[name].setdefault(key, value)

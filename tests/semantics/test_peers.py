@@ -235,6 +235,12 @@ def test_verify_passes_the_artifact_and_finds_each_widening(case: Case, tmp_path
     if case.peer["namespaceSelector"]:  # the labels in namespaces it does not select
         found = widened(lambda peer: peer.update(namespace_selector={}), "all-namespaces")
         assert any("unlisted namespace -> shop/api" in f for f in found), found
+    if "environment" in case.peer["namespaceSelector"].get("matchLabels", {}):
+        found = widened(
+            lambda peer: peer["namespace_selector"]["match_labels"].pop("environment"),
+            "any-environment",
+        )
+        assert any("but of another environment -> shop/api" in f for f in found), found
     # and narrowed: the declared pods cut off
     found = widened(
         lambda peer: peer.update(namespace_selector={"match_labels": {NAME: "nowhere"}}),
