@@ -327,3 +327,18 @@ def test_preview_name_from_cdktf_context(synth_stack: Callable[..., Any]) -> Non
         _preview(stack)
 
     assert "pr-42" in synth_stack(declare)["resource"]["kubernetes_namespace_v1"]
+
+
+def test_a_stage_without_dns_is_left_out_of_the_dns_policy(tmp_path: Path) -> None:
+    topo, etl, (ns,) = _setup()
+    etl.stage("seal", namespace=ns, allow_dns=False)
+    etl.stage("open", namespace=ns)
+    dns = [p for p in compile_topology(topo).policies if p.name.startswith("allow-dns")]
+    # seal = pipeline=etl AND stage=seal: outside it, either label differs
+    assert [
+        [(r.key, r.operator, r.values) for r in p.pod_selector.match_expressions] for p in dns
+    ] == [
+        [("netfence.io/pipeline", "NotIn", ("etl",))],
+        [("netfence.io/stage", "NotIn", ("seal",))],
+    ]
+    assert _verify(topo, tmp_path) == []

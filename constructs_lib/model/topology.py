@@ -160,7 +160,8 @@ class ClusterRanges:
 
 
 class Endpoint(Protocol):
-    """What a flow can connect: a Workload, a WorkloadSelection, an ExternalEndpoint.
+    """What a flow can connect: a Workload, a WorkloadSelection, an ExternalEndpoint,
+    or pods of namespaces outside the stack (``Namespaces(...).pods(...)``).
 
     The compiler asks each end for its Kubernetes peer form; it never checks
     which kind of end it holds.
