@@ -148,9 +148,12 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     pods: list[Pod] = []
     endpoints: list[_Endpoint] = []
 
+    keys: set[str] = set()
+
     def add_pod(pod: Pod, display: str, kind: str) -> None:
-        if any(p.key == pod.key for p in pods):
+        if pod.key in keys:  # stand-ins shared by several ends: the first one counts
             return
+        keys.add(pod.key)
         namespaces.setdefault(pod.namespace, {NAME_LABEL: pod.namespace})
         pods.append(pod)
         endpoints.append(_Endpoint(pod.key, display, kind, pod.namespace in managed_ns))
