@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from constructs_lib.addresses import covers_internet
@@ -307,13 +308,15 @@ def _intended(
             for b in destinations:
                 must = a == sources[0] and b == destinations[0]
                 add(a, b, flow.ports, must)
+    # allow_dns=False on a workload: its pods (and any stand-in inside it) go without.
+    no_dns: dict[str, list[dict[str, str]]] = {}
+    for w in record.workloads:
+        if not w.allow_dns:
+            no_dns.setdefault(w.namespace, []).append(dict(w.labels))
     for ns in record.namespaces:
         if ns.dns is None:
             continue
-        # allow_dns=False on a workload: its pods (and any stand-in inside it) go without.
-        without = [
-            dict(w.labels) for w in record.workloads if w.namespace == ns.name and not w.allow_dns
-        ]
+        without = no_dns.get(ns.name, [])
         for i in by_namespace.get(ns.name, ()):
             pod = engine.pods[i]
             if pod.key.startswith("dns:"):
@@ -596,7 +599,7 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                         direction == "egress"
                         and block is not None
                         and not internet
-                        and covers_internet([block.cidr], block.except_)
+                        and _covers_internet(block.cidr, block.except_)
                     ):
                         check.add(
                             "open-egress",
@@ -606,6 +609,12 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                             "with internet=true",
                             [pi],
                         )
+
+
+@lru_cache(maxsize=1024)
+def _covers_internet(cidr: str, excepts: tuple[str, ...]) -> bool:
+    """covers_internet for one ipBlock: a stack repeats the same few blocks in many rules."""
+    return covers_internet([cidr], excepts)
 
 
 def _check_pod_ips(check: _Check, record: IntentRecord) -> None:
