@@ -11,7 +11,7 @@ default deny makes them need, as for any selection.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.errors import InvalidIntentError
@@ -92,7 +92,7 @@ class Namespaces:
     names: tuple[str, ...]
     labels: Labels
     expressions: tuple[LabelExpression, ...]
-    path: str
+    path: str = field(compare=False)  # how it was written, for messages
 
     @classmethod
     def named(cls, *names: str, environment: str | None = None) -> Namespaces:
