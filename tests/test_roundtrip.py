@@ -46,6 +46,8 @@ FOREIGN = [
     ),
     Namespaces.all(environment="prod").all_pods(),
     Namespaces.all().pods({"app": "w0"}),
+    Namespaces.all().all_pods(),
+    Namespaces.named("ingress-nginx", environment="prod").pods({"app": "ctl"}),
 ]
 
 
