@@ -11,26 +11,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.loaders._spec import KUBERNETES, Reader
+from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
 from constructs_lib.loaders.network_policy import Labels
 
 NAME_LABEL = "kubernetes.io/metadata.name"
+ANY_PROTOCOL = "any"
 
 
 @dataclass(frozen=True)
 class DeclaredPort:
     """A port a workload or external endpoint declares; ``port`` None means named-only."""
 
-    protocol: str = "TCP"
+    protocol: str = "TCP"  # ANY_PROTOCOL with any_port: Port.all()
     port: int | None = None
     name: str | None = None
     end_port: int | None = None
+    any_port: bool = False  # Port.all_tcp() and friends: every port of the protocol
 
     @property
     def label(self) -> int | str:
         """The port as ``reach`` reports it: the number, or the name when there is none."""
         if self.port is not None:
             return self.port
+        if self.any_port:
+            return "any port"
         assert self.name is not None
         return self.name
 
@@ -48,6 +52,7 @@ class Workload:
     labels: Labels = ()
     ports: tuple[DeclaredPort, ...] = ()
     ip: str | None = None
+    allow_dns: bool = True  # intent records only: False = left out of the namespace's DNS
 
     @property
     def key(self) -> str:
@@ -63,6 +68,7 @@ class External:
     except_: tuple[str, ...] = ()
     ports: tuple[DeclaredPort, ...] = ()
     internet: bool = False
+    include_cluster_ranges: bool = False  # intent records: its ipBlocks may match pods on purpose
 
     @property
     def key(self) -> str:
@@ -158,7 +164,9 @@ def inventory_from_dict(
     )
 
 
-def read_external(r: Reader, item: Mapping[str, Any], where: str) -> External:
+def read_external(
+    r: Reader, item: Mapping[str, Any], where: str, *, include_cluster_ranges: bool = False
+) -> External:
     """An external endpoint, from an inventory or the intent record."""
     cidrs = read_cidrs(r, item, where)
     excepts = []
@@ -175,6 +183,7 @@ def read_external(r: Reader, item: Mapping[str, Any], where: str) -> External:
         except_=tuple(excepts),
         ports=read_ports(r, item.get("ports"), f"{where}.ports"),
         internet=r.boolean(item.get("internet"), f"{where}.internet", False),
+        include_cluster_ranges=include_cluster_ranges,
     )
 
 
@@ -202,7 +211,10 @@ def read_cidrs(r: Reader, item: Mapping[str, Any], where: str) -> tuple[str, ...
 def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
     out = []
     for item, where in r.blocks(value, path):
-        r.known(item, where, ("port", "protocol", "name", "end_port"))
+        r.known(item, where, ("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
+        if item.get("any_port") is not None or item.get("any_protocol") is not None:
+            out.append(_any_port(r, item, where))
+            continue
         protocol = r.protocol(item.get("protocol"), f"{where}.protocol")
         port = item.get("port")
         if port is not None:
@@ -223,6 +235,29 @@ def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
             r.fail(where, "a port needs a number (port) or a name")
         out.append(DeclaredPort(protocol, port, name, end_port))
     return tuple(out)
+
+
+def _any_port(r: Reader, item: Mapping[str, Any], where: str) -> DeclaredPort:
+    """``{"any_port": true, "protocol": P}`` or ``{"any_port": true, "any_protocol": true}``."""
+    if item.get("any_port") is not True:
+        r.fail(f"{where}.any_port", f"expected true, got {item.get('any_port')!r}")
+    for key in ("port", "name", "end_port"):
+        if item.get(key) is not None:
+            r.fail(f"{where}.{key}", "a port with any_port has no port, name or end_port")
+    if item.get("any_protocol") is not None:
+        if item["any_protocol"] is not True:
+            r.fail(f"{where}.any_protocol", f"expected true, got {item['any_protocol']!r}")
+        if item.get("protocol") is not None:
+            r.fail(f"{where}.protocol", "a port with any_protocol names no protocol")
+        return DeclaredPort(ANY_PROTOCOL, any_port=True)
+    protocol = item.get("protocol")
+    if protocol not in PROTOCOLS:
+        r.fail(
+            f"{where}.protocol",
+            f"unknown protocol {protocol!r}; expected TCP, UDP or SCTP "
+            "(or any_protocol: true for every protocol)",
+        )
+    return DeclaredPort(protocol, any_port=True)
 
 
 def _address(r: Reader, value: Any, path: str) -> str | None:
