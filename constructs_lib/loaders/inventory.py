@@ -88,6 +88,8 @@ def with_name_label(name: str, labels: Labels) -> Labels:
 
 
 def load_inventory(path: str | Path, *, namespaces_elsewhere: bool = False) -> Inventory:
+    """An inventory file (``netfence reach``, ``map --inventory``): a workload's namespace
+    must be declared in it unless ``namespaces_elsewhere`` (a plan declares them)."""
     from constructs_lib.loaders._read import read_yaml
 
     return inventory_from_dict(
@@ -96,11 +98,12 @@ def load_inventory(path: str | Path, *, namespaces_elsewhere: bool = False) -> I
 
 
 def inventory_from_dict(
-    data: Any, file: str = "<memory>", *, namespaces_elsewhere: bool = False
+    data: Any, file: str = "<memory>", *, namespaces_elsewhere: bool = True
 ) -> Inventory:
-    """``namespaces_elsewhere``: the caller knows namespaces from another source (a plan's
-    namespace resources), so a workload's namespace need not be declared here; otherwise it
-    must be, since its labels decide which namespaceSelectors match its pods."""
+    """``namespaces_elsewhere``: a workload's namespace need not be declared here (it then
+    has only its name label: the library API's convenience, and a plan's namespaces come
+    from its namespace resources); files read for the CLI pass False, because a namespace's
+    labels decide which namespaceSelectors match its pods and guessing none hides flows."""
     r = Reader(file, None, KUBERNETES)
     top = r.mapping(data if data is not None else {}, "")
     r.known(top, "", ("namespaces", "workloads", "external"))

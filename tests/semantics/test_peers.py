@@ -318,7 +318,7 @@ def test_any_port_is_a_rule_without_ports_or_a_protocol_without_port(
     path = _write(topo, tmp_path)
     assert [str(f) for f in verify_stack(path).findings] == []
     policies = policies_from_synth(read_json(path), str(path))
-    result = reachability(policies, {"namespaces": {"shop": {}}, "workloads": CLUSTER_SHOP})
+    result = reachability(policies, {"workloads": CLUSTER_SHOP})
     assert [p for p in allowed if not result.allowed("shop/api", "shop/db", *p)] == []
     assert [p for p in denied if result.allowed("shop/api", "shop/db", *p)] == []
 
@@ -373,7 +373,6 @@ def test_allow_dns_false_leaves_the_workload_out_of_the_dns_policy(tmp_path: Pat
     assert [str(f) for f in verify_stack(path).findings] == []
     policies = policies_from_synth(read_json(path), str(path))
     inventory = {
-        "namespaces": {"shop": {}, "kube-system": {}},
         "workloads": [
             {"namespace": "shop", "name": "api", "labels": {"app": "api"}},
             {"namespace": "shop", "name": "vault", "labels": {"app": "vault", "tier": "secure"}},

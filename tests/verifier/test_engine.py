@@ -50,9 +50,7 @@ def test_inventory_objects_get_the_namespace_name_label() -> None:
 
 
 def test_unknown_endpoint_is_a_clear_error() -> None:
-    result = reachability(
-        [POLICY], {"namespaces": {"web": {}}, "workloads": [{"namespace": "web", "name": "api"}]}
-    )
+    result = reachability([POLICY], {"workloads": [{"namespace": "web", "name": "api"}]})
     with pytest.raises(UnknownEndpointError) as err:
         result.allowed("web/api", "web/nope", 80)
     assert str(err.value) == (
