@@ -17,7 +17,7 @@ from constructs_lib.addresses import covers_internet, internet_coverage
 from constructs_lib.lint.cover import implies, own_namespace, rule_covers
 from constructs_lib.lint.finding import RULE_BY_NAME, Finding, Severity
 from constructs_lib.loaders._spec import KUBERNETES, TERRAFORM, Spelling
-from constructs_lib.loaders.inventory import Inventory, Workload
+from constructs_lib.loaders.inventory import NAME_LABEL, Inventory, Workload
 from constructs_lib.loaders.network_policy import (
     EGRESS,
     INGRESS,
@@ -160,8 +160,8 @@ def check_internet_ingress(s: Subject) -> Iterator[Finding]:
                 s.at("spec", "ingress", i, "from", j, s.spelling.ip_block),
                 f"ingress rule {i} admits {block.cidr}"
                 + (f" except {', '.join(block.except_)}" if block.except_ else "")
-                + f" ({coverage}); on CNIs that match pod IPs (most do) it also admits "
-                "every pod of the cluster",
+                + f", which covers {coverage}; on CNIs that match pod IPs (most do) it also "
+                "admits every pod of the cluster",
                 "list the cluster's pod CIDRs under except, or narrow cidr to the real clients",
             )
 
@@ -233,9 +233,16 @@ POLICY_CHECKS: tuple[Callable[[Subject], Iterator[Finding]], ...] = (
 # all policies -------------------------------------------------------------
 
 
-def _allows_dns(rule: PolicyRule) -> bool:
+def _allows_dns(rule: PolicyRule, namespace: str) -> bool:
+    """UDP 53 to a peer that can be the cluster's DNS (not a pod of the own namespace)."""
     conns = rule_connections(rule)
-    return conns.contains_port("UDP", 53) or conns.contains_name("UDP", "dns")
+    if not (conns.contains_port("UDP", 53) or conns.contains_name("UDP", "dns")):
+        return False
+    return (
+        not rule.peers
+        or namespace == "kube-system"
+        or any(p.ip_block is not None or p.namespace_selector is not None for p in rule.peers)
+    )
 
 
 def check_dns(subjects: Sequence[Subject], inventory: Inventory | None) -> Iterator[Finding]:
@@ -249,7 +256,9 @@ def check_dns(subjects: Sequence[Subject], inventory: Inventory | None) -> Itera
     for namespace, group in sorted(by_namespace.items()):
         isolating = [s for s in group if EGRESS in s.policy.policy_types]
         dns = [
-            s.policy.pod_selector for s in isolating if any(_allows_dns(r) for r in s.policy.egress)
+            s.policy.pod_selector
+            for s in isolating
+            if any(_allows_dns(r, namespace) for r in s.policy.egress)
         ]
         for s in isolating:
             selector = s.policy.pod_selector
@@ -268,8 +277,8 @@ def check_dns(subjects: Sequence[Subject], inventory: Inventory | None) -> Itera
             yield s.finding(
                 "egress-without-dns",
                 s.at("spec", s.spelling.pod_selector),
-                f"isolates egress for {who} and no policy in namespace {namespace} allows "
-                "them DNS (UDP 53)",
+                f"isolates egress for {who}, and no policy in namespace {namespace} allows "
+                "DNS (UDP 53) to all of them",
                 "allow egress to kube-dns (namespace kube-system, k8s-app: kube-dns) on "
                 "53/UDP and 53/TCP",
             )
@@ -355,6 +364,15 @@ class Pods:
         return scope, pods
 
 
+def _names_namespaces(selector: LabelSelector | None) -> bool:
+    """The selector picks namespaces by name (kubernetes.io/metadata.name)."""
+    if selector is None:
+        return False
+    return NAME_LABEL in dict(selector.match_labels) or any(
+        r.key == NAME_LABEL and r.operator == "In" for r in selector.match_expressions
+    )
+
+
 def _declares(pods: Iterable[Workload], protocol: str, name: str) -> bool:
     return any(p.name == name and p.protocol == protocol for w in pods for p in w.ports)
 
@@ -388,6 +406,8 @@ def check_against_inventory(subjects: Sequence[Subject], inventory: Inventory) -
                     if hit:
                         continue
                     path = s.at("spec", key, i, peers_key, j)
+                    if not scope and _names_namespaces(peer.namespace_selector):
+                        continue  # namespaces the inventory does not list: not judged
                     if scope:
                         yield s.finding(
                             "peer-matches-nothing",
