@@ -60,6 +60,17 @@ def pods(labels: dict[str, str]) -> dict[str, Any]:
     return {"podSelector": {"matchLabels": labels}}
 
 
+def ip(cidr: str, *excepts: str) -> dict[str, Any]:
+    block: dict[str, Any] = {"cidr": cidr}
+    if excepts:
+        block["except"] = list(excepts)
+    return {"ipBlock": block}
+
+
+def in_namespaces(**labels: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": labels}}
+
+
 def from_api(port: int | str = 8080) -> dict[str, Any]:
     return {"from": [pods({"app": "api"})], "ports": [{"port": port}]}
 
@@ -113,14 +124,14 @@ CASES = [
         [policy("web-in", select=WEB, types=["Ingress"],
                 ingress=[from_api(), {"from": [{"namespaceSelector": {}}]}])],
         [policy("web-in", select=WEB, types=["Ingress"],
-                ingress=[from_api(), {"from": [{"namespaceSelector": {},
-                                                "podSelector": {"matchLabels": {"app": "probe"}}}]}])],
+                ingress=[from_api(),
+                         {"from": [{"namespaceSelector": {}, **pods({"app": "probe"})}]}])],
         "spec.ingress[1].from[0]",
         severity=Severity.WARNING,
     ),
     Case(
         "all-pods-peer",
-        [policy("web-in", select=WEB, types=["Ingress"], ingress=[{"from": [{"podSelector": {}}]}])],
+        [policy("web-in", select=WEB, types=["Ingress"], ingress=[{"from": [pods({})]}])],
         [policy("web-in", select=WEB, types=["Ingress"], ingress=[from_api()])],
         "spec.ingress[0].from[0]",
         severity=Severity.INFO,
@@ -128,10 +139,9 @@ CASES = [
     Case(
         "ingress-from-internet",
         [policy("web-in", select=WEB, types=["Ingress"],
-                ingress=[{"from": [{"ipBlock": {"cidr": "0.0.0.0/1"}},
-                                   {"ipBlock": {"cidr": "203.0.113.0/24"}}]}])],
+                ingress=[{"from": [ip("0.0.0.0/1"), ip("203.0.113.0/24")]}])],
         [policy("web-in", select=WEB, types=["Ingress"],
-                ingress=[{"from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}]}])],
+                ingress=[{"from": [ip("203.0.113.0/24")]}])],
         "spec.ingress[0].from[0].ipBlock",
     ),
     Case(
@@ -176,9 +186,9 @@ CASES = [
     Case(
         "except-outside-cidr",
         [policy("web-in", select=WEB, types=["Ingress"],
-                ingress=[{"from": [{"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.1.0.0/24"]}}]}])],
+                ingress=[{"from": [ip("10.0.0.0/16", "10.1.0.0/24")]}])],
         [policy("web-in", select=WEB, types=["Ingress"],
-                ingress=[{"from": [{"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.1.0/24"]}}]}])],
+                ingress=[{"from": [ip("10.0.0.0/16", "10.0.1.0/24")]}])],
         "spec.ingress[0].from[0].ipBlock.except[0]",
     ),
     Case(
@@ -214,7 +224,8 @@ CASES = [
     ),
     Case(
         "selects-no-pod",
-        [DENY_BOTH, policy("web-in", select={"app": "wbe"}, types=["Ingress"], ingress=[from_api()])],
+        [DENY_BOTH,
+         policy("web-in", select={"app": "wbe"}, types=["Ingress"], ingress=[from_api()])],
         [DENY_BOTH, policy("web-in", select=WEB, types=["Ingress"], ingress=[from_api()])],
         "spec.podSelector",
         inventory=INVENTORY,
@@ -246,9 +257,9 @@ CASES = [
     Case(
         "peer-matches-nothing",
         [DENY_BOTH, policy("web-in", select=WEB, types=["Ingress"],
-                           ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"team": "opz"}}}]}])],
+                           ingress=[{"from": [in_namespaces(team="opz")]}])],
         [DENY_BOTH, policy("web-in", select=WEB, types=["Ingress"],
-                           ingress=[{"from": [{"namespaceSelector": {"matchLabels": {"team": "ops"}}}]}])],
+                           ingress=[{"from": [in_namespaces(team="ops")]}])],
         "spec.ingress[0].from[0]",
         inventory=INVENTORY,
         severity=Severity.INFO,
@@ -257,11 +268,11 @@ CASES = [
         "shadowed-rule",
         [policy("web-in", select=WEB, types=["Ingress"], ingress=[
             {"from": [pods({"app": "api"})]},
-            {"from": [{"podSelector": {"matchLabels": {"app": "api", "v": "2"}}}], "ports": [{"port": 80}]},
+            {"from": [pods({"app": "api", "v": "2"})], "ports": [{"port": 80}]},
         ])],
         [policy("web-in", select=WEB, types=["Ingress"], ingress=[
             {"from": [pods({"app": "api"})], "ports": [{"port": 8080}]},
-            {"from": [{"podSelector": {"matchLabels": {"app": "api", "v": "2"}}}], "ports": [{"port": 80}]},
+            {"from": [pods({"app": "api", "v": "2"})], "ports": [{"port": 80}]},
         ])],
         "spec.ingress[1]",
     ),
@@ -277,9 +288,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.rule}:{c.path}")
-def test_check_fires_on_the_bad_policy_and_not_on_the_near_miss(
-    case: Case, tmp_path: Path
-) -> None:
+def test_check_fires_on_the_bad_policy_and_not_on_the_near_miss(case: Case, tmp_path: Path) -> None:
     bad = named(lint(tmp_path, *case.bad, inventory=case.inventory), case.rule)
     assert [f.path for f in bad] == [case.path]
     assert bad[0].severity == (case.severity or bad[0].rule.severity)
@@ -382,7 +391,7 @@ def test_verify_and_reach_still_refuse_what_lint_reports(tmp_path: Path) -> None
                  ingress=[{"ports": [{"port": 9000, "endPort": 8000}]}])  # fmt: skip
     file = tmp_path / "p.yaml"
     file.write_text(yaml.safe_dump(doc))
-    with pytest.raises(ArtifactError, match="endPort 8000 is below port 9000$"):
+    with pytest.raises(ArtifactError, match=r"endPort 8000 is below port 9000$"):
         load_policies(file)
 
 
