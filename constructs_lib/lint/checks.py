@@ -27,7 +27,7 @@ from constructs_lib.loaders.network_policy import (
     PolicyRule,
 )
 from constructs_lib.verifier.engine import rule_connections
-from constructs_lib.verifier.selectors import matches
+from constructs_lib.verifier.selectors import LabelIndex
 
 _DIRECTIONS = ((INGRESS, "ingress", "from"), (EGRESS, "egress", "to"))
 
@@ -233,6 +233,45 @@ POLICY_CHECKS: tuple[Callable[[Subject], Iterator[Finding]], ...] = (
 # all policies -------------------------------------------------------------
 
 
+class Pods:
+    """The inventory's pods and namespaces, selected through label indexes (bitsets)."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self.by_namespace: dict[str, list[Workload]] = defaultdict(list)
+        for w in inventory.workloads:
+            self.by_namespace[w.namespace].append(w)
+        self._namespaces = LabelIndex([dict(ns.labels) for ns in inventory.namespaces])
+        self._pods: dict[str, LabelIndex] = {}
+
+    def select(self, namespace: str, selector: LabelSelector) -> list[Workload]:
+        members = self.by_namespace.get(namespace, [])
+        index = self._pods.get(namespace)
+        if index is None:
+            index = self._pods[namespace] = LabelIndex([dict(w.labels) for w in members])
+        return [members[i] for i in _bits(index.select(selector))]
+
+    def selected(self, policy: NetworkPolicy) -> list[Workload]:
+        return self.select(policy.namespace, policy.pod_selector)
+
+    def namespaces(self, selector: LabelSelector) -> list[str]:
+        names = self.inventory.namespaces
+        return [names[i].name for i in _bits(self._namespaces.select(selector))]
+
+    def peer_pods(self, peer: Peer, namespace: str) -> tuple[list[str], list[Workload]]:
+        """(namespaces in scope, pods matched) for a selector peer."""
+        scope = self.namespaces(peer.namespace_selector or own_namespace(namespace))
+        selector = peer.pod_selector or LabelSelector()
+        return scope, [w for ns in scope for w in self.select(ns, selector)]
+
+
+def _bits(bits: int) -> Iterator[int]:
+    while bits:
+        low = bits & -bits
+        yield low.bit_length() - 1
+        bits ^= low
+
+
 def _allows_dns(rule: PolicyRule, namespace: str) -> bool:
     """UDP 53 to a peer that can be the cluster's DNS (not a pod of the own namespace)."""
     conns = rule_connections(rule)
@@ -250,9 +289,7 @@ def check_dns(subjects: Sequence[Subject], inventory: Inventory | None) -> Itera
     by_namespace: dict[str, list[Subject]] = defaultdict(list)
     for s in subjects:
         by_namespace[s.policy.namespace].append(s)
-    pods: dict[str, list[Workload]] = defaultdict(list)
-    for w in inventory.workloads if inventory else ():
-        pods[w.namespace].append(w)
+    pods = Pods(inventory) if inventory is not None else None
     for namespace, group in sorted(by_namespace.items()):
         isolating = [s for s in group if EGRESS in s.policy.policy_types]
         dns = [
@@ -260,11 +297,11 @@ def check_dns(subjects: Sequence[Subject], inventory: Inventory | None) -> Itera
             for s in isolating
             if any(_allows_dns(r, namespace) for r in s.policy.egress)
         ]
+        covered = {id(w) for d in dns for w in pods.select(namespace, d)} if pods else set()
         for s in isolating:
             selector = s.policy.pod_selector
-            if inventory is not None:
-                mine = [w for w in pods[namespace] if matches(selector, dict(w.labels))]
-                bare = [w for w in mine if not any(matches(d, dict(w.labels)) for d in dns)]
+            if pods is not None:
+                bare = [w for w in pods.select(namespace, selector) if id(w) not in covered]
                 if not bare:
                     continue
                 who = f"pods {', '.join(w.name for w in bare[:3])}" + (
@@ -327,41 +364,6 @@ SET_CHECKS: tuple[Callable[[Sequence[Subject], Inventory | None], Iterator[Findi
 
 
 # against an inventory -----------------------------------------------------
-
-
-@dataclass
-class Pods:
-    """The inventory's pods and namespaces, for selecting."""
-
-    inventory: Inventory
-
-    @cached_property
-    def by_namespace(self) -> dict[str, list[Workload]]:
-        out: dict[str, list[Workload]] = defaultdict(list)
-        for w in self.inventory.workloads:
-            out[w.namespace].append(w)
-        return out
-
-    def selected(self, policy: NetworkPolicy) -> list[Workload]:
-        return [
-            w
-            for w in self.by_namespace.get(policy.namespace, ())
-            if matches(policy.pod_selector, dict(w.labels))
-        ]
-
-    def namespaces(self, selector: LabelSelector) -> list[str]:
-        return [ns.name for ns in self.inventory.namespaces if matches(selector, dict(ns.labels))]
-
-    def peer_pods(self, peer: Peer, namespace: str) -> tuple[list[str], list[Workload]]:
-        """(namespaces in scope, pods matched) for a selector peer."""
-        scope = self.namespaces(peer.namespace_selector or own_namespace(namespace))
-        pods = [
-            w
-            for ns in scope
-            for w in self.by_namespace.get(ns, ())
-            if matches(peer.pod_selector or LabelSelector(), dict(w.labels))
-        ]
-        return scope, pods
 
 
 def _names_namespaces(selector: LabelSelector | None) -> bool:

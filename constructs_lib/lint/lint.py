@@ -21,7 +21,7 @@ from constructs_lib.lint.checks import (
     check_against_inventory,
 )
 from constructs_lib.lint.finding import Finding, Severity
-from constructs_lib.lint.locate import Locator, join_path, split_path
+from constructs_lib.lint.locate import first_items, join_path, locate_all, split_path
 from constructs_lib.loaders import load_file, load_inventory, policy_files
 from constructs_lib.loaders._spec import (
     EXCEPT_OUTSIDE_CIDR,
@@ -121,26 +121,38 @@ def _locate(
         (s.policy.source.file, s.policy.source.document, s.item): s.policy.source.path
         for s in subjects
     }
-    locators: dict[str, Locator] = {}
-    out = []
+    by_file: dict[str, list[Finding]] = {}
     for f in findings:
-        if f.file == _INVENTORY:
-            out.append(_locate_inventory(f, inventory, locators))
+        file = inventory if f.file == _INVENTORY and inventory is not None else f.file
+        by_file.setdefault(file, []).append(f)
+    out = []
+    for file, group in by_file.items():
+        if file == inventory:
+            out.extend(_locate_inventory(group, file))
             continue
-        locator = locators.setdefault(f.file, Locator(f.file))
-        line, concrete, _ = locator.locate(f.document, f.path)
-        prefix = prefixes.get((f.file, f.document, f.item), "")
-        path = split_path(concrete)[len(split_path(prefix)) :]
-        out.append(replace(f, line=line, path=join_path(path)))
+        answers = locate_all(file, ((f.document, f.path) for f in group))
+        for f in group:
+            line, concrete, _ = answers[(f.document, f.path)]
+            prefix = prefixes.get((f.file, f.document, f.item), "")
+            path = split_path(concrete)[len(split_path(prefix)) :]
+            out.append(replace(f, line=line, path=join_path(path)))
     return out
 
 
-def _locate_inventory(f: Finding, inventory: str | None, locators: dict[str, Locator]) -> Finding:
-    assert inventory is not None and f.namespace is not None
-    locator = locators.setdefault(inventory, Locator(inventory))
-    line, path, found = locator.locate(None, f.path)
-    if not found:
-        index = locator.index_of("workloads", "namespace", f.namespace)
-        if index is not None:
-            line, path, found = locator.locate(None, f"workloads[{index}]")
-    return replace(f, file=inventory, line=line if found else None, path=path)
+def _locate_inventory(findings: list[Finding], inventory: str) -> list[Finding]:
+    """Namespace findings point at the namespace's entry, else at its first workload."""
+    answers = locate_all(inventory, ((None, f.path) for f in findings))
+    missing = [f for f in findings if not answers[(None, f.path)][2]]
+    if missing:
+        first = first_items(inventory, "workloads", "namespace")
+        fallback = {
+            f.path: f"workloads[{first[f.namespace]}]" for f in missing if f.namespace in first
+        }
+        found = locate_all(inventory, ((None, p) for p in fallback.values()))
+        for path, workload in fallback.items():
+            answers[(None, path)] = found[(None, workload)]
+    out = []
+    for f in findings:
+        line, path, ok = answers[(None, f.path)]
+        out.append(replace(f, file=inventory, line=line if ok else None, path=path))
+    return out
