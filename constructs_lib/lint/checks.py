@@ -16,6 +16,7 @@ from functools import cached_property, lru_cache
 from constructs_lib.addresses import covers_internet, internet_coverage
 from constructs_lib.lint.cover import implies, own_namespace, rule_covers
 from constructs_lib.lint.finding import RULE_BY_NAME, Finding, Severity
+from constructs_lib.lint.locate import join_path, split_path
 from constructs_lib.loaders._spec import KUBERNETES, TERRAFORM, Spelling
 from constructs_lib.loaders.inventory import NAME_LABEL, Inventory, Workload
 from constructs_lib.loaders.network_policy import (
@@ -44,13 +45,8 @@ class Subject:
         return KUBERNETES if self.policy.source.document is not None else TERRAFORM
 
     def at(self, *segments: str | int) -> str:
-        path = self.policy.source.path.rstrip(".")
-        for seg in segments:
-            if isinstance(seg, int):
-                path += f"[{seg}]"
-            else:
-                path += f".{seg}" if path else seg
-        return path
+        """A field path inside this policy, with the policy's own prefix."""
+        return join_path([*split_path(self.policy.source.path), *segments])
 
     @property
     def item(self) -> str | None:

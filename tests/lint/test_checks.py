@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from semantics.netpol_builders import labels
+from semantics.netpol_builders import policy as manifest
 
 from constructs_lib.lint import RULES, Finding, LintResult, Severity, lint_paths
 from constructs_lib.loaders import load_policies
@@ -41,19 +43,7 @@ def policy(
     ingress: list[Any] | None = None,
     egress: list[Any] | None = None,
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {"podSelector": {"matchLabels": select} if select else {}}
-    if types is not None:
-        spec["policyTypes"] = types
-    if ingress is not None:
-        spec["ingress"] = ingress
-    if egress is not None:
-        spec["egress"] = egress
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": spec,
-    }
+    return manifest(name, ns, labels(**(select or {})), types=types, ingress=ingress, egress=egress)
 
 
 def pods(labels: dict[str, str]) -> dict[str, Any]:
