@@ -144,9 +144,15 @@ def _locate_inventory(findings: list[Finding], inventory: str) -> list[Finding]:
     answers = locate_all(inventory, ((None, f.path) for f in findings))
     missing = [f for f in findings if not answers[(None, f.path)][2]]
     if missing:
+        # Namespaces given as a list, or only named by their workloads.
+        listed = first_items(inventory, "namespaces", "name")
         first = first_items(inventory, "workloads", "namespace")
         fallback = {
-            f.path: f"workloads[{first[f.namespace]}]" for f in missing if f.namespace in first
+            f.path: f"namespaces[{listed[f.namespace]}]"
+            if f.namespace in listed
+            else f"workloads[{first[f.namespace]}]"
+            for f in missing
+            if f.namespace in listed or f.namespace in first
         }
         found = locate_all(inventory, ((None, p) for p in fallback.values()))
         for path, workload in fallback.items():

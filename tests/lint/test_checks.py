@@ -149,7 +149,8 @@ CASES = [
          policy("dns", select={"tier": "front"}, types=["Egress"], egress=[DNS_RULE])],
         "spec.podSelector",
         # per pod: web has tier=front in this inventory, so the DNS policy covers it
-        inventory={"workloads": [{"namespace": "shop", "name": "web",
+        inventory={"namespaces": {"shop": {}},
+                   "workloads": [{"namespace": "shop", "name": "web",
                                   "labels": {"app": "web", "tier": "front"}}]},
     ),
     Case(
@@ -232,8 +233,9 @@ CASES = [
         "half-open-namespace",
         [policy("deny-in", types=["Ingress"])],
         [policy("deny", types=["Ingress", "Egress"], egress=[DNS_RULE])],
-        "workloads[0]",  # the namespace is only named by its workload
-        inventory={"workloads": [{"namespace": "shop", "name": "web", "labels": WEB}]},
+        "namespaces[0]",  # namespaces given as a list
+        inventory={"namespaces": [{"name": "shop"}],
+                   "workloads": [{"namespace": "shop", "name": "web", "labels": WEB}]},
     ),
     Case(
         "peer-matches-nothing",
