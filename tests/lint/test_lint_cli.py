@@ -337,7 +337,8 @@ def test_exit_0_below_fail_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_exit_2_on_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "p.yaml").write_text("kind: NetworkPolicy\nmetadata: {name: x}\nspec: {bogus: 1}\n")
+    bad = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x}\n"
+    (tmp_path / "p.yaml").write_text(bad + "spec: {bogus: 1}\n")
     code, out, err = run(["lint", str(tmp_path / "p.yaml")], capsys)
     assert (code, out) == (2, "")
     assert err == (
