@@ -353,12 +353,6 @@ def check_duplicates(subjects: Sequence[Subject], inventory: Inventory | None) -
             by_content[content] = s
 
 
-SET_CHECKS: tuple[Callable[[Sequence[Subject], Inventory | None], Iterator[Finding]], ...] = (
-    check_dns,
-    check_duplicates,
-)
-
-
 # against an inventory -----------------------------------------------------
 
 
@@ -441,40 +435,56 @@ def check_against_inventory(subjects: Sequence[Subject], inventory: Inventory) -
     yield from _check_default_deny(subjects, pods)
 
 
-def _check_default_deny(subjects: Sequence[Subject], pods: Pods) -> Iterator[Finding]:
-    deny: dict[str, set[str]] = defaultdict(set)
+def _default_deny(subjects: Sequence[Subject]) -> dict[str, list[Subject]]:
+    """Per namespace, the policies that select every pod (its default deny, if any)."""
+    out: dict[str, list[Subject]] = defaultdict(list)
     for s in subjects:
         if s.policy.pod_selector.is_empty():
-            deny[s.policy.namespace].update(s.policy.policy_types)
-    file = "<inventory>"
-    for namespace, workloads in sorted(pods.by_namespace.items()):
-        directions = deny.get(namespace, set())
-        if directions >= {INGRESS, EGRESS}:
+            out[s.policy.namespace].append(s)
+    return out
+
+
+def check_half_open(subjects: Sequence[Subject], inventory: Inventory | None) -> Iterator[Finding]:
+    """A default deny of one direction only: with an inventory, where the namespace has pods."""
+    with_pods = {w.namespace for w in inventory.workloads} if inventory is not None else None
+    for namespace, group in sorted(_default_deny(subjects).items()):
+        directions = {t for s in group for t in s.policy.policy_types}
+        if len(directions) != 1 or (with_pods is not None and namespace not in with_pods):
             continue
-        count = f"{len(workloads)} pod{'s' if len(workloads) != 1 else ''}"
-        rule, message, fix = (
-            (
-                "no-default-deny",
-                f"namespace {namespace} has {count} and no default deny: pods that no "
-                "policy selects accept and send anything",
-                "add a policy with podSelector {} and policyTypes [Ingress, Egress], "
-                "then allow what is needed",
-            )
-            if not directions
-            else (
-                "half-open-namespace",
-                f"namespace {namespace} ({count}) denies {next(iter(directions)).lower()} "
-                f"by default but not {({INGRESS, EGRESS} - directions).pop().lower()}",
-                "add the other direction to the default deny once its flows are known",
-            )
+        [closed] = directions
+        [open_] = {INGRESS, EGRESS} - directions
+        s = group[0]
+        yield s.finding(
+            "half-open-namespace",
+            s.at("spec", s.spelling.policy_types),
+            f"namespace {namespace} denies {closed.lower()} by default but not "
+            f"{open_.lower()}: every pod stays open for {open_.lower()}",
+            f"add {open_} to the default deny once the {open_.lower()} flows are known",
         )
-        known = RULE_BY_NAME[rule]
+
+
+def _check_default_deny(subjects: Sequence[Subject], pods: Pods) -> Iterator[Finding]:
+    deny = _default_deny(subjects)
+    for namespace, workloads in sorted(pods.by_namespace.items()):
+        if namespace in deny:
+            continue  # both directions, or one (half-open-namespace says so)
+        count = f"{len(workloads)} pod{'s' if len(workloads) != 1 else ''}"
+        known = RULE_BY_NAME["no-default-deny"]
         yield Finding(
             rule=known,
             severity=known.severity,
-            file=file,
-            message=message,
-            fix=fix,
+            file="<inventory>",
+            message=f"namespace {namespace} has {count} and no default deny: pods that no "
+            "policy selects accept and send anything",
+            fix="add a policy with podSelector {} and policyTypes [Ingress, Egress], "
+            "then allow what is needed",
             path=f"namespaces.{namespace}",
             namespace=namespace,
         )
+
+
+SET_CHECKS: tuple[Callable[[Sequence[Subject], Inventory | None], Iterator[Finding]], ...] = (
+    check_dns,
+    check_duplicates,
+    check_half_open,
+)

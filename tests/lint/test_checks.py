@@ -233,7 +233,21 @@ CASES = [
         "half-open-namespace",
         [policy("deny-in", types=["Ingress"])],
         [policy("deny", types=["Ingress", "Egress"], egress=[DNS_RULE])],
-        "namespaces[0]",  # namespaces given as a list
+        "spec.policyTypes",
+        inventory={"namespaces": {"shop": {}},
+                   "workloads": [{"namespace": "shop", "name": "web", "labels": WEB}]},
+    ),
+    Case(
+        "half-open-namespace",  # without an inventory: any namespace with policies
+        [policy("deny-out", types=["Egress"], egress=[DNS_RULE])],
+        [policy("deny", types=["Ingress", "Egress"], egress=[DNS_RULE])],
+        "spec.policyTypes",
+    ),
+    Case(
+        "no-default-deny",  # namespaces given as a list
+        [policy("web-in", select=WEB, types=["Ingress"], ingress=[from_api()])],
+        [DENY_BOTH, policy("web-in", select=WEB, types=["Ingress"], ingress=[from_api()])],
+        "namespaces[0]",
         inventory={"namespaces": [{"name": "shop"}],
                    "workloads": [{"namespace": "shop", "name": "web", "labels": WEB}]},
     ),
@@ -409,3 +423,17 @@ def test_shadowing_by_an_ip_block_inside_a_wider_one(tmp_path: Path) -> None:
 def test_two_identical_rules_report_only_the_later_one(tmp_path: Path) -> None:
     doc = policy("web-in", select=WEB, types=["Ingress"], ingress=[from_api(), from_api()])
     assert [f.path for f in named(lint(tmp_path, doc), "shadowed-rule")] == ["spec.ingress[1]"]
+
+
+def test_half_open_with_an_inventory_only_where_there_are_pods(tmp_path: Path) -> None:
+    inventory = {"namespaces": {"shop": {}, "ops": {}},
+                 "workloads": [{"namespace": "ops", "name": "x", "labels": {}}]}  # fmt: skip
+    result = lint(tmp_path, policy("deny-in", types=["Ingress"]), inventory=inventory)
+    assert [(f.rule.name, f.namespace) for f in result.findings] == [
+        ("no-default-deny", "ops"),
+        ("selects-no-pod", "shop"),
+    ]
+    [f] = named(lint(tmp_path, policy("deny-in", types=["Ingress"])), "half-open-namespace")
+    assert f.message == (
+        "namespace shop denies ingress by default but not egress: every pod stays open for egress"
+    )
