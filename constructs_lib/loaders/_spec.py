@@ -15,8 +15,11 @@ through :meth:`Reader.string`, the one place that refuses Terraform templates
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
@@ -74,6 +77,39 @@ TF_METADATA = (
     "resource_version",
     "uid",
 )
+
+# Values the API server refuses (or network plugins read in different ways)
+# that still have one obvious reading. Every reader refuses them; lint, inside
+# ``collecting_doubts()``, reads on and reports each one as a finding.
+NON_CANONICAL_CIDR = "non-canonical-cidr"
+EXCEPT_OUTSIDE_CIDR = "except-outside-cidr"
+INVALID_END_PORT = "invalid-end-port"
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """A refusal that lint turned into a finding: where, which kind, the value."""
+
+    file: str
+    document: int | None
+    path: str
+    kind: str
+    value: str
+    message: str
+
+
+_DOUBTS: ContextVar[list[Doubt] | None] = ContextVar("netfence_doubts", default=None)
+
+
+@contextmanager
+def collecting_doubts() -> Iterator[list[Doubt]]:
+    """Read on past the refusals above, collecting them (for lint only)."""
+    doubts: list[Doubt] = []
+    token = _DOUBTS.set(doubts)
+    try:
+        yield doubts
+    finally:
+        _DOUBTS.reset(token)
 
 
 @dataclass(frozen=True)
@@ -146,6 +182,13 @@ class Reader:
 
     def fail(self, path: str, message: str) -> NoReturn:
         raise ArtifactError(self.file, message, document=self.document, field=path or None)
+
+    def doubt(self, path: str, kind: str, value: str, message: str) -> None:
+        """Refuse, unless lint is collecting doubts (then record and read on)."""
+        doubts = _DOUBTS.get()
+        if doubts is None:
+            self.fail(path, message)
+        doubts.append(Doubt(self.file, self.document, path, kind, value, message))
 
     def mapping(self, value: Any, path: str) -> Mapping[str, Any]:
         if not isinstance(value, dict):
@@ -267,7 +310,13 @@ class Reader:
         try:
             parse_cidr(text)
         except ValueError as exc:
-            self.fail(path, f"invalid CIDR {text!r}: {exc}")
+            try:
+                net = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                self.fail(path, f"invalid CIDR {text!r}: {exc}")
+            # host bits set: refused, unless lint reads on with the network it names
+            self.doubt(path, NON_CANONICAL_CIDR, text, f"invalid CIDR {text!r}: {exc}")
+            return str(net)
         return text
 
     def block(self, value: Any, path: str) -> tuple[Mapping[str, Any] | None, str]:
@@ -355,26 +404,28 @@ class Reader:
     # rules ------------------------------------------------------------------
 
     def ip_block(self, value: Any, path: str) -> IPBlock | None:
-
         data, path = self.block(value, path)
         if data is None:
             return None
         self.known(data, path, ("cidr", "except"))
         cidr = self.cidr(self.required(data, "cidr", path), f"{path}.cidr")
-        excepts = tuple(
-            self.except_cidr(item, f"{path}.except[{i}]", cidr)
-            for i, item in enumerate(self.items(data.get("except"), f"{path}.except"))
-        )
-        return IPBlock(cidr, excepts)
+        excepts = []
+        for i, item in enumerate(self.items(data.get("except"), f"{path}.except")):
+            text = self.except_cidr(item, f"{path}.except[{i}]", cidr)
+            if text is not None:
+                excepts.append(text)
+        return IPBlock(cidr, tuple(excepts))
 
-    def except_cidr(self, value: Any, path: str, outer: str) -> str:
-        """An ``except`` entry: a strict subset of its cidr, as the API server requires."""
+    def except_cidr(self, value: Any, path: str, outer: str) -> str | None:
+        """An ``except`` entry: a strict subset of its cidr, as the API server requires
+        (None: lint collected the refusal as a doubt and reads on without it)."""
         from constructs_lib.verifier.ipset import parse_cidr
 
         text = self.cidr(value, path)
         inner, net = parse_cidr(text), parse_cidr(outer)
         if inner.version != net.version or not inner.subnet_of(net):  # type: ignore[arg-type]
-            self.fail(path, f"{text!r} is not inside cidr {outer!r}")
+            self.doubt(path, EXCEPT_OUTSIDE_CIDR, text, f"{text!r} is not inside cidr {outer!r}")
+            return None
         if inner.prefixlen == net.prefixlen:
             self.fail(path, f"{text!r} is the whole cidr {outer!r}; except must be a part of it")
         return text
@@ -449,9 +500,21 @@ class Reader:
                 self.fail(where, f"{s.end_port} needs a numeric port; port is not set")
             end_port = self.port_number(end_raw, where, s.end_port)
             if not isinstance(port, int):
-                self.fail(where, f"{s.end_port} needs a numeric port, got {port!r}")
-            if end_port < port:
-                self.fail(where, f"{s.end_port} {end_port} is below port {port}")
+                self.doubt(
+                    where,
+                    INVALID_END_PORT,
+                    str(end_port),
+                    f"{s.end_port} needs a numeric port, got {port!r}",
+                )
+                end_port = None
+            elif end_port < port:
+                self.doubt(
+                    where,
+                    INVALID_END_PORT,
+                    str(end_port),
+                    f"{s.end_port} {end_port} is below port {port}",
+                )
+                end_port = None
         return PolicyPort(protocol, port, end_port)
 
     def protocol(self, value: Any, path: str) -> str:
@@ -570,5 +633,6 @@ class Reader:
             policy_types=default_policy_types(declared, egress),
             ingress=ingress,
             egress=egress,
-            source=source,
+            source=replace(source, path=path),
+            declared_types=declared or None,
         )

@@ -77,5 +77,5 @@ def _policy(
     metadata, _, namespace, name = reader.metadata(data.get("metadata"), f"{path}metadata")
     assert namespace is not None
     address = None if index is not None or file != "<memory>" else f"{namespace}/{name}"
-    source = Source(file, address, index, path.rstrip(".") or None)
+    source = Source(file, address, index)
     return reader.policy(metadata, data.get("spec"), path, source, namespace, name)

@@ -22,19 +22,25 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Source:
-    """Where a policy came from: a Terraform address, or a document (and List item) in a file."""
+    """Where a policy came from: a Terraform address, or a document (and List item) in a file.
+
+    ``path`` is the field path of the policy object inside its document, as
+    loader errors spell it (``items[3].``, ``resource.TYPE.NAME.``); lint
+    maps it back to a line, and a policy without an address is cited by it.
+    """
 
     file: str
     address: str | None = None
     document: int | None = None
-    item: str | None = None  # the field path inside the document: ``items[3]`` of a List
+    path: str = ""
 
     def __str__(self) -> str:
         if self.address:
             return self.address
-        if self.item is not None:
+        item = self.path.rstrip(".")
+        if item:
             where = f" (document {self.document})" if self.document else ""
-            return f"{self.file}{where} {self.item}"
+            return f"{self.file}{where} {item}"
         if self.document is not None:
             return f"{self.file} (document {self.document})"
         return self.file
@@ -114,7 +120,11 @@ class PolicyRule:
 
 @dataclass(frozen=True)
 class NetworkPolicy:
-    """``policy_types`` is already defaulted the way the API server does it."""
+    """``policy_types`` is already defaulted the way the API server does it.
+
+    ``declared_types`` is policyTypes as written (None when omitted or empty),
+    for lint, which warns about what the defaulting does.
+    """
 
     namespace: str
     name: str
@@ -123,6 +133,7 @@ class NetworkPolicy:
     ingress: tuple[PolicyRule, ...] = ()
     egress: tuple[PolicyRule, ...] = ()
     source: Source = field(default=Source("<memory>"), compare=False)
+    declared_types: tuple[str, ...] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -140,10 +151,11 @@ def default_policy_types(
 ) -> tuple[str, ...]:
     """policyTypes as the API server stores it.
 
-    Omitted: Ingress always, Egress only when the egress list is non-empty
-    (``egress: []`` does not isolate egress).
+    Omitted or empty (the API server tests ``len == 0``): Ingress always,
+    Egress only when the egress list is non-empty (``egress: []`` does not
+    isolate egress).
     """
-    if declared is not None:
+    if declared:
         return tuple(t for t in (INGRESS, EGRESS) if t in declared)
     return (INGRESS, EGRESS) if egress else (INGRESS,)
 

@@ -121,7 +121,7 @@ def _walk(
         )
     labels = reader.labels(meta.get("labels"), f"{meta_path}.labels")
     obj = LiveObject(kind, namespace, name, labels)
-    here = str(Source(reader.file, None, reader.document, path.rstrip(".") or None))
+    here = str(Source(reader.file, None, reader.document, path))
     if obj.key in out:
         what = f"{namespace}/{name}" if namespace else name
         reader.fail(path.rstrip("."), f"{kind} {what} is listed twice (first at {out[obj.key][1]})")
