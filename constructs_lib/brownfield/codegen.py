@@ -82,6 +82,10 @@ def _comment(indent: str, text: str) -> list[str]:
     return [f"{indent}# {line}".rstrip() for line in text.splitlines()] if text else []
 
 
+def _dict(labels: Sequence[tuple[str, str]]) -> str:
+    return "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in labels) + "}"
+
+
 def _isort_key(name: str) -> tuple[int, str]:
     """isort's order-by-type: classes (CamelCase) before functions."""
     return (0 if name[0].isupper() else 1, name)
@@ -101,7 +105,13 @@ def render_app(intent: Intent) -> str:
     ports_of.update({EndRef("external", e.name): e.ports for e in intent.endpoints})
 
     def var(ref: EndRef) -> str:
-        return wl_var[(ref.namespace, ref.name)] if ref.kind == "workload" else ep_var[ref.name]
+        if ref.kind == "workload":
+            return wl_var[(ref.namespace, ref.name)]
+        if ref.kind == "selection":
+            if not ref.labels:
+                return f"{ns_var[ref.namespace]}.all_workloads()"
+            return f"{ns_var[ref.namespace]}.select({_dict(ref.labels)})"
+        return ep_var[ref.name]
 
     names = ["Port", "ZeroTrustNamespace", "synth"]
     if intent.endpoints:
@@ -152,8 +162,7 @@ def render_app(intent: Intent) -> str:
     if intent.workloads:
         body += ["", f"{i}# Workloads: the pods each selector matches, and the ports they accept."]
         for w in intent.workloads:
-            labels = "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in w.selector) + "}"
-            args = [_q(w.name), f"labels={labels}"]
+            args = [_q(w.name), f"labels={_dict(w.selector)}"]
             if w.ports:
                 args.append(("ports=", _ports(w.ports)))
             body += _comment(i, w.comment)
@@ -184,7 +193,7 @@ def render_app(intent: Intent) -> str:
             else:
                 owner, verb, other = var(f.source), "allow_to", var(f.destination)
             args: list[str | tuple[str, list[str]]] = [other]
-            if tuple(f.ports) != tuple(ports_of[f.destination]):
+            if tuple(f.ports) != tuple(ports_of.get(f.destination, ())):
                 args.append(("ports=", _ports(f.ports)))
             if f.cross_environment:
                 args.append("cross_environment=True")

@@ -116,7 +116,7 @@ def read_flows(path: str | Path, fmt: str) -> Iterator[ObservedFlow]:
     }
     file = str(path)
     try:
-        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115
+        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
     except OSError as exc:
         raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
     with handle:

@@ -74,17 +74,29 @@ class EndpointIntent:
 
 @dataclass(frozen=True, order=True)
 class EndRef:
-    """A flow end: a workload (``namespace`` set) or an external endpoint."""
+    """A flow end: a declared workload, an external endpoint, or a selection.
 
-    kind: str  # "workload" | "external"
+    A selection is every pod of ``namespace`` carrying ``labels`` (all pods
+    when empty), declared or not: how a workload's pods reach each other, or
+    a peer that no single workload stands for.
+    """
+
+    kind: str  # "workload" | "external" | "selection"
     name: str
     namespace: str = ""
+    labels: Labels = ()
 
     @property
     def key(self) -> str:
-        return (
-            f"{self.namespace}/{self.name}" if self.kind == "workload" else f"external/{self.name}"
-        )
+        if self.kind == "workload":
+            return f"{self.namespace}/{self.name}"
+        if self.kind == "external":
+            return f"external/{self.name}"
+        return f"{self.namespace}/[{','.join(f'{k}={v}' for k, v in self.labels)}]"
+
+    @classmethod
+    def selection(cls, namespace: str, labels: Labels) -> EndRef:
+        return cls("selection", "", namespace, labels)
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,8 @@ def to_record(intent: Intent) -> IntentRecord:
 def _end(ref: EndRef) -> FlowEnd:
     if ref.kind == "workload":
         return FlowEnd("workload", name=ref.name, namespace=ref.namespace)
+    if ref.kind == "selection":
+        return FlowEnd("selection", namespace=ref.namespace, labels=ref.labels)
     return FlowEnd("external", name=ref.name)
 
 

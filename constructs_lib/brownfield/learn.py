@@ -203,6 +203,7 @@ def render_report(
         f"- {', '.join(sorted(SYSTEM_NAMESPACES))} are never put under default deny; flows",
         "  to or from their pods other than DNS are listed below, not learned.",
         "- Replies are not flows: NetworkPolicies allow the answers of an allowed connection.",
+        "- Pods of one workload talking to each other: `w.allow_to(ns.select(<its selector>))`.",
         "- Outside addresses are grouped into external endpoints: by "
         + ("the --endpoints map (longest prefix), else " if endpoints else "")
         + "their /24 (IPv4) or /64 (IPv6).",
@@ -238,7 +239,6 @@ def render_report(
     sections = [
         ("Dropped verdicts (the cluster refused them; learn never allows them)", seen.dropped),
         ("Flows with kube-system / system namespace pods (not DNS)", seen.system),
-        ("Flows inside one workload (pod to pod of the same workload)", seen.same_workload),
         ("Flows without a TCP/UDP/SCTP port (NetworkPolicy cannot express them)", seen.no_port),
     ]
     empty = True
@@ -271,6 +271,7 @@ def render_report(
             seen.node,
         ),
         ("flows between two outside addresses", seen.outside_only),
+        ("flows of a pod to itself (always allowed)", seen.self_flows),
         ("flows with an unknown verdict", seen.unknown_verdict),
     ]
     for what, count in simple:
@@ -300,7 +301,7 @@ def render_report(
 def _other(seen: Observations) -> int:
     total: int = (
         sum(seen.system.values())
-        + sum(seen.same_workload.values())
+        + seen.self_flows
         + sum(seen.no_port.values())
         + sum(entry[0] for entry in seen.ungrouped.values())
         + seen.node

@@ -25,7 +25,7 @@ from constructs_lib.brownfield.intent import (
     dns_name,
     unique,
 )
-from constructs_lib.errors import ArtifactError
+from constructs_lib.errors import ArtifactError, InvalidIntentError
 from constructs_lib.model.port import Port, Protocol
 from constructs_lib.model.topology import DnsTarget
 
@@ -79,13 +79,14 @@ def load_endpoint_map(path: str | Path) -> EndpointMap:
             raise ArtifactError(
                 file, f"{key!r} is not a CIDR such as '203.0.113.0/24' (host bits unset)", field=key
             ) from None
-        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", name):
+        try:
+            validation.dns_label(file, key, name)
+        except InvalidIntentError:
             raise ArtifactError(
                 file,
                 f"endpoint name {name!r} is not a DNS-1123 label (lowercase letters, digits, '-')",
                 field=key,
-            )
-        validation.dns_label(file, key, name)
+            ) from None
         entries.append((net, name))
     entries.sort(key=lambda e: (-e[0].prefixlen, e[0].version, int(e[0].network_address)))
     return EndpointMap(tuple(entries))
@@ -113,7 +114,7 @@ class Observations:
     no_port: Counter[str] = field(default_factory=Counter)
     system: Counter[str] = field(default_factory=Counter)
     ungrouped: dict[tuple[str, Labels], list[Any]] = field(default_factory=dict)
-    same_workload: Counter[str] = field(default_factory=Counter)
+    self_flows: int = 0
     conflicts: list[str] = field(default_factory=list)
     grouped_addresses: dict[str, set[str]] = field(default_factory=dict)  # endpoint -> IPs
     names_seen: dict[str, set[str]] = field(default_factory=dict)  # endpoint -> DNS names
@@ -193,8 +194,10 @@ class FlowAggregator:
         if a is None or b is None:
             return
         if a == b:
-            seen.same_workload[f"{a[1]}/{a[2]}={a[3]}"] += 1
-            return
+            if a[0] == "e" or (flow.source_pod and flow.source_pod == flow.destination_pod):
+                seen.self_flows += 1  # a pod can always reach itself
+                return
+            b = ("s", *a[1:])  # pod to pod of one workload: a selection of its pods
         seen.learned += 1
         self.flows[(a, b, flow.protocol, flow.port)] += 1
 
@@ -308,6 +311,8 @@ class FlowAggregator:
         def end(ref: Ref) -> EndRef:
             if ref[0] == "w":
                 return EndRef("workload", names[(ref[1], ref[2], ref[3])], ref[1])
+            if ref[0] == "s":
+                return EndRef.selection(ref[1], ((ref[2], ref[3]),))
             return EndRef("external", endpoint_names[ref[1]])
 
         pair_ports: dict[tuple[EndRef, EndRef], set[Port]] = {}
@@ -316,7 +321,8 @@ class FlowAggregator:
             p = Port.of(Protocol(protocol), port)
             src, dst = end(a), end(b)
             pair_ports.setdefault((src, dst), set()).add(p)
-            into.setdefault(dst, set()).add(p)
+            if dst.kind != "selection":
+                into.setdefault(dst, set()).add(p)
         env = {ns: min(values) for ns, values in self.environments.items()}
         namespaces = sorted({g[0] for g in groups})
         workloads = []
