@@ -192,7 +192,7 @@ def render_app(intent: Intent) -> str:
                 owner, verb, other = var(f.destination), "allow_from", var(f.source)
             else:
                 owner, verb, other = var(f.source), "allow_to", var(f.destination)
-            args: list[str | tuple[str, list[str]]] = [other]
+            args = [other]
             if tuple(f.ports) != tuple(ports_of.get(f.destination, ())):
                 args.append(("ports=", _ports(f.ports)))
             if f.cross_environment:

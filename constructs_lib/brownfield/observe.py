@@ -29,7 +29,7 @@ from constructs_lib.errors import ArtifactError, InvalidIntentError
 from constructs_lib.model.port import Port, Protocol
 from constructs_lib.model.topology import DnsTarget
 
-DEFAULT_GROUP_BY = ("app.kubernetes.io/name", "app")
+DEFAULT_GROUP_BY: tuple[str, ...] = ("app.kubernetes.io/name", "app")
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 NODE_IDENTITIES = frozenset({"host", "health"})
 _DNS = DnsTarget()
