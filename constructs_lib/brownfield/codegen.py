@@ -82,6 +82,11 @@ def _comment(indent: str, text: str) -> list[str]:
     return [f"{indent}# {line}".rstrip() for line in text.splitlines()] if text else []
 
 
+def _doc(text: str) -> str:
+    """Text safe inside a docstring (file names may hold backslashes or quotes)."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
 def _dict(labels: Sequence[tuple[str, str]]) -> str:
     return "{" + ", ".join(f"{_q(k)}: {_q(v)}" for k, v in labels) + "}"
 
@@ -113,16 +118,9 @@ def render_app(intent: Intent) -> str:
             return f"{ns_var[ref.namespace]}.select({_dict(ref.labels)})"
         return ep_var[ref.name]
 
-    names = ["Port", "ZeroTrustNamespace", "synth"]
-    if intent.endpoints:
-        names.append("ExternalEndpoint")
-    names.append("NetfenceError")
-    out = ['"""' + intent.title]
-    if intent.notes:
-        out.append("")
-        out.extend(intent.notes)
+    title, notes = _doc(intent.title), [_doc(n) for n in intent.notes]
+    out = ['"""' + title, "", *notes, '"""'] if notes else ['"""' + title + '"""']
     out += [
-        '"""',
         "",
         "from __future__ import annotations",
         "",
@@ -130,7 +128,7 @@ def render_app(intent: Intent) -> str:
         "from pathlib import Path",
         "",
         "# constructs_lib first: it picks the Node.js that jsii (under cdktf) runs",
-        f"from constructs_lib import {', '.join(sorted(names, key=_isort_key))}",
+        "from constructs_lib import IMPORTS",
         "",
         "from cdktf import App, TerraformStack  # isort: skip",
         "",
@@ -205,6 +203,15 @@ def render_app(intent: Intent) -> str:
             previous = owner
             body += _call(i, f"{owner}.{verb}", args)
     out += body
+    used = " ".join(body)
+    names = ["NetfenceError", "synth"] + [
+        n
+        for n in ("ExternalEndpoint", "Port", "ZeroTrustNamespace")
+        if f"{n}(" in used or f"{n}." in used
+    ]
+    out[out.index("from constructs_lib import IMPORTS")] = (
+        f"from constructs_lib import {', '.join(sorted(names, key=_isort_key))}"
+    )
     out += [
         "",
         f"{i}return stack",

@@ -25,6 +25,7 @@ from constructs_lib.brownfield.observe import (
     FlowAggregator,
     Observations,
 )
+from constructs_lib.errors import ArtifactError
 from constructs_lib.fsutil import write_atomic
 from constructs_lib.model import validation
 
@@ -89,6 +90,8 @@ def learn(
         "LEARNED.md beside it says what was observed, grouped, folded and left out.",
     )
     intent = aggregator.intent(stack, title, notes)
+    if not intent.namespaces:
+        raise ArtifactError(str(flows_file), _nothing(aggregator.seen))
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
     write_app(intent, directory)
@@ -263,7 +266,7 @@ def render_report(
         for (namespace, labels), (count, pod) in sorted(seen.ungrouped.items())[:200]:
             shown = ",".join(f"{k}={v}" for k, v in labels) or "no labels"
             example = f", e.g. pod {pod}" if pod else ""
-            lines.append(f"- {namespace}: [{_md(shown)}] ({count} flows{example})")
+            lines.append(f"- {namespace}: [{_md(shown)}] (flows: {count}{example})")
         lines.append("")
     simple = [
         (
@@ -274,10 +277,10 @@ def render_report(
         ("flows of a pod to itself (always allowed)", seen.self_flows),
         ("flows with an unknown verdict", seen.unknown_verdict),
     ]
-    for what, count in simple:
-        if count:
-            empty = False
-            lines.append(f"- {what}: {count}")
+    others = [f"- {what}: {count}" for what, count in simple if count]
+    if others:
+        empty = False
+        lines += ["### Other", "", *others]
     if empty:
         lines.append("Nothing: every flow read was learned or folded.")
     lines += ["", "## Proof", ""]
@@ -296,6 +299,31 @@ def render_report(
         lines += [f"- {_md(f)}" for f in proof.findings]
     lines.append("")
     return "\n".join(lines)
+
+
+def _nothing(seen: Observations) -> str:
+    parts = [
+        f"{n} {what}"
+        for what, n in (
+            ("dropped", sum(seen.dropped.values())),
+            ("replies", seen.replies),
+            ("DNS queries", seen.dns),
+            ("with kube-system pods", sum(seen.system.values())),
+            ("without a port", sum(seen.no_port.values())),
+            (
+                "from or to pods without a grouping label",
+                sum(e[0] for e in seen.ungrouped.values()),
+            ),
+            ("node traffic", seen.node),
+            ("with an unknown verdict", seen.unknown_verdict),
+        )
+        if n
+    ]
+    detail = f" ({', '.join(parts)})" if parts else ""
+    return (
+        f"nothing to learn: {seen.read} flows read{detail}, none a passed TCP/UDP/SCTP "
+        "connection of a grouped pod"
+    )
 
 
 def _other(seen: Observations) -> int:
