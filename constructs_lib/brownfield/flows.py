@@ -250,8 +250,10 @@ def _read_hubble(file: str, handle: IO[str]) -> Iterator[ObservedFlow]:
         if obj is None:
             continue
         if "flow" in obj:
-            line = _Line(file, number)
-            yield _hubble_flow(line, line.mapping(obj["flow"], "flow"), "flow.")
+            flow = obj["flow"]
+            if type(flow) is not dict:
+                raise _Line(file, number).fail("flow", f"expected an object, got {_show(flow)}")
+            yield _hubble_flow(_Line(file, number), flow, "flow.")
         elif "lost_events" in obj:
             yield ObservedFlow(number, _NOWHERE, _NOWHERE, None, None, kind="lost")
         elif any(k in obj for k in ("source", "destination", "verdict", "l4", "IP")):
@@ -260,25 +262,37 @@ def _read_hubble(file: str, handle: IO[str]) -> Iterator[ObservedFlow]:
 
 
 _NOWHERE = ObservedEndpoint(None)
+_VERDICT_SET = frozenset(VERDICTS)
+_DIRECTION_SET = frozenset(DIRECTIONS)
+_EMPTY: Mapping[str, Any] = {}
+
+# Hot path: this runs once per line of captures with millions of lines, so
+# field paths for messages are formatted only when a check fails.
 
 
 def _hubble_flow(line: _Line, flow: Mapping[str, Any], at: str) -> ObservedFlow:
-    verdict = line.verdict(flow.get("verdict"), f"{at}verdict", "VERDICT_UNKNOWN")
+    verdict = flow.get("verdict")
+    if verdict is None or verdict == "":
+        verdict = "VERDICT_UNKNOWN"
+    elif type(verdict) is not str or verdict not in _VERDICT_SET:
+        line.verdict(verdict, f"{at}verdict", "")  # raises with the allowed values
     direction = flow.get("traffic_direction")
-    if direction is not None and direction not in DIRECTIONS:
+    if direction is not None and (type(direction) is not str or direction not in _DIRECTION_SET):
         raise line.fail(
             f"{at}traffic_direction",
             f"unknown traffic direction {_show(direction)} (allowed: {', '.join(DIRECTIONS)})",
         )
     is_reply = flow.get("is_reply", False)
-    if not isinstance(is_reply, bool):
+    if type(is_reply) is not bool:
         raise line.fail(f"{at}is_reply", f"expected true or false, got {_show(is_reply)}")
-    ip = line.mapping(flow.get("IP"), f"{at}IP")
+    ip = flow.get("IP") or _EMPTY
+    if type(ip) is not dict and ip is not _EMPTY:
+        raise line.fail(f"{at}IP", f"expected an object, got {_show(ip)}")
     source, source_pod = _hubble_endpoint(line, flow, ip, "source", at)
     destination, destination_pod = _hubble_endpoint(line, flow, ip, "destination", at)
-    protocol, port, l4 = _hubble_l4(line, line.mapping(flow.get("l4"), f"{at}l4"), f"{at}l4")
-    names_raw = flow.get("destination_names") or []
-    if not isinstance(names_raw, list) or not all(isinstance(n, str) for n in names_raw):
+    protocol, port, l4 = _hubble_l4(line, flow.get("l4"), f"{at}l4")
+    names_raw = flow.get("destination_names") or ()
+    if names_raw and (type(names_raw) is not list or not all(type(n) is str for n in names_raw)):
         raise line.fail(
             f"{at}destination_names", f"expected a list of strings, got {_show(names_raw)}"
         )
@@ -300,13 +314,14 @@ def _hubble_flow(line: _Line, flow: Mapping[str, Any], at: str) -> ObservedFlow:
 def _hubble_endpoint(
     line: _Line, flow: Mapping[str, Any], ip: Mapping[str, Any], side: str, at: str
 ) -> tuple[ObservedEndpoint, str]:
-    where = f"{at}{side}"
-    body = line.mapping(flow.get(side), where)
-    namespace = line.string(body.get("namespace"), f"{where}.namespace")
-    pod = line.string(body.get("pod_name"), f"{where}.pod_name")
-    raw = body.get("labels") or []
-    if not isinstance(raw, list):
-        raise line.fail(f"{where}.labels", f"expected a list of strings, got {_show(raw)}")
+    body = flow.get(side) or _EMPTY
+    if type(body) is not dict and body is not _EMPTY:
+        raise line.fail(f"{at}{side}", f"expected an object, got {_show(body)}")
+    namespace = body.get("namespace") or ""
+    pod = body.get("pod_name") or ""
+    raw = body.get("labels") or ()
+    if type(namespace) is not str or type(pod) is not str or (raw and type(raw) is not list):
+        _endpoint_types(line, body, f"{at}{side}")
     if namespace:
         try:
             known = _POD_CACHE.get((namespace, tuple(raw)))
@@ -314,6 +329,21 @@ def _hubble_endpoint(
             known = None
         if known is not None:
             return known, pod
+    return _parse_endpoint(line, namespace, raw, ip, side, at), pod
+
+
+def _endpoint_types(line: _Line, body: Mapping[str, Any], where: str) -> None:
+    line.string(body.get("namespace"), f"{where}.namespace")
+    line.string(body.get("pod_name"), f"{where}.pod_name")
+    raw = body.get("labels")
+    raise line.fail(f"{where}.labels", f"expected a list of strings, got {_show(raw)}")
+
+
+def _parse_endpoint(
+    line: _Line, namespace: str, raw: Any, ip: Mapping[str, Any], side: str, at: str
+) -> ObservedEndpoint:
+    """First sight of an endpoint: every label checked; pods are cached after."""
+    where = f"{at}{side}"
     pod_labels: list[tuple[str, str]] = []
     ns_labels: list[tuple[str, str]] = []
     reserved = ""
@@ -340,10 +370,10 @@ def _hubble_endpoint(
         endpoint = ObservedEndpoint(ns, labels, None, "", tuple(sorted(ns_labels)))
         if len(_POD_CACHE) < 1_000_000:
             _POD_CACHE[(namespace, tuple(raw))] = endpoint
-        return endpoint, pod
+        return endpoint
     address = ip.get(side)
     ip_text = line.ip(address, f"{at}IP.{side}") if address not in (None, "") else None
-    return ObservedEndpoint(None, (), ip_text, reserved or "world"), pod
+    return ObservedEndpoint(None, (), ip_text, reserved or "world")
 
 
 # One parse per distinct (namespace, label list): a million flows hold a few
@@ -351,16 +381,23 @@ def _hubble_endpoint(
 _POD_CACHE: dict[tuple[str, tuple[Any, ...]], ObservedEndpoint] = {}
 
 
-def _hubble_l4(
-    line: _Line, l4: Mapping[str, Any], where: str
-) -> tuple[str | None, int | None, str]:
+def _hubble_l4(line: _Line, l4: Any, where: str) -> tuple[str | None, int | None, str]:
+    if not l4:
+        return None, None, ""
+    if type(l4) is not dict:
+        raise line.fail(where, f"expected an object, got {_show(l4)}")
     for protocol in PROTOCOLS:
-        if protocol in l4:
-            body = line.mapping(l4[protocol], f"{where}.{protocol}")
-            port = body.get("destination_port")
-            if port in (None, 0):
-                return None, None, protocol
-            return protocol, line.port(port, f"{where}.{protocol}.destination_port"), protocol
+        body = l4.get(protocol)
+        if body is None:
+            continue
+        if type(body) is not dict:
+            raise line.fail(f"{where}.{protocol}", f"expected an object, got {_show(body)}")
+        port = body.get("destination_port")
+        if port is None or port == 0:
+            return None, None, protocol
+        if type(port) is not int or not 0 < port < 65536:
+            port = line.port(port, f"{where}.{protocol}.destination_port")
+        return protocol, port, protocol
     kinds = sorted(l4)
     return None, None, kinds[0] if kinds else ""
 
