@@ -351,6 +351,13 @@ def _configure_learn(parser: argparse.ArgumentParser) -> None:
         default="default",
         help="environment of namespaces whose Hubble labels carry none (default: default)",
     )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        metavar="N",
+        help="processes reading a large hubble/jsonl file (default: the CPUs, at most 4)",
+    )
 
 
 def _run_learn(args: argparse.Namespace) -> int:
@@ -374,6 +381,7 @@ def _run_learn(args: argparse.Namespace) -> int:
             stack=args.stack,
             environment=args.environment,
             progress=sys.stderr,
+            jobs=max(args.jobs, 1),
         )
     except SynthesisFailed as exc:
         print(f"netfence learn: internal error: {exc}", file=sys.stderr)

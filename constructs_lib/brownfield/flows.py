@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import ipaddress
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -60,6 +60,7 @@ class FlowError(ArtifactError):
         self.document = None
         self.field = field
         self.line = line
+        self.detail = message
         where = f"{file} line {line}"
         if field:
             where += f": {field}"
@@ -107,23 +108,43 @@ class ObservedFlow:
     kind: str = "flow"  # "flow", or "lost" for a lost_events record
 
 
-def read_flows(path: str | Path, fmt: str) -> Iterator[ObservedFlow]:
-    """Stream ``path`` in format ``fmt`` (one of FORMATS)."""
-    readers: dict[str, Callable[[str, IO[str]], Iterator[ObservedFlow]]] = {
+def read_flows(
+    path: str | Path, fmt: str, start: int = 0, end: int | None = None
+) -> Iterator[ObservedFlow]:
+    """Stream ``path`` in format ``fmt`` (one of FORMATS).
+
+    ``start``/``end`` read only the lines beginning in that byte range (the
+    caller aligns them to line starts); line numbers then count from the
+    range's first line.
+    """
+    readers: dict[str, Callable[[str, Iterable[str]], Iterator[ObservedFlow]]] = {
         "hubble": _read_hubble,
         "csv": _read_csv,
         "jsonl": _read_jsonl,
     }
     file = str(path)
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        handle = open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
     with handle:
+        handle.seek(start)
         try:
-            yield from readers[fmt](file, handle)
+            yield from readers[fmt](file, _decoded(handle, start, end))
         except UnicodeDecodeError:
             raise ArtifactError(file, "cannot read: not UTF-8 text") from None
+
+
+def _decoded(handle: IO[bytes], start: int, end: int | None) -> Iterator[str]:
+    position = start
+    for raw in handle:
+        if end is not None and position >= end:
+            return
+        text = raw.decode("utf-8")
+        if position == 0:
+            text = text.removeprefix("\ufeff")
+        position += len(raw)
+        yield text
 
 
 def guess_format(path: str | Path) -> str:
@@ -244,7 +265,7 @@ def _json_object(file: str, number: int, text: str) -> dict[str, Any] | None:
 # hubble -------------------------------------------------------------------------------
 
 
-def _read_hubble(file: str, handle: IO[str]) -> Iterator[ObservedFlow]:
+def _read_hubble(file: str, handle: Iterable[str]) -> Iterator[ObservedFlow]:
     for number, text in enumerate(handle, start=1):
         obj = _json_object(file, number, text)
         if obj is None:
@@ -451,7 +472,7 @@ def _selector_labels(line: _Line, text: str, field: str) -> Labels:
     return line.labels(pairs, field)
 
 
-def _read_csv(file: str, handle: IO[str]) -> Iterator[ObservedFlow]:
+def _read_csv(file: str, handle: Iterable[str]) -> Iterator[ObservedFlow]:
     reader = csv.reader(handle)
     header = next(reader, None)
     if header is None:
@@ -480,7 +501,7 @@ def _read_csv(file: str, handle: IO[str]) -> Iterator[ObservedFlow]:
         yield _plain_flow(line, row, src, dst)
 
 
-def _read_jsonl(file: str, handle: IO[str]) -> Iterator[ObservedFlow]:
+def _read_jsonl(file: str, handle: Iterable[str]) -> Iterator[ObservedFlow]:
     for number, text in enumerate(handle, start=1):
         obj = _json_object(file, number, text)
         if obj is None:

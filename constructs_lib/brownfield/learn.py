@@ -7,16 +7,19 @@ against the learned intent (not against the record the app wrote) -> LEARNED.md.
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing
 import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from constructs_lib.brownfield.codegen import render_app, render_cdktf_json
-from constructs_lib.brownfield.flows import ObservedFlow, read_flows
+from constructs_lib.brownfield.flows import FlowError, ObservedFlow, read_flows
 from constructs_lib.brownfield.intent import Intent, to_record
 from constructs_lib.brownfield.observe import (
     DEFAULT_GROUP_BY,
@@ -77,13 +80,20 @@ def learn(
     environment: str = "default",
     progress: TextIO | None = None,
     progress_every: int = PROGRESS_EVERY,
+    jobs: int = 1,
 ) -> LearnResult:
     """Learn from ``flows_file`` into ``out``; the result says whether the proof holds."""
     start = time.monotonic()
     validation.dns_label("netfence learn", "--stack", stack)
     validation.label_value("netfence learn", "--environment", "environment", environment)
-    aggregator = FlowAggregator(group_by=group_by, endpoints=endpoints, environment=environment)
-    aggregator.add_all(_progress(read_flows(flows_file, fmt), progress, progress_every))
+    aggregator = aggregate(
+        flows_file,
+        fmt,
+        (tuple(group_by), endpoints, environment),
+        jobs=jobs,
+        progress=progress,
+        progress_every=progress_every,
+    )
     title = f"Intent learned by `netfence learn` from {Path(flows_file).name} ({fmt})."
     notes = (
         "Keep and edit this file: it is the source of these policies from now on.",
@@ -103,6 +113,112 @@ def learn(
         render_report(result, str(flows_file), fmt, group_by, endpoints),
     )
     return result
+
+
+Settings = tuple[tuple[str, ...], EndpointMap | None, str]  # group_by, endpoints, environment
+PART_BYTES = 32 * 2**20  # a big capture is read in parts of about this size
+
+
+def aggregate(
+    flows_file: str | Path,
+    fmt: str,
+    settings: Settings,
+    *,
+    jobs: int = 1,
+    progress: TextIO | None = None,
+    progress_every: int = PROGRESS_EVERY,
+    part_bytes: int = PART_BYTES,
+) -> FlowAggregator:
+    """Fold the whole file; a large Hubble or JSONL file is read by ``jobs`` processes.
+
+    Each process folds whole lines of one byte range into its own aggregator;
+    they are merged in file order, so the result equals one sequential read,
+    and a bad line is reported by its line number in the whole file. CSV is
+    read in one pass (a quoted cell may span lines).
+    """
+    path = Path(flows_file)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # read_flows reports the file
+    if fmt == "csv" or jobs <= 1 or size < 2 * part_bytes:
+        aggregator = _new(settings)
+        aggregator.add_all(_progress(read_flows(path, fmt), progress, progress_every))
+        return aggregator
+    bounds = _part_bounds(path, size, part_bytes)
+    start = time.monotonic()
+    merged = _new(settings)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        parts = [
+            pool.submit(_fold_part, str(path), fmt, settings, a, b)
+            for a, b in itertools.pairwise(bounds)
+        ]
+        for index, part in enumerate(parts):
+            folded, error = part.result()
+            if error is not None:
+                for pending in parts:
+                    pending.cancel()
+                line, field, message = error
+                if line == 0:
+                    raise ArtifactError(str(path), message)
+                offset = _count_lines(path, bounds[index])
+                raise FlowError(str(path), offset + line, field, message)
+            assert folded is not None
+            merged.merge(folded)
+            if progress is not None:
+                seen = merged.seen
+                progress.write(
+                    f"netfence learn: {seen.read + seen.lost_events} flows read "
+                    f"({time.monotonic() - start:.1f} s)\n"
+                )
+                progress.flush()
+    return merged
+
+
+def _new(settings: Settings) -> FlowAggregator:
+    group_by, endpoints, environment = settings
+    return FlowAggregator(group_by=group_by, endpoints=endpoints, environment=environment)
+
+
+def _part_bounds(path: Path, size: int, part_bytes: int) -> list[int]:
+    """Byte offsets of line starts about ``part_bytes`` apart, from 0 to ``size``."""
+    bounds = [0]
+    with path.open("rb") as handle:
+        while bounds[-1] + part_bytes < size:
+            handle.seek(bounds[-1] + part_bytes)
+            handle.readline()
+            here = handle.tell()
+            if here >= size:
+                break
+            bounds.append(here)
+    bounds.append(size)
+    return bounds
+
+
+def _fold_part(
+    file: str, fmt: str, settings: Settings, start: int, end: int
+) -> tuple[FlowAggregator | None, tuple[int, str, str] | None]:
+    aggregator = _new(settings)
+    try:
+        aggregator.add_all(read_flows(file, fmt, start, end))
+    except FlowError as exc:
+        return None, (exc.line, exc.field or "", exc.detail)
+    except ArtifactError as exc:  # e.g. not UTF-8: about the file, not a line
+        return None, (0, "", str(exc).removeprefix(f"{file}: "))
+    return aggregator, None
+
+
+def _count_lines(path: Path, end: int) -> int:
+    count, done = 0, 0
+    with path.open("rb") as handle:
+        while done < end:
+            block = handle.read(min(2**24, end - done))
+            if not block:
+                break
+            count += block.count(b"\n")
+            done += len(block)
+    return count
 
 
 def write_app(intent: Intent, directory: Path) -> None:

@@ -201,6 +201,40 @@ class FlowAggregator:
         seen.learned += 1
         self.flows[(a, b, flow.protocol, flow.port)] += 1
 
+    def merge(self, other: FlowAggregator) -> None:
+        """Add what ``other`` saw (a later part of the same input) to this aggregator."""
+        a, b = self.seen, other.seen
+        for name in (
+            "read",
+            "lost_events",
+            "learned",
+            "replies",
+            "dns",
+            "unknown_verdict",
+            "node",
+            "outside_only",
+            "self_flows",
+        ):
+            setattr(a, name, getattr(a, name) + getattr(b, name))
+        a.dropped.update(b.dropped)
+        a.no_port.update(b.no_port)
+        a.system.update(b.system)
+        for pod_key, (count, pod) in b.ungrouped.items():
+            entry = a.ungrouped.setdefault(pod_key, [0, pod])
+            entry[0] += count
+            entry[1] = entry[1] or pod
+        _union(a.grouped_addresses, b.grouped_addresses)
+        _union(a.names_seen, b.names_seen)
+        _union(a.label_sets, b.label_sets)
+        _union(self.environments, other.environments)
+        _union(self._endpoint_cidrs, other._endpoint_cidrs)
+        for key, internet in other._internet.items():
+            self._internet[key] = self._internet.get(key, False) or internet
+        self._addresses.update(other._addresses)
+        self._groups.update(other._groups)
+        self.dns_clients |= other.dns_clients
+        self.flows.update(other.flows)
+
     # endpoints ------------------------------------------------------------------
 
     def _is_dns(self, dst: ObservedEndpoint, flow: ObservedFlow) -> bool:
@@ -247,9 +281,7 @@ class FlowAggregator:
             return None
         name = self._address(end.ip)
         if flow.destination is end and flow.destination_names:
-            names = self.seen.names_seen.setdefault(name, set())
-            if len(names) < 5:
-                names.update(flow.destination_names[: 5 - len(names)])
+            self.seen.names_seen.setdefault(name, set()).update(flow.destination_names)
         return ("e", name)
 
     def _address(self, ip: str) -> str:
@@ -267,9 +299,7 @@ class FlowAggregator:
         if net not in self._endpoint_cidrs[key]:
             self._endpoint_cidrs[key].add(net)
             self._internet[key] = self._internet.get(key, False) or internet
-        addresses = self.seen.grouped_addresses.setdefault(key, set())
-        if len(addresses) < 1000:
-            addresses.add(ip)
+        self.seen.grouped_addresses.setdefault(key, set()).add(ip)
         return key
 
     def _describe(self, end: ObservedEndpoint) -> str:
@@ -343,7 +373,7 @@ class FlowAggregator:
         for key, name in sorted(endpoint_names.items(), key=lambda kv: kv[1]):
             cidrs = sorted(self._endpoint_cidrs[key], key=_network_key)
             internet = self._internet[key]
-            seen_names = sorted(self.seen.names_seen.get(key, ()))
+            seen_names = sorted(self.seen.names_seen.get(key, ()))[:5]
             comment = f"seen as {', '.join(seen_names)}" if seen_names else ""
             endpoints.append(
                 EndpointIntent(
@@ -391,6 +421,11 @@ class FlowAggregator:
                             f"{namespace}/{names[other]} (grouped by {other[1]}={other[2]}); "
                             "group by one label with --group-by"
                         )
+
+
+def _union(mine: dict[Any, set[Any]], theirs: Mapping[Any, set[Any]]) -> None:
+    for key, values in theirs.items():
+        mine.setdefault(key, set()).update(values)
 
 
 def _network_key(cidr: str) -> tuple[int, int, int]:

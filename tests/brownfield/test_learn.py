@@ -194,3 +194,44 @@ def test_long_reads_print_a_progress_line() -> None:
         "netfence learn: 2 lines read",
         "netfence learn: 4 lines read",
     ]
+
+
+def _big_capture(tmp_path: Path, copies: int, bad_at: int | None = None) -> Path:
+    lines = (DATA / "shop.hubble.jsonl").read_text().splitlines()
+    out = []
+    for i in range(copies):
+        out.extend(lines)
+        if bad_at is not None and i == bad_at:
+            out.append('{"flow": {"l4": {"TCP": {"destination_port": -1}}}}')
+    file = tmp_path / "big.json"
+    file.write_text("\n".join(out) + "\n")
+    return file
+
+
+def test_a_large_capture_read_in_parts_folds_to_the_same_as_one_pass(tmp_path: Path) -> None:
+    file = _big_capture(tmp_path, 60)
+    settings = ((("app.kubernetes.io/name", "app")), None, "default")
+    one = learn_module.aggregate(file, "hubble", settings)  # type: ignore[arg-type]
+    stream = io.StringIO()
+    parts = learn_module.aggregate(
+        file,
+        "hubble",
+        settings,
+        jobs=2,
+        progress=stream,
+        part_bytes=200_000,  # type: ignore[arg-type]
+    )
+    assert len(stream.getvalue().splitlines()) > 5  # one progress line per part
+    assert parts.seen == one.seen and parts.flows == one.flows
+    assert parts.intent("s", "t") == one.intent("s", "t")
+
+
+def test_a_bad_line_read_in_a_later_part_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
+    file = _big_capture(tmp_path, 30, bad_at=20)
+    settings = ((("app",)), None, "default")
+    with pytest.raises(learn_module.FlowError) as info:
+        learn_module.aggregate(file, "hubble", settings, jobs=2, part_bytes=200_000)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        f"{file} line {21 * 22 + 1}: flow.l4.TCP.destination_port: expected a port number "
+        "1-65535, got -1"
+    )
