@@ -99,6 +99,7 @@ def learn(
         "Keep and edit this file: it is the source of these policies from now on.",
         "LEARNED.md beside it says what was observed, grouped, folded and left out.",
     )
+    read = time.monotonic()
     intent = aggregator.intent(stack, title, notes)
     if not intent.namespaces:
         raise ArtifactError(str(flows_file), _nothing(aggregator.seen))
@@ -106,7 +107,13 @@ def learn(
     directory.mkdir(parents=True, exist_ok=True)
     write_app(intent, directory)
     synthesize(directory)
+    synthesized = time.monotonic()
     proof = prove(intent, directory, aggregator.seen.conflicts)
+    if progress is not None and aggregator.seen.read >= progress_every:
+        progress.write(
+            f"netfence learn: read in {read - start:.1f} s, synthesized in "
+            f"{synthesized - read:.1f} s, proved in {time.monotonic() - synthesized:.1f} s\n"
+        )
     result = LearnResult(directory, intent, aggregator.seen, proof, time.monotonic() - start)
     write_atomic(
         directory / "LEARNED.md",
