@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.addresses import covers_internet
 from constructs_lib.brownfield.flows import DENIED, PASSED, Labels, ObservedEndpoint, ObservedFlow
 from constructs_lib.brownfield.intent import (
     EndpointIntent,
@@ -46,11 +47,12 @@ class EndpointMap:
 
     entries: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = ()
 
-    def lookup(self, ip: str) -> tuple[str, str, bool] | None:
+    def lookup(self, ip: str) -> tuple[str, str] | None:
+        """The name and CIDR of the longest prefix holding ``ip``."""
         address = ipaddress.ip_address(ip)
         for net, name in self.entries:
             if address.version == net.version and address in net:
-                return name, str(net), net.prefixlen == 0
+                return name, str(net)
         return None
 
 
@@ -138,9 +140,8 @@ class FlowAggregator:
         self.seen = Observations()
         self.flows: Counter[tuple[Ref, Ref, str, int]] = Counter()
         self._groups: dict[ObservedEndpoint, Group | None] = {}
-        self._addresses: dict[str, tuple[str, str, bool]] = {}
+        self._addresses: dict[str, tuple[str, str]] = {}
         self._endpoint_cidrs: dict[str, set[str]] = {}
-        self._internet: dict[str, bool] = {}
         self.members = self.seen.label_sets
         self.environments: dict[str, set[str]] = {}
         self.dns_clients: set[Group] = set()
@@ -228,8 +229,6 @@ class FlowAggregator:
         _union(a.label_sets, b.label_sets)
         _union(self.environments, other.environments)
         _union(self._endpoint_cidrs, other._endpoint_cidrs)
-        for key, internet in other._internet.items():
-            self._internet[key] = self._internet.get(key, False) or internet
         self._addresses.update(other._addresses)
         self._groups.update(other._groups)
         self.dns_clients |= other.dns_clients
@@ -290,15 +289,13 @@ class FlowAggregator:
             mapped = self.endpoint_map.lookup(ip)
             if mapped is None:
                 net = default_network(ip)
-                mapped = ("", net, False)
+                mapped = ("", net)
             self._addresses[ip] = known = mapped
-        name, net, internet = known
+        name, net = known
         key = name or net
         if key not in self._endpoint_cidrs:
             self._endpoint_cidrs[key] = set()
-        if net not in self._endpoint_cidrs[key]:
-            self._endpoint_cidrs[key].add(net)
-            self._internet[key] = self._internet.get(key, False) or internet
+        self._endpoint_cidrs[key].add(net)
         self.seen.grouped_addresses.setdefault(key, set()).add(ip)
         return key
 
@@ -372,7 +369,7 @@ class FlowAggregator:
         endpoints = []
         for key, name in sorted(endpoint_names.items(), key=lambda kv: kv[1]):
             cidrs = sorted(self._endpoint_cidrs[key], key=_network_key)
-            internet = self._internet[key]
+            internet = covers_internet(cidrs)  # the model asks the same predicate
             seen_names = sorted(self.seen.names_seen.get(key, ()))[:5]
             comment = f"seen as {', '.join(seen_names)}" if seen_names else ""
             endpoints.append(

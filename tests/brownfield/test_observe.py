@@ -169,7 +169,7 @@ def test_the_endpoints_map_names_addresses_by_longest_prefix(tmp_path: Path) -> 
     file = tmp_path / "endpoints.yaml"
     file.write_text(
         "203.0.113.0/24: partners\n203.0.113.0/28: payments\n203.0.114.0/24: payments\n"
-        "0.0.0.0/0: internet\n"
+        "0.0.0.0/1: internet\n"
     )
     agg, intent = learned(
         flow(API, outside("203.0.113.7"), 443, destination_names=("pay.example",)),
@@ -179,7 +179,7 @@ def test_the_endpoints_map_names_addresses_by_longest_prefix(tmp_path: Path) -> 
         endpoints=load_endpoint_map(file),
     )
     assert [(e.name, e.cidrs, e.internet, e.comment) for e in intent.endpoints] == [
-        ("internet", ("0.0.0.0/0",), True, ""),
+        ("internet", ("0.0.0.0/1",), True, ""),  # covers the internet: the shared predicate
         ("partners", ("203.0.113.0/24",), False, ""),
         ("payments", ("203.0.113.0/28", "203.0.114.0/24"), False, "seen as pay.example"),
     ]
