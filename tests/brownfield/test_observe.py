@@ -175,7 +175,7 @@ def test_the_endpoints_map_names_addresses_by_longest_prefix(tmp_path: Path) -> 
         flow(API, outside("203.0.113.7"), 443, destination_names=("pay.example",)),
         flow(API, outside("203.0.114.1"), 443),
         flow(API, outside("203.0.113.77"), 443),
-        flow(API, outside("192.0.2.1"), 80),
+        flow(API, outside("93.184.216.34"), 80),
         endpoints=load_endpoint_map(file),
     )
     assert [(e.name, e.cidrs, e.internet, e.comment) for e in intent.endpoints] == [
