@@ -388,7 +388,8 @@ def _parse_endpoint(
     if namespace:
         ns = line.namespace(namespace, f"{where}.namespace")
         labels = line.labels(pod_labels, f"{where}.labels")
-        endpoint = ObservedEndpoint(ns, labels, None, "", tuple(sorted(ns_labels)))
+        ns_checked = line.labels(ns_labels, f"{where}.labels") if ns_labels else ()
+        endpoint = ObservedEndpoint(ns, labels, None, "", ns_checked)
         if len(_POD_CACHE) < 1_000_000:
             _POD_CACHE[(namespace, tuple(raw))] = endpoint
         return endpoint

@@ -28,7 +28,7 @@ from constructs_lib.brownfield.observe import (
     FlowAggregator,
     Observations,
 )
-from constructs_lib.errors import ArtifactError
+from constructs_lib.errors import ArtifactError, InvalidIntentError
 from constructs_lib.fsutil import write_atomic
 from constructs_lib.model import validation
 
@@ -86,6 +86,8 @@ def learn(
     start = time.monotonic()
     validation.dns_label("netfence learn", "--stack", stack)
     validation.label_value("netfence learn", "--environment", "environment", environment)
+    if not environment:
+        raise InvalidIntentError("netfence learn", "--environment", "'' is not an environment name")
     aggregator = aggregate(
         flows_file,
         fmt,

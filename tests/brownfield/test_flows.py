@@ -127,6 +127,13 @@ def test_hubble_skips_node_status_and_marks_lost_events(tmp_path: Path) -> None:
             "letter or digit)",
         ),
         (
+            '{"flow": {"source": {"namespace": "shop", "labels": '
+            '["k8s:io.cilium.k8s.namespace.labels.environment=pr od"]}}}',
+            "FILE line 1: flow.source.labels: label 'environment' has an invalid value 'pr od' "
+            "(at most 63 characters: letters, digits, '-', '_' and '.', starting and ending "
+            "with a letter or digit)",
+        ),
+        (
             '{"flow": {"source": {"namespace": "Shop"}}}',
             "FILE line 1: flow.source.namespace: 'Shop' is not a namespace name (a DNS-1123 label)",
         ),

@@ -155,6 +155,10 @@ def test_cli_exits_3_not_1_when_the_generated_app_does_not_synthesize(
             "at most 63 characters)\n",
         ),
         (
+            ["--flows", str(DATA / "shop.csv"), "--environment", ""],
+            "netfence: error: netfence learn: --environment: '' is not an environment name\n",
+        ),
+        (
             ["--flows", str(DATA / "shop.csv"), "--endpoints", str(DATA / "shop.csv")],
             f"netfence: error: {DATA / 'shop.csv'}: expected a mapping of CIDR to endpoint "
             "name, e.g. '203.0.113.0/24: payments'\n",
