@@ -239,3 +239,38 @@ def test_a_bad_line_read_in_a_later_part_is_named_by_its_line_in_the_file(tmp_pa
         f"{file} line {21 * 22 + 1}: flow.l4.TCP.destination_port: expected a port number "
         "1-65535, got -1"
     )
+
+
+def test_awkward_names_ports_and_addresses_still_synthesize_and_prove(tmp_path: Path) -> None:
+    """Label values that are no DNS names, colliding names, UDP/SCTP, IPv6, an internet map."""
+    rows = [
+        "src_namespace,src_labels,src_ip,dst_namespace,dst_labels,dst_ip,port,protocol",
+        "a-b,app=Payment_API.v2,,a-b,app=payment-api-v2,,8080,TCP",
+        "a-b,app=payment-api-v2,,a,app=b-c,,53,UDP",
+        "a,app=b-c,,a-b,app=all-pods,,3868,SCTP",
+        "a,app=b-c,,a,app=b-c,,7000,TCP",
+        "a,app=b-c,,,,2001:db8::1,443,TCP",
+        "a,app=b-c,,,,93.184.216.34,80,TCP",
+        ",,2001:db8:1::9,a-b,app=all-pods,,443,TCP",
+        "a-b,app=import,,a,app=b-c,,9000,TCP",
+    ]
+    flows = tmp_path / "awkward.csv"
+    flows.write_text("\n".join(rows) + "\n")
+    endpoints = tmp_path / "endpoints.yaml"
+    endpoints.write_text("0.0.0.0/1: internet\n")
+    out = tmp_path / "o"
+    result = learn(flows, out, fmt="csv", endpoints=load_endpoint_map(endpoints))
+    assert result.proof.ok, result.proof.findings
+    source = (out / "main.py").read_text()
+    assert (
+        'a_b_payment_api_v2 = a_b.workload("payment-api-v2", labels={"app": "Payment_API.v2"})'
+        in source
+    )
+    assert "a_b_payment_api_v2.allow_to(a_b_payment_api_v2_2)\n" in source
+    assert "a_b_all_pods_app = a_b.workload(\n" in source  # 'all-pods' names selection policies
+    assert 'a_b_import = a_b.workload("import", labels={"app": "import"})' in source
+    assert 'a_b_c.allow_to(a.select({"app": "b-c"}), ports=[Port.tcp(7000)])' in source
+    assert (
+        'internet = ExternalEndpoint("internet", cidr="0.0.0.0/1", ports=[Port.tcp(80)], '
+        "internet=True)"
+    ) in source
