@@ -402,22 +402,21 @@ class FlowAggregator:
 
     def _check_selectors(self, groups: set[Group], names: Mapping[Group, str]) -> None:
         """A selector must match only its own workload's pods (else it would widen another)."""
-        by_namespace: dict[str, list[Group]] = {}
-        for g in groups:
-            by_namespace.setdefault(g[0], []).append(g)
-        for namespace, members in sorted(by_namespace.items()):
-            for group in sorted(members):
-                pair = (group[1], group[2])
-                for other in sorted(members):
-                    if other == group:
-                        continue
-                    if any(pair in labels for labels in self.members.get(other, ())):
-                        self.seen.conflicts.append(
-                            f"the selector {pair[0]}={pair[1]} of workload "
-                            f"{namespace}/{names[group]} also selects pods of "
-                            f"{namespace}/{names[other]} (grouped by {other[1]}={other[2]}); "
-                            "group by one label with --group-by"
-                        )
+        holders: dict[tuple[str, str, str], set[Group]] = {}  # (namespace, key, value) -> groups
+        for group in groups:
+            for labels in self.members.get(group, ()):
+                for key, value in labels:
+                    holders.setdefault((group[0], key, value), set()).add(group)
+        conflicts = []
+        for group in sorted(groups):
+            namespace, key, value = group
+            for other in sorted(holders.get(group, set()) - {group}):
+                conflicts.append(
+                    f"the selector {key}={value} of workload {namespace}/{names[group]} also "
+                    f"selects pods of {namespace}/{names[other]} (grouped by "
+                    f"{other[1]}={other[2]}); group by one label with --group-by"
+                )
+        self.seen.conflicts = conflicts
 
 
 def _union(mine: dict[Any, set[Any]], theirs: Mapping[Any, set[Any]]) -> None:

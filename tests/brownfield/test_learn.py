@@ -274,3 +274,18 @@ def test_awkward_names_ports_and_addresses_still_synthesize_and_prove(tmp_path: 
         'internet = ExternalEndpoint("internet", cidr="0.0.0.0/1", ports=[Port.tcp(80)], '
         "internet=True)"
     ) in source
+
+
+def test_a_selector_that_would_widen_another_workload_fails_the_proof(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flows = tmp_path / "overlap.csv"
+    flows.write_text(
+        "src_namespace,src_labels,dst_namespace,dst_labels,port,protocol\n"
+        "shop,app=web,shop,app.kubernetes.io/name=api;app=web,8080,TCP\n"
+    )
+    assert cli.main(["learn", "--flows", str(flows), "--out", str(tmp_path / "o")]) == 1
+    assert (
+        "proof: selector: the selector app=web of workload shop/web also selects pods of "
+        "shop/api (grouped by app.kubernetes.io/name=api); group by one label with --group-by"
+    ) in capsys.readouterr().err
