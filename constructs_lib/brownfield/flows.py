@@ -250,11 +250,11 @@ def _show(value: Any) -> str:
 
 
 def _json_object(file: str, number: int, text: str) -> dict[str, Any] | None:
-    if not text.strip():
-        return None
     try:
         value = json.loads(text)
     except ValueError as exc:
+        if not text.strip():  # a blank line (checked only here: stripping every line costs)
+            return None
         raise FlowError(file, number, "", f"not valid JSON: {exc}") from None
     if not isinstance(value, dict):
         kind = type(value).__name__
