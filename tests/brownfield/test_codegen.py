@@ -110,7 +110,7 @@ def test_output_does_not_depend_on_declaration_order() -> None:
 def test_the_app_is_valid_python_that_ruff_accepts(tmp_path: Path, golden: bool) -> None:
     file = tmp_path / "main.py"
     if golden:
-        file = ROOT / "tests" / "golden" / "learn-shop.main.py"
+        file = ROOT / "tests" / "brownfield" / "golden" / "learn-shop.main.py"
     else:
         file.write_text(render_app(_intent()))
     ast.parse(file.read_text())

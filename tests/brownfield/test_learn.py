@@ -16,7 +16,7 @@ from constructs_lib.brownfield.learn import LearnResult, learn, prove, synthesiz
 from constructs_lib.brownfield.observe import load_endpoint_map
 
 DATA = Path(__file__).parent / "data"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden"  # tests/golden holds artifacts only
 
 
 @pytest.fixture(scope="module")
