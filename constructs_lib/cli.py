@@ -31,10 +31,34 @@ EXIT_BAD_INPUT = 2
 
 @dataclass(frozen=True)
 class Command:
+    """A subcommand: ``help`` is its line in ``netfence --help``; ``description``
+    (examples, what the exit codes mean) heads ``netfence NAME --help``."""
+
     name: str
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    description: str = ""
+
+
+DESCRIPTION = """\
+netfence: zero-trust Kubernetes NetworkPolicies from Python intent.
+
+Declare namespaces, workloads and the flows allowed between them in a CDK
+app (cdktf or cdktn); synthesizing it writes Terraform JSON and manifests.
+netfence then reads that artifact back and proves it allows exactly the
+declared flows, draws it, and reviews changes to it.
+
+  netfence init my-policies            start a project of your own
+  netfence verify cdktf.out            prove every synthesized stack
+  netfence diff base/cdktf.out cdktf.out --format md   review a change
+"""
+
+EPILOG = """\
+exit codes: 0 all good, 1 findings (what the command checks for), 2 bad input
+(the message names the file, the item and the field). `netfence COMMAND --help`
+shows a command's options.
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,7 +138,12 @@ def _run_reach(args: argparse.Namespace) -> int:
 
 def _configure_verify(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="a stack dir, its cdk.tf.json, or cdktf.out")
-    parser.add_argument("--format", choices=("text", "json", "md"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "md"),
+        default="text",
+        help="text for terminals (default), json for tools, md for a PR comment",
+    )
     _add_output(parser)
 
 
@@ -321,53 +350,164 @@ def _run_import(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.unmanaged else EXIT_OK
 
 
+# init -----------------------------------------------------------------------------
+
+
+def _configure_init(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", metavar="DIR", help="where to create the project")
+    parser.add_argument(
+        "--cdk",
+        choices=("cdktf", "cdktn"),
+        default="cdktf",
+        help="CDK for Terraform (default) or its community fork CDK Terrain",
+    )
+    parser.add_argument(
+        "--name",
+        metavar="NAME",
+        help="project name, also the prefix of its namespaces; default: DIR's name",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty DIR (the scaffold's files are overwritten)",
+    )
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from constructs_lib.scaffold import init_project
+
+    written = init_project(args.directory, cdk=args.cdk, name=args.name, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: cd {args.directory} and follow README.md (run: python main.py; test: pytest)")
+    return EXIT_OK
+
+
 COMMANDS: list[Command] = [
+    Command(
+        "init",
+        "create a project of your own: app, tests, config and PR workflow",
+        _configure_init,
+        _run_init,
+        """\
+Create a ready project in DIR (new or empty): main.py with one small
+zero-trust stack, tests using constructs_lib.testing, netfence.yaml,
+requirements.txt and package.json pinning netfence and the CDK, cdktf.json,
+.gitignore, a README with its two commands, and the pull-request review
+workflow (.github/workflows/netfence.yml).
+
+  netfence init my-policies --name shop
+  netfence init my-policies --cdk cdktn
+""",
+    ),
     Command(
         "reach",
         "which connections policies allow between inventory endpoints",
         _configure_reach,
         _run_reach,
+        """\
+Which connections any NetworkPolicies allow between the endpoints of an
+inventory (namespaces, labelled workloads with IPs and ports, external IPs),
+under Kubernetes' own semantics. Policies may be Terraform JSON, plans,
+state, or Kubernetes YAML/JSON.
+
+  netfence reach --policies manifests/ --inventory inventory.yaml --format table
+""",
     ),
     Command(
         "verify",
         "prove a synthesized stack allows exactly its declared flows",
         _configure_verify,
         _run_verify,
+        """\
+Prove that a synthesized stack allows exactly the flows it declares: nothing
+declared is blocked (also partly: a port, part of a CIDR), nothing undeclared
+is allowed, and the zero-trust invariants hold (default deny both ways, DNS
+where allowed, no accidental allow-all). Reads only the artifact on disk.
+Exit 1 lists each finding with the policies responsible.
+
+  netfence verify cdktf.out                 every stack
+  netfence verify cdktf.out/stacks/prod     one stack
+""",
     ),
     Command(
         "map",
         "draw the allowed flows (mermaid, dot, or markdown with a matrix)",
         _configure_map,
         _run_map,
+        """\
+Draw what a stack's policies allow between its workloads and external
+endpoints, grouped by namespace: Mermaid (GitHub renders it), Graphviz DOT,
+or Markdown with a from/to matrix.
+
+  netfence map cdktf.out/stacks/prod --format md --output MAP.md
+""",
     ),
     Command(
         "diff",
         "flows a change opens and closes, with risk flags (synth outputs or a plan)",
         _configure_diff,
         _run_diff,
+        """\
+Which flows a change opens and which it closes, per namespace, with risk
+flags (new internet egress, new cross-environment flows, flows into prod,
+lost default deny, peers newly selecting all namespaces). Compares two synth
+outputs, or reads the policies a `terraform show -json` plan would apply.
+
+  netfence diff base/cdktf.out cdktf.out --format md --fail-on risk
+  netfence diff --plan plan.json --stack cdktf.out/stacks/prod
+""",
     ),
     Command(
         "drift",
         "compare a stack with the cluster: connections and policy objects",
         _configure_drift,
         _run_drift,
+        """\
+Compare what a stack declares with what the cluster runs: policies changed,
+deleted or added by hand, and the connections that differs by. Exit 1 on drift.
+
+  kubectl get networkpolicies,namespaces -A -o json > live.json
+  netfence drift --desired cdktf.out/stacks/prod --live live.json
+""",
     ),
     Command(
         "import",
         "adopt live objects: write Terraform import entries, list unmanaged policies",
         _configure_import,
         _run_import,
+        """\
+Adopt what already runs: write Terraform import entries for the objects the
+stack declares and the cluster has, and list policies the stack does not
+declare that widen access (exit 1 when there are any).
+
+  netfence import --live live.json --stack cdktf.out/stacks/prod --write imports/prod.json
+""",
     ),
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="netfence", description=__doc__.splitlines()[0] if __doc__ else None)
+    from constructs_lib._version import __version__
+
+    parser = _Parser(
+        prog="netfence",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"netfence {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
     for command in COMMANDS:
-        child = sub.add_parser(command.name, help=command.help, description=command.help)
+        child = sub.add_parser(
+            command.name,
+            help=command.help,
+            description=command.description or command.help,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         command.configure(child)
         child.set_defaults(run=command.run)
     return parser

@@ -7,12 +7,14 @@ from the builtin that matches its meaning, so callers can catch either::
     ├── InvalidIntentError(ValueError)   a construct was declared with bad input;
     │                                    the message names the construct path,
     │                                    the field, the bad value, what is allowed
-    └── ArtifactError(ValueError)        a file on disk (synthesized JSON, YAML
-                                         manifests, plans, inventories) cannot be
-                                         read; the message names the file, the
-                                         document index and the field path
+    ├── ArtifactError(ValueError)        a file on disk (synthesized JSON, YAML
+    │                                    manifests, plans, inventories) cannot be
+    │                                    read; the message names the file, the
+    │                                    document index and the field path
+    └── ScaffoldError(ValueError)        ``netfence init`` cannot write the project
+                                         there (not empty, bad --name)
 
-The CLI maps both to exit code 2.
+The CLI maps them all to exit code 2.
 """
 
 from __future__ import annotations
@@ -55,3 +57,7 @@ class ArtifactError(NetfenceError, ValueError):
         if field:
             where += f" at {field}"
         super().__init__(f"{where}: {message}")
+
+
+class ScaffoldError(NetfenceError, ValueError):
+    """``netfence init`` refuses the target directory or the project name."""
