@@ -48,8 +48,10 @@ SCAFFOLD_APP = "python main.py"
 
 
 def _template(*parts: str) -> str:
-    return resources.files("constructs_lib.scaffold").joinpath("templates", *parts).read_text(
-        encoding="utf-8"
+    return (
+        resources.files("constructs_lib.scaffold")
+        .joinpath("templates", *parts)
+        .read_text(encoding="utf-8")
     )
 
 
