@@ -383,6 +383,28 @@ def _run_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# report ---------------------------------------------------------------------------
+
+
+def _configure_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="DIR", help="cdktf.out, a stack dir, or its cdk.tf.json")
+    parser.add_argument(
+        "--format",
+        choices=("md", "html"),
+        default="md",
+        help="md (GitHub renders its Mermaid map) or html (one self-contained page)",
+    )
+    _add_output(parser)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from constructs_lib.reports.audit import audit_app
+
+    audit = audit_app(args.path)
+    _emit(args, {"md": "audit_markdown", "html": "audit_html"}, "write_audit", audit)
+    return EXIT_OK if audit.ok else EXIT_FINDINGS
+
+
 COMMANDS: list[Command] = [
     Command(
         "init",
@@ -456,6 +478,21 @@ outputs, or reads the policies a `terraform show -json` plan would apply.
 
   netfence diff base/cdktf.out cdktf.out --format md --fail-on risk
   netfence diff --plan plan.json --stack cdktf.out/stacks/prod
+""",
+    ),
+    Command(
+        "report",
+        "an audit report of a synthesized app: namespaces, flows, policies, findings, map",
+        _configure_report,
+        _run_report,
+        """\
+Write an audit of a synthesized app, per stack: its namespaces and their
+environments, every declared flow with its ports, every policy with its
+purpose, verify's findings, and the network map (Mermaid in Markdown, inline
+SVG in HTML; the HTML page is self-contained and works offline). Exit 1 when
+verify has findings (the report is written all the same).
+
+  netfence report cdktf.out --format html --output audit.html
 """,
     ),
     Command(
