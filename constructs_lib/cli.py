@@ -187,13 +187,12 @@ def _run_map(args: argparse.Namespace) -> int:
         load_policies,
         read_json,
     )
-    from constructs_lib.verifier.netmap import network_map
+    from constructs_lib.verifier.netmap import network_map, stack_network
     from constructs_lib.verifier.reach import Reachability
 
     policies = load_policies(args.path)
-    scope: set[str] | None = None
     if args.inventory is not None:
-        inventory = load_inventory(args.inventory)
+        network = network_map(Reachability(policies, load_inventory(args.inventory)))
     else:
         stacks = find_stacks(args.path)
         if len(stacks) != 1:
@@ -201,10 +200,9 @@ def _run_map(args: argparse.Namespace) -> int:
                 f"netfence map: error: {args.path} holds {len(stacks)} stacks; "
                 "name one stack dir, or pass --inventory"
             )
-        record = intent_from_artifact(read_json(stacks[0]), str(stacks[0]))
-        inventory = record.inventory()
-        scope = {ns.name for ns in record.namespaces}
-    network = network_map(Reachability(policies, inventory), scope)
+        network = stack_network(
+            policies, intent_from_artifact(read_json(stacks[0]), str(stacks[0]))
+        )
     _emit(args, {"mermaid": "mermaid", "dot": "dot", "md": "markdown"}, "write_map", network)
     return EXIT_OK
 

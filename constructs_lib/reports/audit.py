@@ -16,8 +16,7 @@ from typing import Any
 from constructs_lib.loaders import find_stacks, intent_from_artifact, read_json
 from constructs_lib.loaders.inventory import DeclaredPort
 from constructs_lib.loaders.terraform import policies_from_synth
-from constructs_lib.verifier.netmap import NetworkMap, network_map
-from constructs_lib.verifier.reach import Reachability
+from constructs_lib.verifier.netmap import NetworkMap, stack_network
 from constructs_lib.verifier.verify import Finding, verify_intent
 
 PURPOSE = "netfence.io/purpose"
@@ -94,7 +93,6 @@ def audit_app(path: str | Path) -> Audit:
         record = intent_from_artifact(data, str(file))
         policies = policies_from_synth(data, str(file))
         resources = data.get("resource", {}) if isinstance(data.get("resource"), dict) else {}
-        scope = {ns.name for ns in record.namespaces}
         stacks.append(
             StackAudit(
                 stack=record.stack or file.parent.name,
@@ -127,7 +125,7 @@ def audit_app(path: str | Path) -> Audit:
                     )
                 ),
                 findings=tuple(verify_intent(policies, record)),
-                network=network_map(Reachability(policies, record.inventory()), scope),
+                network=stack_network(policies, record),
             )
         )
     return Audit(str(path), tuple(stacks))
