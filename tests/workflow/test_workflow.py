@@ -278,7 +278,7 @@ def test_the_workflow_reviews_a_pull_request_of_the_examples(
     assert "| shop-web/frontend | shop-data/db | TCP 5432 |" in body
     assert "<summary>netfence verify</summary>" in body
     # the head's artifact, verified: one more declared flow than the base's nine
-    assert "### stack `prod`: exact\n\n15 policies, 10 declared flows" in body
+    assert re.search(r"### stack `prod`: exact\n\n\d+ policies, 10 declared flows", body)
     assert (
         run.jobs["review"].summary == (run.artifacts / "netfence-review" / "comment.md").read_text()
     )
