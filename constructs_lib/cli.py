@@ -403,6 +403,46 @@ def _run_report(args: argparse.Namespace) -> int:
     return EXIT_OK if audit.ok else EXIT_FINDINGS
 
 
+# lint -------------------------------------------------------------------------
+
+
+def _configure_lint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="Kubernetes YAML/JSON (Lists too), cdk.tf.json, .tf.json, plans, state, "
+        "or directories of them",
+    )
+    parser.add_argument(
+        "--inventory",
+        metavar="INVENTORY.yaml",
+        help="namespaces and workloads: adds the checks that need pods (named ports, "
+        "policies or peers that match nothing, namespaces without default deny)",
+    )
+    parser.add_argument("--format", choices=("text", "md", "json", "sarif"), default="text")
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        default="error",
+        help="exit 1 when a finding is at least this severe (default: error)",
+    )
+    _add_output(parser)
+
+
+def _run_lint(args: argparse.Namespace) -> int:
+    from constructs_lib.lint import Severity, lint_paths
+
+    result = lint_paths(args.paths, args.inventory)
+    _emit(
+        args,
+        {"text": "lint_text", "md": "lint_markdown", "json": "lint_json", "sarif": "lint_sarif"},
+        "write_lint",
+        result,
+    )
+    return EXIT_FINDINGS if result.fails(Severity.parse(args.fail_on)) else EXIT_OK
+
+
 COMMANDS: list[Command] = [
     Command(
         "init",
@@ -517,6 +557,22 @@ stack declares and the cluster has, and list policies the stack does not
 declare that widen access (exit 1 when there are any).
 
   netfence import --live live.json --stack cdktf.out/stacks/prod --write imports/prod.json
+""",
+    ),
+    Command(
+        "lint",
+        "check policies as written: allow-alls, missing DNS, ignored rules, shadowing, ...",
+        _configure_lint,
+        _run_lint,
+        """\
+Check NetworkPolicies as they are written, with or without netfence intent
+(manifests, Helm output, a cluster dump, Terraform JSON, plans, state): empty
+rules that allow everything, peers selecting every namespace, egress without
+DNS, rules Kubernetes ignores, shadowed and duplicate rules, and with an
+inventory the checks that need pods. Each finding has a stable id, a severity,
+the file and line, the field and a fix; exit 1 at or above --fail-on.
+
+  netfence lint k8s/ --format sarif --output netfence.sarif --fail-on warning
 """,
     ),
 ]
