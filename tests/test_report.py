@@ -161,3 +161,19 @@ def test_html_renders_the_map_and_tables_in_headless_chromium(
     shot = tmp_path / "audit.png"
     _chromium(page, tmp_path, f"--screenshot={shot}")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_lint_findings_are_in_the_audit(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = app / "stacks" / "prod"
+    code, out = report([str(stack)], capsys)
+    assert "### netfence lint\n\nNo finding.\n" in out
+    file = stack / "cdk.tf.json"
+    doc = json.loads(file.read_text())
+    doc["resource"]["kubernetes_network_policy_v1"]["shop-data_db-ingress"]["spec"]["ingress"] = [
+        {}
+    ]
+    file.write_text(json.dumps(doc))
+    code, out = report([str(stack)], capsys)
+    assert code == 1  # the widened rule is also a verify finding
+    lint = out.split("### netfence lint\n\n")[1].split("###")[0]
+    assert "| NF101 empty-rule | warning | shop-data/db-ingress |" in lint, lint

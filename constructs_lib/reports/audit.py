@@ -2,7 +2,7 @@
 
 Per stack: its namespaces and environments, every declared flow with its
 ports, every policy with the purpose netfence annotated it with, verify's
-findings, and the network map. The formatters (audit_markdown, audit_html)
+and lint's findings, and the network map. The formatters (audit_markdown, audit_html)
 only lay this out.
 """
 
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.lint import Finding as LintFinding
+from constructs_lib.lint import lint_paths
 from constructs_lib.loaders import find_stacks, intent_from_artifact, read_json
 from constructs_lib.loaders.inventory import DeclaredPort
 from constructs_lib.loaders.terraform import policies_from_synth
@@ -54,6 +56,7 @@ class StackAudit:
     flows: tuple[AuditFlow, ...]
     policies: tuple[AuditPolicy, ...]
     findings: tuple[Finding, ...]
+    lint: tuple[LintFinding, ...]
     network: NetworkMap
 
 
@@ -125,6 +128,7 @@ def audit_app(path: str | Path) -> Audit:
                     )
                 ),
                 findings=tuple(verify_intent(policies, record)),
+                lint=lint_paths([file]).findings,
                 network=stack_network(policies, record),
             )
         )

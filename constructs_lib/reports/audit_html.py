@@ -159,6 +159,25 @@ def _stack(s: StackAudit) -> str:
         )
         + "<h3>netfence verify</h3>"
         + findings
+        + "<h3>netfence lint</h3>"
+        + (
+            "<p>No finding.</p>"
+            if not s.lint
+            else _table(
+                ["rule", "severity", "policy", "finding", "fix"],
+                [
+                    [
+                        _e(f"{f.rule.id} {f.rule.name}"),
+                        _e(f.severity.label),
+                        _e(f.policy or f.item or "-"),
+                        _e(f.message),
+                        _e(f.fix),
+                    ]
+                    for f in s.lint
+                ],
+                "lint",
+            )
+        )
         + "</section>"
     )
 

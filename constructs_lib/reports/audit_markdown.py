@@ -50,6 +50,18 @@ def write_audit(audit: Audit, out: TextIO) -> None:
                     f"{cell('; '.join(finding.policies))} |\n"
                 )
             out.write("\n")
+        out.write("### netfence lint\n\n")
+        if not s.lint:
+            out.write("No finding.\n\n")
+        else:
+            out.write("| rule | severity | policy | finding | fix |\n|---|---|---|---|---|\n")
+            for lint in s.lint:
+                out.write(
+                    f"| {cell(lint.rule.id)} {cell(lint.rule.name)} | {lint.severity.label} | "
+                    f"{cell(lint.policy or lint.item or '-')} | {cell(lint.message)} | "
+                    f"{cell(lint.fix)} |\n"
+                )
+            out.write("\n")
         out.write("### Network map\n\n```mermaid\n")
         out.write(render_mermaid(s.network))
         out.write("```\n\n")
