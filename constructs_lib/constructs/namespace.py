@@ -1,4 +1,4 @@
-"""The cdktf construct layer: thin wrappers that put model objects in a construct tree."""
+"""The construct layer: thin wrappers that put model objects in a cdktf/cdktn construct tree."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from constructs_lib._node import ensure_node
 
 ensure_node()
 
-from cdktf import App, TerraformStack  # noqa: E402
 from constructs import Construct  # noqa: E402
 
 from constructs_lib.compiler import compile_topology  # noqa: E402
-from constructs_lib.emitters.cdktf_emitter import NetfenceElement  # noqa: E402
+from constructs_lib.constructs.cdk import cdk_of, stack_of  # noqa: E402
+from constructs_lib.emitters.cdktf_emitter import element_class  # noqa: E402
 from constructs_lib.emitters.terraform import (  # noqa: E402
     LABELS,
     NAMESPACE,
@@ -42,9 +42,9 @@ _OVERRIDE_PATH = re.compile(r"^[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*$")
 
 
 class StackState:
-    """What netfence keeps per cdktf stack: the intent, provider, overrides."""
+    """What netfence keeps per stack: the intent, provider, overrides."""
 
-    def __init__(self, stack: TerraformStack) -> None:
+    def __init__(self, stack: Any) -> None:
         self.topology = Topology(stack.node.id)
         self.provider: ProviderConfig | None = None
         self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
@@ -55,11 +55,13 @@ class StackState:
         # While True, the element hands cdktf nothing and ``synth(app)`` merges
         # the fragment into cdk.tf.json itself (no jsii marshalling).
         self.deferred = False
-        NetfenceElement(stack, _ELEMENT_ID, self._element_fragment, self._element_metadata)
+        element_class(cdk_of(stack))(
+            stack, _ELEMENT_ID, self._element_fragment, self._element_metadata
+        )
 
     @staticmethod
     def of(scope: Construct) -> StackState:
-        stack = TerraformStack.of(scope)
+        stack = stack_of(scope)
         state = getattr(stack, _STATE_ATTR, None)
         if state is None:
             state = StackState(stack)
@@ -272,7 +274,7 @@ class ZeroTrustNamespace(Construct):
         return PolicyHandle(self._state, rtype, resource_name(self.name))
 
 
-def stack_states(app: App) -> list[tuple[str, StackState]]:
+def stack_states(app: Construct) -> list[tuple[str, StackState]]:
     out = []
     for child in app.node.children:
         state = getattr(child, _STATE_ATTR, None)

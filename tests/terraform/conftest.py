@@ -106,11 +106,16 @@ def namespace() -> Callable[[str], dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A throwaway project root for ``npx cdktf``: its own cdktf.out and state files."""
+    """A throwaway project root for ``npx cdktf|cdktn``: its own cdktf.out and state files.
+
+    Its ``.venv`` is the running interpreter's, so the CLI's ``app`` command
+    (cdktf.json) runs the example stacks in the environment under test.
+    """
     root = tmp_path_factory.mktemp("project")
     shutil.copy2(ROOT / "cdktf.json", root / "cdktf.json")
     shutil.copy2(ROOT / "package.json", root / "package.json")
-    for name in (".venv", "node_modules", "stacks", "constructs_lib"):
+    (root / ".venv").symlink_to(Path(sys.prefix))
+    for name in ("node_modules", "stacks", "constructs_lib"):
         (root / name).symlink_to(ROOT / name)
     return root
 

@@ -51,7 +51,7 @@ def netfence(*args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProc
 
 def synth_app(out: Path, build: Callable[[Any], None], **context: str) -> Path:
     """Synthesize an App of NetfenceStacks into ``out``; returns ``out/stacks``."""
-    from cdktf import App
+    from cdk_under_test import App
 
     import constructs_lib  # noqa: F401  (chooses jsii's node before cdktf starts)
     from constructs_lib import synth

@@ -1,0 +1,25 @@
+"""The CDK the suite runs on: ``from cdk_under_test import App, TerraformStack``.
+
+NETFENCE_CDK picks it (the second CI environment, .venv-cdktn, sets cdktn),
+else the one installed; the same rule as ``constructs_lib.constructs.cdk.default_cdk``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version as _dist_version
+from typing import Any
+
+from constructs_lib.constructs.cdk import default_cdk
+
+
+def __getattr__(name: str) -> Any:
+    return getattr(default_cdk(), name)
+
+
+def name() -> str:
+    return default_cdk().__name__
+
+
+def version() -> str:
+    """The installed version of that CDK, as it writes into ``//.metadata.version``."""
+    return _dist_version(name())
