@@ -330,9 +330,10 @@ def test_moved_from_another_resource_type_is_refused() -> None:
 
     shop = ZeroTrustNamespace(TerraformStack(App(), "s"), "shop", environment="prod")
     with pytest.raises(InvalidIntentError) as info:
-        shop.policy("api-ingress").moved_from("kubernetes_network_policy.api")
+        shop.policy("api-ingress").moved_from("kubernetes_labels.api")
     assert str(info.value) == (
         "kubernetes_network_policy_v1.shop_api-ingress: moved_from: "
-        "'kubernetes_network_policy.api' is not an address of the form "
-        "'kubernetes_network_policy_v1.<name>' (moved blocks cannot change the resource type)"
+        "'kubernetes_labels.api' is not an address of the form "
+        "'kubernetes_network_policy_v1.<name>' or 'kubernetes_network_policy.<name>' "
+        "(moved blocks change the type only from the deprecated twin)"
     )

@@ -16,9 +16,12 @@ from constructs_lib.compiler import compile_topology  # noqa: E402
 from constructs_lib.constructs.cdk import cdk_of, stack_of  # noqa: E402
 from constructs_lib.emitters.cdktf_emitter import element_class  # noqa: E402
 from constructs_lib.emitters.terraform import (  # noqa: E402
+    DEPRECATED_TWINS,
     LABELS,
     NAMESPACE,
     NETWORK_POLICY,
+    PROVIDER_VERSION,
+    PROVIDER_VERSIONS,
     ProviderConfig,
     render_terraform,
     resource_name,
@@ -109,8 +112,13 @@ class KubernetesCluster(Construct):
     config_context: the kubeconfig context; left out, the file's current context.
     in_cluster: True to use the pod's service account (Terraform running in
         the cluster); then config_path and config_context must be left out.
-    Without a KubernetesCluster in the stack, no provider block is written and
-    the provider takes its whole configuration from the environment.
+    provider_version: the hashicorp/kubernetes version the JSON is written
+        for and pinned to: 2.38.0, 3.4.0 or 3.5.0; left out, 2.38.0 (what the
+        cdktf bindings target, so existing stacks plan no change; docs/cdk.md
+        says what 3.x changes in a plan).
+    Without a KubernetesCluster in the stack, no provider block is written,
+    the provider takes its whole configuration from the environment and the
+    version is 2.38.0.
     """
 
     def __init__(
@@ -121,9 +129,17 @@ class KubernetesCluster(Construct):
         config_path: str | None = None,
         config_context: str | None = None,
         in_cluster: bool = False,
+        provider_version: str = PROVIDER_VERSION,
     ) -> None:
         super().__init__(scope, id)
         path = self.node.path
+        if provider_version not in PROVIDER_VERSIONS:
+            raise InvalidIntentError(
+                path,
+                "provider_version",
+                f"{provider_version!r} is not a hashicorp/kubernetes version netfence "
+                f"writes for; supported: {', '.join(PROVIDER_VERSIONS)} (docs/cdk.md)",
+            )
         if in_cluster and (config_path or config_context):
             raise InvalidIntentError(
                 path,
@@ -139,7 +155,7 @@ class KubernetesCluster(Construct):
             raise InvalidIntentError(
                 path, "id", "the stack already has a KubernetesCluster; declare one per stack"
             )
-        state.provider = ProviderConfig(config_path, config_context, in_cluster)
+        state.provider = ProviderConfig(config_path, config_context, in_cluster, provider_version)
 
 
 class PolicyHandle:
@@ -174,19 +190,25 @@ class PolicyHandle:
 
         For adopting state from hand-written configurations: Terraform moves
         the state entry instead of destroying and recreating the object.
+        The address may also be of the deprecated twin type (``kubernetes_namespace``
+        for ``kubernetes_namespace_v1``); that move needs a provider version
+        that moves state across types, which synth checks (docs/cdk.md).
         """
-        prefix = f"{self.resource_type}."
-        valid = (
-            isinstance(address, str)
-            and address.startswith(prefix)
-            and _TF_NAME.match(address[len(prefix) :]) is not None
+        prefixes = [f"{self.resource_type}."]
+        twin = DEPRECATED_TWINS.get(self.resource_type)
+        if twin is not None:
+            prefixes.append(f"{twin}.")
+        valid = isinstance(address, str) and any(
+            address.startswith(p) and _TF_NAME.match(address[len(p) :]) is not None
+            for p in prefixes
         )
         if not valid:
+            forms = " or ".join(f"'{p}<name>'" for p in prefixes)
             raise InvalidIntentError(
                 self.address,
                 "moved_from",
-                f"{address!r} is not an address of the form "
-                f"'{prefix}<name>' (moved blocks cannot change the resource type)",
+                f"{address!r} is not an address of the form {forms} (moved blocks "
+                "change the type only from the deprecated twin)",
             )
         if address == self.address:
             raise InvalidIntentError(
