@@ -24,7 +24,7 @@ from tf_workspace import (
     ROOT,
     TESTS,
     TIMEOUT,
-    VERSION,
+    VERSIONS,
     TerraformEnv,
     Workspace,
     namespace_object,
@@ -42,9 +42,10 @@ def _terraform() -> str:
 def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> TerraformEnv:
     binary = _terraform()
     home = tmp_path_factory.mktemp("terraform")
-    target = home / "mirror" / PROVIDER / VERSION / PLATFORM
-    target.mkdir(parents=True)
-    shutil.copy2(LAUNCHER, target / f"terraform-provider-kubernetes_v{VERSION}_x5")
+    for version in VERSIONS:  # the launcher reads its version from its name
+        target = home / "mirror" / PROVIDER / version / PLATFORM
+        target.mkdir(parents=True)
+        shutil.copy2(LAUNCHER, target / f"terraform-provider-kubernetes_v{version}_x5")
     (home / "plugin-cache").mkdir()
     write_certificate(home / "cert")
     rc = home / "terraform.rc"
