@@ -19,15 +19,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def _synth(tmp_path: Path, config_text: str, stack: str = "prod") -> dict[str, Any]:
-    from cdk_under_test import App
+    from cdk_under_test import App, cli_context
 
     from constructs_lib import synth
 
     config = load_config(_write(tmp_path, config_text))
-    # what `npx cdktn synth` hands the app from cdktf.json (cdktn checks the S3
-    # backend's use_lockfile against it; cdktf ignores it)
-    targets = json.loads((Path(__file__).parent.parent / "cdktf.json").read_text())
-    app = App(outdir=str(tmp_path / "out"), context={"targetVersions": targets["targetVersions"]})
+    app = App(outdir=str(tmp_path / "out"), context=cli_context())
     st = NetfenceStack(app, stack, config=config)
     shop = ZeroTrustNamespace(st, "shop", environment="prod")
     api = shop.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
