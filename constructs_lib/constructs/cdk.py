@@ -69,10 +69,17 @@ def check_same_cdk(scope: Any, cdk: ModuleType) -> None:
 
 
 def stack_of(scope: Any) -> Any:
-    """``TerraformStack.of(scope)`` from the app's own CDK, or a clear refusal."""
+    """``TerraformStack.of(scope)`` from the app's own CDK, or a clear refusal.
+
+    Two jsii calls on the common path; the tree is walked for the construct
+    that mixes CDKs only when the stack found is not of the app's CDK (each
+    CDK's ``TerraformStack.of`` also finds the other's stacks).
+    """
     cdk = cdk_of(scope)
-    check_same_cdk(scope, cdk)
-    return cdk.TerraformStack.of(scope)
+    stack = cdk.TerraformStack.of(scope)
+    if library_of(type(stack)) != cdk.__name__:
+        check_same_cdk(scope, cdk)
+    return stack
 
 
 def installed() -> tuple[str, ...]:
