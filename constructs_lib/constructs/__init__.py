@@ -1,4 +1,4 @@
-"""The cdktf construct layer (the only place, with the cdktf emitter, that imports cdktf)."""
+"""The construct layer, on cdktf or cdktn (only ``cdk.py`` names either; see there)."""
 
 from constructs_lib.constructs.namespace import (
     KubernetesCluster,

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdktf import App
-
 from constructs_lib.constructs.namespace import stack_states
 from constructs_lib.emitters.manifests import render_manifests
 from constructs_lib.fsutil import write_atomic
+
+App = Any  # a cdktf or cdktn App (see constructs_lib.constructs.cdk)
 
 MANIFESTS = "manifests.yaml"
 ARTIFACT = "cdk.tf.json"
