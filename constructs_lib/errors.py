@@ -7,12 +7,15 @@ from the builtin that matches its meaning, so callers can catch either::
     ├── InvalidIntentError(ValueError)   a construct was declared with bad input;
     │                                    the message names the construct path,
     │                                    the field, the bad value, what is allowed
-    └── ArtifactError(ValueError)        a file on disk (synthesized JSON, YAML
-                                         manifests, plans, inventories) cannot be
-                                         read; the message names the file, the
-                                         document index and the field path
+    ├── ArtifactError(ValueError)        a file on disk (synthesized JSON, YAML
+    │                                    manifests, plans, inventories) cannot be
+    │                                    read; the message names the file, the
+    │                                    document index and the field path
+    └── OutputError(OSError)             synthesis cannot write its output (disk
+                                         full, read-only, another synthesis holds
+                                         the outdir); names the path and the cause
 
-The CLI maps both to exit code 2.
+The CLI and ``python -m stacks`` map them to exit code 2.
 """
 
 from __future__ import annotations
@@ -55,3 +58,11 @@ class ArtifactError(NetfenceError, ValueError):
         if field:
             where += f" at {field}"
         super().__init__(f"{where}: {message}")
+
+
+class OutputError(NetfenceError, OSError):
+    """Synthesis could not write its output; the previous artifacts are left as they were."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from constructs_lib import NetfenceError, synth  # first: picks the Node.js jsii runs
+from constructs_lib import NetfenceError, create_app, synth  # first: picks the Node.js jsii runs
 from stacks.pipelines import DataPipelineStack, DeliveryStack
 from stacks.shop import ShopStack
 
@@ -21,8 +21,8 @@ def build(app: App) -> App:
 
 def main() -> int:
     try:
-        summaries = synth(build(App()))
-    except NetfenceError as exc:  # bad intent or config: say what and where, no traceback
+        summaries = synth(build(create_app()))
+    except NetfenceError as exc:  # bad intent, config or output: say what and where
         print(f"netfence: error: {exc}", file=sys.stderr)
         return 2
     for summary in summaries:

@@ -52,10 +52,14 @@ class StackState:
         self.moves: list[tuple[str, str]] = []  # (old address, new address)
         self._cache: tuple[int, CompiledStack] | None = None
         self._rendered: tuple[object, dict[str, Any]] | None = None
-        # While True, the element hands cdktf nothing and ``synth(app)`` merges
-        # the fragment into cdk.tf.json itself (no jsii marshalling).
+        # While True, the element hands cdktf nothing and the stack's
+        # StagedSynthesizer merges the fragment into cdk.tf.json itself (no
+        # jsii marshalling); cdktf's Testing helpers still get it through jsii.
         self.deferred = False
         NetfenceElement(stack, _ELEMENT_ID, self._element_fragment, self._element_metadata)
+        from constructs_lib.constructs.synth import StagedSynthesizer  # imports this module
+
+        stack.synthesizer = StagedSynthesizer(stack.node.id, stack.synthesizer, self)
 
     @staticmethod
     def of(scope: Construct) -> StackState:
