@@ -36,6 +36,7 @@ from constructs_lib.model import (  # noqa: E402
 from constructs_lib.spec import CompiledStack  # noqa: E402
 
 _STATE_ATTR = "_netfence_state"
+_PATH_ATTR = "_netfence_path"
 _ELEMENT_ID = "netfence"
 _TF_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _OVERRIDE_PATH = re.compile(r"^[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*$")
@@ -63,6 +64,9 @@ class StackState:
 
     @staticmethod
     def of(scope: Construct) -> StackState:
+        state: StackState | None = getattr(scope, _STATE_ATTR, None)
+        if state is not None:  # scope is the stack: no jsii round-trip
+            return state
         stack = TerraformStack.of(scope)
         state = getattr(stack, _STATE_ATTR, None)
         if state is None:
@@ -225,10 +229,10 @@ class ZeroTrustNamespace(Construct):
         adopt: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        self._state = StackState.of(self)
+        self._state = StackState.of(scope)
         ns_name = name if name is not None else id
         self.model: Namespace = self._state.topology.add_namespace(
-            self.node.path,
+            child_path(scope, id),
             name=ns_name,
             environment=environment,
             labels=labels,
@@ -274,6 +278,15 @@ class ZeroTrustNamespace(Construct):
         """The namespace resource (``kubernetes_labels`` when adopted)."""
         rtype = LABELS if self.model.adopt else NAMESPACE
         return PolicyHandle(self._state, rtype, resource_name(self.name))
+
+
+def child_path(scope: Construct, id: str) -> str:
+    """``node.path`` of the child ``id`` of ``scope``; the scope's own path asked of jsii once."""
+    base: str | None = getattr(scope, _PATH_ATTR, None)
+    if base is None:
+        base = scope.node.path
+        setattr(scope, _PATH_ATTR, base)
+    return f"{base}/{id}" if base else id
 
 
 def stack_states(app: App) -> list[tuple[str, StackState]]:

@@ -10,6 +10,7 @@ around the whole app and a summary per stack.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from constructs_lib.constructs.stackdir import (
     staging_dir,
 )
 from constructs_lib.emitters.manifests import render_manifests
+from constructs_lib.emitters.terraform import dump_json
 from constructs_lib.errors import OutputError
 
 if TYPE_CHECKING:
@@ -65,7 +67,7 @@ def _merge_into_artifact(path: Path, fragment: dict[str, Any], metadata: dict[st
     doc = json.loads(path.read_text(encoding="utf-8"))
     _deep_merge(doc, fragment)
     _deep_merge(doc.setdefault("//", {}).setdefault("metadata", {}), metadata)
-    path.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(dump_json(doc), encoding="utf-8")
 
 
 @jsii.implements(ISynthesisSession)
@@ -129,7 +131,7 @@ class StagedSynthesizer:
 
     def _cdktf_synthesize(self, staged: Path, session: ISynthesisSession, stack_dir: Path) -> None:
         """cdktf's own synthesizer, with netfence's element silent (merged in Python instead)."""
-        self._state.deferred = True
+        before, self._state.deferred = self._state.deferred, True
         try:
             self._inner.synthesize(_StagingSession(staged, session))
         except RuntimeError as exc:
@@ -140,7 +142,7 @@ class StagedSynthesizer:
                 str(stack_dir), f"cannot write the new synthesis ({_KEPT}): {reason}"
             ) from None
         finally:
-            self._state.deferred = False
+            self._state.deferred = before
 
 
 def create_app(**props: Any) -> App:
@@ -179,11 +181,30 @@ def synth(app: App) -> list[SynthSummary]:
     What ``python -m stacks`` calls. Errors come out as netfence errors
     (``InvalidIntentError``, ``OutputError``), not as jsii RuntimeErrors.
     """
+    # Synthesis builds large trees of fresh, acyclic dicts: the cyclic
+    # collector would only walk them again and again (a third of the time).
+    # Afterwards they are frozen out of later collections: the process
+    # usually ends here, and the collections at interpreter exit would walk
+    # them for seconds more (refcounting still frees them when dropped).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _synth(app)
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+def _synth(app: App) -> list[SynthSummary]:
     from constructs_lib.constructs.namespace import stack_states
 
     states = stack_states(app)
     for _, state in states:
         state.render()  # raises on a bad override before anything is written
+        # cdktf's prepareStack() resolves every element once before any
+        # synthesizer runs; silent, netfence's element costs nothing there.
+        state.deferred = True
     with outdir_lock(app.outdir):
         del _failures[:]
         try:
@@ -197,6 +218,8 @@ def synth(app: App) -> list[SynthSummary]:
             raise OutputError(app.outdir, f"cdktf cannot write manifest.json: {reason}") from None
         finally:
             del _failures[:]
+            for _, state in states:
+                state.deferred = False
     return [
         SynthSummary(
             name,

@@ -3,9 +3,18 @@
 For teams that apply with kubectl or a GitOps controller instead of
 Terraform. Adopted namespaces are not emitted (they exist already); their
 labels are listed in a comment so the operator can apply them.
+
+The block structure is written here directly; PyYAML decides how each
+distinct scalar is spelt (plain or quoted), once per value. That gives
+PyYAML's bytes without its per-node representer, which cost seconds per
+thousand namespaces. A document this writer cannot spell exactly (a
+scalar PyYAML would wrap or write on several lines, a key too long for a
+simple key, a value of another type) is dumped by PyYAML whole.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import yaml
 
@@ -14,6 +23,12 @@ from constructs_lib.spec import CompiledStack
 
 # libyaml's dumper is ~10x faster than the pure-Python one; same output.
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_WIDTH = 80  # PyYAML's best_width: longer scalars with spaces get folded
+_SIMPLE_KEY = 128  # PyYAML writes longer keys as complex keys ("? key")
+
+
+class _Inexact(Exception):
+    """This document needs PyYAML's own dump."""
 
 
 def render_manifests(compiled: CompiledStack) -> str:
@@ -24,11 +39,88 @@ def render_manifests(compiled: CompiledStack) -> str:
             header.append(
                 f"# adopted namespace {ns.name}: kubectl label namespace {ns.name} {labels}"
             )
-    body = yaml.dump_all(
-        objects(compiled),
-        Dumper=_DUMPER,
-        sort_keys=False,
-        default_flow_style=False,
-        explicit_start=True,
-    )
-    return "\n".join(header) + "\n" + body
+    return "\n".join(header) + "\n" + dump_documents(objects(compiled))
+
+
+def dump_documents(docs: list[dict[str, Any]]) -> str:
+    """``yaml.dump_all(docs, sort_keys=False, default_flow_style=False, explicit_start=True)``."""
+    writer = _Writer()
+    out: list[str] = []
+    for doc in docs:
+        try:
+            out.append(writer.document(doc))
+        except _Inexact:
+            out.append(
+                yaml.dump(
+                    doc,
+                    Dumper=_DUMPER,
+                    sort_keys=False,
+                    default_flow_style=False,
+                    explicit_start=True,
+                )
+            )
+    return "".join(out)
+
+
+class _Writer:
+    def __init__(self) -> None:
+        self._spelt: dict[object, str | None] = {}
+
+    def document(self, doc: dict[str, Any]) -> str:
+        if not isinstance(doc, dict) or not doc:
+            raise _Inexact
+        lines = ["---\n"]
+        self._mapping(doc, 0, lines, "")
+        return "".join(lines)
+
+    def _mapping(self, data: dict[Any, Any], indent: int, lines: list[str], first: str) -> None:
+        pad = " " * indent
+        lead = first  # the "- " of a sequence item goes before the first key
+        for key, value in data.items():
+            k = self._scalar(key, indent + len(lead))
+            if len(k) >= _SIMPLE_KEY:
+                raise _Inexact
+            prefix = (lead or pad) + k + ":"
+            lead = ""
+            if isinstance(value, dict):
+                if value:
+                    lines.append(prefix + "\n")
+                    self._mapping(value, indent + 2, lines, "")
+                else:
+                    lines.append(prefix + " {}\n")
+            elif isinstance(value, list):
+                if value:
+                    lines.append(prefix + "\n")
+                    self._sequence(value, indent, lines)  # indentless, as PyYAML writes it
+                else:
+                    lines.append(prefix + " []\n")
+            else:
+                lines.append(f"{prefix} {self._scalar(value, len(prefix) + 1)}\n")
+
+    def _sequence(self, items: list[Any], indent: int, lines: list[str]) -> None:
+        dash = " " * indent + "- "
+        for item in items:
+            if isinstance(item, dict) and item:
+                self._mapping(item, indent + 2, lines, dash)
+            elif isinstance(item, dict | list):
+                raise _Inexact  # "- {}", "- []", "- - x": not written by netfence
+            else:
+                lines.append(f"{dash}{self._scalar(item, len(dash))}\n")
+
+    def _scalar(self, value: Any, column: int) -> str:
+        key = (type(value), value)
+        spelt = self._spelt.get(key, "")
+        if spelt == "":
+            spelt = self._spelt[key] = _spell(value)
+        if spelt is None or (column + len(spelt) > _WIDTH and " " in spelt):
+            raise _Inexact
+        return spelt
+
+
+def _spell(value: Any) -> str | None:
+    """PyYAML's spelling of one scalar on one line, or None if it needs more (or is no scalar)."""
+    if type(value) not in (str, int, bool):
+        return None
+    text = yaml.dump(value, Dumper=_DUMPER, default_flow_style=False)
+    first, _, rest = text.partition("\n")
+    return first if rest in ("", "...\n") and first else None

@@ -9,6 +9,7 @@ any refactor of the Python code that declares them.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from constructs_lib.emitters.kubernetes import objects, terraform_body
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.spec import CompiledStack
+
+_quote = json.encoder.encode_basestring_ascii  # json's own (C) string quoting
 
 PROVIDER_SOURCE = "hashicorp/kubernetes"
 PROVIDER_VERSION = "2.38.0"
@@ -163,3 +166,49 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
             nxt = target[part] = {}
         target = nxt
     target[parts[-1]] = value
+
+
+def dump_json(doc: Any) -> str:
+    """``json.dumps(doc, indent=2, sort_keys=True) + "\\n"``, byte for byte, several times faster.
+
+    json's C encoder does not indent, and its Python encoder spends most of
+    a large synthesis in generator frames; this writes the same text with
+    one list of chunks.
+    """
+    out: list[str] = []
+    _dump_value(doc, "\n", out)
+    out.append("\n")
+    return "".join(out)
+
+
+def _dump_value(value: Any, newline: str, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_quote(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        sep = "{" + inner
+        for key in sorted(value):
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, not {key!r}")
+            out.append(sep)
+            out.append(_quote(key))
+            out.append(": ")
+            _dump_value(value[key], inner, out)
+            sep = "," + inner
+        out.append(newline + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            _dump_value(item, inner, out)
+            sep = "," + inner
+        out.append(newline + "]")
+    else:
+        out.append(json.dumps(value))  # numbers, booleans, null: exactly as json spells them
