@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from constructs_lib._bulk import bulk_allocation
 from constructs_lib.errors import NetfenceError
 
 if TYPE_CHECKING:
@@ -377,7 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``netfence``; returns the exit code (the console script exits with it)."""
     try:
         args = build_parser().parse_args(argv)
-        code: int = args.run(args)
+        with bulk_allocation():
+            code: int = args.run(args)
         return code
     except _UsageError as exc:
         print(exc, file=sys.stderr)

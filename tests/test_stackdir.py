@@ -127,7 +127,7 @@ def counted(module, name):
 for name in ("mkdir", "rename", "replace", "symlink"):
     counted(os, name)
 counted(shutil, "rmtree")
-counted(pathlib.Path, "write_text")
+counted(pathlib.Path, "open")
 counted(pathlib.Path, "unlink")
 from constructs_lib import synth
 synth(app)

@@ -10,7 +10,6 @@ around the whole app and a summary per stack.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import jsii
 from cdktf import App, IStackSynthesizer, ISynthesisSession, Manifest
 
+from constructs_lib._bulk import bulk_allocation
 from constructs_lib.constructs.stackdir import (
     js_errno_reason,
     outdir_lock,
@@ -28,8 +28,8 @@ from constructs_lib.constructs.stackdir import (
     remove_tree,
     staging_dir,
 )
-from constructs_lib.emitters.manifests import render_manifests
-from constructs_lib.emitters.terraform import dump_json
+from constructs_lib.emitters.manifests import write_manifests
+from constructs_lib.emitters.terraform import write_json
 from constructs_lib.errors import OutputError
 
 if TYPE_CHECKING:
@@ -67,7 +67,8 @@ def _merge_into_artifact(path: Path, fragment: dict[str, Any], metadata: dict[st
     doc = json.loads(path.read_text(encoding="utf-8"))
     _deep_merge(doc, fragment)
     _deep_merge(doc.setdefault("//", {}).setdefault("metadata", {}), metadata)
-    path.write_text(dump_json(doc), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as handle:
+        write_json(doc, handle)
 
 
 @jsii.implements(ISynthesisSession)
@@ -121,9 +122,8 @@ class StagedSynthesizer:
                     _merge_into_artifact(
                         written / ARTIFACT, self._state.render(), self._state.metadata()
                     )
-                    (written / MANIFESTS).write_text(
-                        render_manifests(self._state.compiled()), encoding="utf-8"
-                    )
+                    with (written / MANIFESTS).open("w", encoding="utf-8") as handle:
+                        write_manifests(self._state.compiled(), handle)
                 with output_errors(stack_dir, "cannot switch to the new synthesis"):
                     publish(stack_dir, written)
             finally:
@@ -181,19 +181,10 @@ def synth(app: App) -> list[SynthSummary]:
     What ``python -m stacks`` calls. Errors come out as netfence errors
     (``InvalidIntentError``, ``OutputError``), not as jsii RuntimeErrors.
     """
-    # Synthesis builds large trees of fresh, acyclic dicts: the cyclic
-    # collector would only walk them again and again (a third of the time).
-    # Afterwards they are frozen out of later collections: the process
-    # usually ends here, and the collections at interpreter exit would walk
-    # them for seconds more (refcounting still frees them when dropped).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    # Frozen afterwards: the process usually ends here, and the collections
+    # at interpreter exit would walk the app's objects for seconds more.
+    with bulk_allocation(freeze=True):
         return _synth(app)
-    finally:
-        gc.freeze()
-        if collecting:
-            gc.enable()
 
 
 def _synth(app: App) -> list[SynthSummary]:

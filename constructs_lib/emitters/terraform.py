@@ -9,10 +9,11 @@ any refactor of the Python code that declares them.
 from __future__ import annotations
 
 import copy
+import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from constructs_lib.emitters.kubernetes import objects, terraform_body
 from constructs_lib.errors import InvalidIntentError
@@ -169,19 +170,35 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
 
 
 def dump_json(doc: Any) -> str:
-    """``json.dumps(doc, indent=2, sort_keys=True) + "\\n"``, byte for byte, several times faster.
+    """``json.dumps(doc, indent=2, sort_keys=True) + "\n"``, byte for byte, several times faster."""
+    buffer = io.StringIO()
+    write_json(doc, buffer)
+    return buffer.getvalue()
+
+
+def write_json(doc: Any, handle: TextIO) -> None:
+    """Write ``dump_json(doc)`` to ``handle`` in pieces of about a megabyte.
 
     json's C encoder does not indent, and its Python encoder spends most of
-    a large synthesis in generator frames; this writes the same text with
-    one list of chunks.
+    a large synthesis in generator frames; this appends the same text to one
+    list of chunks, handed to ``handle`` whenever it grows long (a whole
+    130,000-resource artifact as chunks would take gigabytes).
     """
     out: list[str] = []
-    _dump_value(doc, "\n", out)
+
+    def flush() -> None:
+        handle.write("".join(out))
+        out.clear()
+
+    _dump_value(doc, "\n", out, flush)
     out.append("\n")
-    return "".join(out)
+    flush()
 
 
-def _dump_value(value: Any, newline: str, out: list[str]) -> None:
+_FLUSH_AT = 1 << 16  # chunks
+
+
+def _dump_value(value: Any, newline: str, out: list[str], flush: Callable[[], None]) -> None:
     if isinstance(value, str):
         out.append(_quote(value))
     elif isinstance(value, dict):
@@ -196,8 +213,10 @@ def _dump_value(value: Any, newline: str, out: list[str]) -> None:
             out.append(sep)
             out.append(_quote(key))
             out.append(": ")
-            _dump_value(value[key], inner, out)
+            _dump_value(value[key], inner, out, flush)
             sep = "," + inner
+            if len(out) > _FLUSH_AT:
+                flush()
         out.append(newline + "}")
     elif isinstance(value, list | tuple):
         if not value:
@@ -207,7 +226,7 @@ def _dump_value(value: Any, newline: str, out: list[str]) -> None:
         sep = "[" + inner
         for item in value:
             out.append(sep)
-            _dump_value(item, inner, out)
+            _dump_value(item, inner, out, flush)
             sep = "," + inner
         out.append(newline + "]")
     else:
