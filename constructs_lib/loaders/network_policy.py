@@ -20,11 +20,17 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Source:
-    """Where a policy came from: a Terraform address or a document index in a file."""
+    """Where a policy came from: a Terraform address or a document index in a file.
+
+    ``path`` is the field path of the policy object inside its document, as
+    loader errors spell it (``items[3].``, ``resource.TYPE.NAME.``); lint
+    maps it back to a line.
+    """
 
     file: str
     address: str | None = None
     document: int | None = None
+    path: str = ""
 
     def __str__(self) -> str:
         if self.address:
@@ -53,6 +59,16 @@ class LabelSelector:
 
     def keys(self) -> set[str]:
         return {k for k, _ in self.match_labels} | {e.key for e in self.match_expressions}
+
+    def satisfying_labels(self) -> dict[str, str]:
+        """Labels that satisfy the selector (absent keys already satisfy NotIn/DoesNotExist)."""
+        out = dict(self.match_labels)
+        for req in self.match_expressions:
+            if req.operator == "In" and req.key not in out:
+                out[req.key] = req.values[0]
+            elif req.operator == "Exists" and req.key not in out:
+                out[req.key] = "x"
+        return out
 
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k, v in self.match_labels]
@@ -98,7 +114,11 @@ class PolicyRule:
 
 @dataclass(frozen=True)
 class NetworkPolicy:
-    """``policy_types`` is already defaulted the way the API server does it."""
+    """``policy_types`` is already defaulted the way the API server does it.
+
+    ``declared_types`` is policyTypes as written (None when omitted or empty),
+    for lint, which warns about what the defaulting does.
+    """
 
     namespace: str
     name: str
@@ -107,6 +127,7 @@ class NetworkPolicy:
     ingress: tuple[PolicyRule, ...] = ()
     egress: tuple[PolicyRule, ...] = ()
     source: Source = field(default=Source("<memory>"), compare=False)
+    declared_types: tuple[str, ...] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -124,9 +145,10 @@ def default_policy_types(
 ) -> tuple[str, ...]:
     """policyTypes as the API server stores it.
 
-    Omitted: Ingress always, Egress only when the egress list is non-empty
-    (``egress: []`` does not isolate egress).
+    Omitted or empty (the API server tests ``len == 0``): Ingress always,
+    Egress only when the egress list is non-empty (``egress: []`` does not
+    isolate egress).
     """
-    if declared is not None:
+    if declared:
         return tuple(t for t in (INGRESS, EGRESS) if t in declared)
     return (INGRESS, EGRESS) if egress else (INGRESS,)
