@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+from constructs_lib._bulk import bulk_allocation
 from constructs_lib.errors import NetfenceError
 
 if TYPE_CHECKING:
@@ -766,7 +767,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        code: int = args.run(args)
+        with bulk_allocation():
+            code: int = args.run(args)
         return code
     except _UsageError as exc:
         print(exc, file=sys.stderr)

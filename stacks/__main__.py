@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from constructs_lib import NetfenceError, synth  # first: picks the Node.js jsii runs
-from constructs_lib.constructs.cdk import default_cdk
+from constructs_lib import NetfenceError, create_app, synth  # first: picks the Node.js jsii runs
 from stacks.pipelines import DataPipelineStack, DeliveryStack
 from stacks.shop import ShopStack
 
@@ -23,8 +22,8 @@ def main() -> int:
     try:
         # cdktf or cdktn: NETFENCE_CDK, else the one installed (an app of your
         # own simply writes `from cdktf import App` or `from cdktn import App`)
-        summaries = synth(build(default_cdk().App()))
-    except NetfenceError as exc:  # bad intent or config: say what and where, no traceback
+        summaries = synth(build(create_app()))
+    except NetfenceError as exc:  # bad intent, config or output: say what and where
         print(f"netfence: error: {exc}", file=sys.stderr)
         return 2
     for summary in summaries:

@@ -39,6 +39,7 @@ from constructs_lib.model import (  # noqa: E402
 from constructs_lib.spec import CompiledStack  # noqa: E402
 
 _STATE_ATTR = "_netfence_state"
+_PATH_ATTR = "_netfence_path"
 _ELEMENT_ID = "netfence"
 _TF_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _OVERRIDE_PATH = re.compile(r"^[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*$")
@@ -55,15 +56,21 @@ class StackState:
         self.moves: list[tuple[str, str]] = []  # (old address, new address)
         self._cache: tuple[int, CompiledStack] | None = None
         self._rendered: tuple[object, dict[str, Any]] | None = None
-        # While True, the element hands cdktf nothing and ``synth(app)`` merges
-        # the fragment into cdk.tf.json itself (no jsii marshalling).
+        # While True, the element hands cdktf nothing and the stack's
+        # StagedSynthesizer merges the fragment into cdk.tf.json itself (no
+        # jsii marshalling); cdktf's Testing helpers still get it through jsii.
         self.deferred = False
-        element_class(cdk_of(stack))(
-            stack, _ELEMENT_ID, self._element_fragment, self._element_metadata
-        )
+        cdk = cdk_of(stack)
+        element_class(cdk)(stack, _ELEMENT_ID, self._element_fragment, self._element_metadata)
+        from constructs_lib.constructs.synth import staged_synthesizer  # imports this module
+
+        stack.synthesizer = staged_synthesizer(cdk)(stack.node.id, stack.synthesizer, self)
 
     @staticmethod
     def of(scope: Construct) -> StackState:
+        state: StackState | None = getattr(scope, _STATE_ATTR, None)
+        if state is not None:  # scope is the stack: no jsii round-trip
+            return state
         stack = stack_of(scope)
         state = getattr(stack, _STATE_ATTR, None)
         if state is None:
@@ -253,10 +260,10 @@ class ZeroTrustNamespace(Construct):
         adopt: bool = False,
     ) -> None:
         super().__init__(scope, id)
-        self._state = StackState.of(self)
+        self._state = StackState.of(scope)
         ns_name = name if name is not None else id
         self.model: Namespace = self._state.topology.add_namespace(
-            self.node.path,
+            child_path(scope, id),
             name=ns_name,
             environment=environment,
             labels=labels,
@@ -307,6 +314,15 @@ class ZeroTrustNamespace(Construct):
         """The namespace resource (``kubernetes_labels`` when adopted)."""
         rtype = LABELS if self.model.adopt else NAMESPACE
         return PolicyHandle(self._state, rtype, resource_name(self.name))
+
+
+def child_path(scope: Construct, id: str) -> str:
+    """``node.path`` of the child ``id`` of ``scope``; the scope's own path asked of jsii once."""
+    base: str | None = getattr(scope, _PATH_ATTR, None)
+    if base is None:
+        base = scope.node.path
+        setattr(scope, _PATH_ATTR, base)
+    return f"{base}/{id}" if base else id
 
 
 def stack_states(app: Construct) -> list[tuple[str, StackState]]:

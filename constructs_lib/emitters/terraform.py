@@ -16,13 +16,17 @@ their deprecated twin (``moved`` across types, Terraform >= 1.8).
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+import io
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from constructs_lib.emitters.kubernetes import objects, terraform_body
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.spec import CompiledStack
+
+_quote = json.encoder.encode_basestring_ascii  # json's own (C) string quoting
 
 PROVIDER_SOURCE = "hashicorp/kubernetes"
 # The default: what the cdktf bindings (cdktf-cdktf-provider-kubernetes 12.x)
@@ -269,3 +273,67 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
             nxt = target[part] = {}
         target = nxt
     target[parts[-1]] = value
+
+
+def dump_json(doc: Any) -> str:
+    """``json.dumps(doc, indent=2, sort_keys=True) + "\n"``, byte for byte, several times faster."""
+    buffer = io.StringIO()
+    write_json(doc, buffer)
+    return buffer.getvalue()
+
+
+def write_json(doc: Any, handle: TextIO) -> None:
+    """Write ``dump_json(doc)`` to ``handle`` in pieces of about a megabyte.
+
+    json's C encoder does not indent, and its Python encoder spends most of
+    a large synthesis in generator frames; this appends the same text to one
+    list of chunks, handed to ``handle`` whenever it grows long (a whole
+    130,000-resource artifact as chunks would take gigabytes).
+    """
+    out: list[str] = []
+
+    def flush() -> None:
+        handle.write("".join(out))
+        out.clear()
+
+    _dump_value(doc, "\n", out, flush)
+    out.append("\n")
+    flush()
+
+
+_FLUSH_AT = 1 << 16  # chunks
+
+
+def _dump_value(value: Any, newline: str, out: list[str], flush: Callable[[], None]) -> None:
+    if isinstance(value, str):
+        out.append(_quote(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        sep = "{" + inner
+        for key in sorted(value):
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, not {key!r}")
+            out.append(sep)
+            out.append(_quote(key))
+            out.append(": ")
+            _dump_value(value[key], inner, out, flush)
+            sep = "," + inner
+            if len(out) > _FLUSH_AT:
+                flush()
+        out.append(newline + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            _dump_value(item, inner, out, flush)
+            sep = "," + inner
+        out.append(newline + "]")
+    else:
+        out.append(json.dumps(value))  # numbers, booleans, null: exactly as json spells them
