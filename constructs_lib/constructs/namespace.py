@@ -14,6 +14,7 @@ from cdktf import App, TerraformStack  # noqa: E402
 from constructs import Construct  # noqa: E402
 
 from constructs_lib.compiler import compile_topology  # noqa: E402
+from constructs_lib.constructs._scope import check_scope, jsii_errors, stack_name  # noqa: E402
 from constructs_lib.emitters.cdktf_emitter import NetfenceElement  # noqa: E402
 from constructs_lib.emitters.terraform import (  # noqa: E402
     LABELS,
@@ -37,15 +38,15 @@ from constructs_lib.spec import CompiledStack  # noqa: E402
 
 _STATE_ATTR = "_netfence_state"
 _ELEMENT_ID = "netfence"
-_TF_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_OVERRIDE_PATH = re.compile(r"^[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*$")
+_TF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_OVERRIDE_PATH = re.compile(r"[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*")
 
 
 class StackState:
     """What netfence keeps per cdktf stack: the intent, provider, overrides."""
 
     def __init__(self, stack: TerraformStack) -> None:
-        self.topology = Topology(stack.node.id)
+        self.topology = Topology(stack_name(stack.node.id))
         self.provider: ProviderConfig | None = None
         self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
         self.imports: tuple[tuple[str, str], ...] = ()  # (address, id) from netfence.yaml
@@ -120,8 +121,10 @@ class KubernetesCluster(Construct):
         config_context: str | None = None,
         in_cluster: bool = False,
     ) -> None:
-        super().__init__(scope, id)
-        path = self.node.path
+        path = check_scope(type(self).__name__, scope, id)
+        validation.boolean(path, "in_cluster", in_cluster)
+        with jsii_errors(path):
+            super().__init__(scope, id)
         if in_cluster and (config_path or config_context):
             raise InvalidIntentError(
                 path,
@@ -159,7 +162,7 @@ class PolicyHandle:
         Overrides reach the Terraform JSON only, not manifests.yaml, and
         ``netfence verify`` sees them like any other part of the artifact.
         """
-        if not isinstance(path, str) or not _OVERRIDE_PATH.match(path):
+        if not isinstance(path, str) or not _OVERRIDE_PATH.fullmatch(path):
             raise InvalidIntentError(
                 self.address,
                 "path",
@@ -177,7 +180,7 @@ class PolicyHandle:
         valid = (
             isinstance(address, str)
             and address.startswith(prefix)
-            and _TF_NAME.match(address[len(prefix) :]) is not None
+            and _TF_NAME.fullmatch(address[len(prefix) :]) is not None
         )
         if not valid:
             raise InvalidIntentError(
@@ -220,7 +223,9 @@ class ZeroTrustNamespace(Construct):
         dns: DnsTarget | None = None,
         adopt: bool = False,
     ) -> None:
-        super().__init__(scope, id)
+        path = check_scope(type(self).__name__, scope, id)
+        with jsii_errors(path):
+            super().__init__(scope, id)
         self._state = StackState.of(self)
         ns_name = name if name is not None else id
         self.model: Namespace = self._state.topology.add_namespace(

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from constructs import Construct
 
+from constructs_lib.constructs._scope import check_scope, jsii_errors
 from constructs_lib.constructs.namespace import StackState, ZeroTrustNamespace
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model import (
@@ -39,7 +40,9 @@ class Pipeline(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, *, name: str | None = None) -> None:
-        super().__init__(scope, id)
+        path = check_scope(type(self).__name__, scope, id)
+        with jsii_errors(path):
+            super().__init__(scope, id)
         state = StackState.of(self)
         self.model = PipelineModel(state.topology, self.node.path, name if name is not None else id)
 
@@ -146,7 +149,11 @@ def preview_namespace(
         variable NETFENCE_PREVIEW. The namespace is ``<prefix>-<branch>``, which
         must be a DNS-1123 label: it is validated, never silently rewritten.
     """
-    path = f"{scope.node.path}/{id}"
+    path = check_scope("preview_namespace", scope, id)
+    if not callable(template):
+        raise InvalidIntentError(
+            path, "template", f"{template!r} is not a function taking the ZeroTrustNamespace"
+        )
     source = "branch"
     if branch is None:
         context = scope.node.try_get_context(PREVIEW_CONTEXT)

@@ -8,7 +8,9 @@ import cdktf
 from constructs import Construct
 
 from constructs_lib.config import BackendConfig, ProjectConfig, load_config
+from constructs_lib.constructs._scope import check_scope, jsii_errors
 from constructs_lib.constructs.namespace import StackState
+from constructs_lib.errors import InvalidIntentError
 
 CONFIG_CONTEXT = "netfence.config"
 
@@ -31,7 +33,13 @@ class NetfenceStack(cdktf.TerraformStack):
     """
 
     def __init__(self, scope: Construct, id: str, *, config: ProjectConfig | None = None) -> None:
-        super().__init__(scope, id)
+        path = check_scope(type(self).__name__, scope, id, stack=True)
+        if config is not None and not isinstance(config, ProjectConfig):
+            raise InvalidIntentError(
+                path, "config", f"{config!r} is not a ProjectConfig (use load_config(path))"
+            )
+        with jsii_errors(path):
+            super().__init__(scope, id)
         if config is None:
             config = load_config(self.node.try_get_context(CONFIG_CONTEXT))
         settings = config.for_stack(id)

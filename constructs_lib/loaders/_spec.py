@@ -8,7 +8,6 @@ error names the file, the document and the field path as the user wrote it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -29,9 +28,9 @@ from constructs_lib.loaders.network_policy import (
     Source,
     default_policy_types,
 )
+from constructs_lib.syntax import is_port_name
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-_PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -255,7 +254,7 @@ class Reader:
         elif isinstance(raw, int) or raw.isdigit():
             port = self.port_number(int(raw), f"{path}.port")
         else:
-            if len(raw) > 15 or not _PORT_NAME.match(raw) or not re.search("[a-z]", raw):
+            if not is_port_name(raw):
                 self.fail(f"{path}.port", f"invalid port name {raw!r}")
             port = raw
         end_raw = data.get(s.end_port)

@@ -21,7 +21,7 @@ POLICY_RESOURCE_TYPES: tuple[str, ...] = (
     "kubernetes_network_policy",
 )
 _REFERENCE = re.compile(
-    r"^\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)\.metadata(?:\[0\])?\.name\}$"
+    r"\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)\.metadata(?:\[0\])?\.name\}"
 )
 
 
@@ -153,7 +153,7 @@ def _name(
         reader.fail(path, f"expected a string, got {type_name(value)}")
     if "${" not in value:
         return value
-    match = _REFERENCE.match(value)
+    match = _REFERENCE.fullmatch(value)
     target = None
     if match:
         group = resources.get(match.group(1))
