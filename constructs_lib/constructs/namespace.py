@@ -14,6 +14,7 @@ from cdktf import App, TerraformStack  # noqa: E402
 from constructs import Construct  # noqa: E402
 
 from constructs_lib.compiler import compile_topology  # noqa: E402
+from constructs_lib.config import ProjectConfig  # noqa: E402
 from constructs_lib.constructs._scope import check_scope, jsii_errors, stack_name  # noqa: E402
 from constructs_lib.emitters.cdktf_emitter import NetfenceElement  # noqa: E402
 from constructs_lib.emitters.terraform import (  # noqa: E402
@@ -47,6 +48,8 @@ class StackState:
 
     def __init__(self, stack: TerraformStack) -> None:
         self.topology = Topology(stack_name(stack.node.id))
+        self.stack = stack
+        self.config: ProjectConfig | None = None  # set by NetfenceStack: it reads netfence.yaml
         self.provider: ProviderConfig | None = None
         self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
         self.imports: tuple[tuple[str, str], ...] = ()  # (address, id) from netfence.yaml
@@ -73,6 +76,7 @@ class StackState:
         return self._cache[1]
 
     def render(self) -> dict[str, Any]:
+        self._check_config()
         key = (
             self.topology.version,
             self.provider,
@@ -90,6 +94,18 @@ class StackState:
             )
             self._rendered = (key, fragment)
         return self._rendered[1]
+
+    def _check_config(self) -> None:
+        """netfence.yaml names only stacks of this app (the whole app is known by now)."""
+        if self.config is None:
+            return
+        readers, others = [], []
+        for child in self.stack.node.root.node.children:
+            if TerraformStack.is_stack(child):
+                state = getattr(child, _STATE_ATTR, None)
+                reads = state is not None and state.config is not None
+                (readers if reads else others).append(child.node.id)
+        self.config.check_stacks(readers, others)
 
     def metadata(self) -> dict[str, Any]:
         return {"netfence": self.compiled().record}

@@ -154,6 +154,9 @@ def preview_namespace(
         raise InvalidIntentError(
             path, "template", f"{template!r} is not a function taking the ZeroTrustNamespace"
         )
+    validation.text(path, "prefix", prefix, "a name prefix")
+    if branch is not None:
+        validation.text(path, "branch", branch, "a branch or PR name")
     source = "branch"
     if branch is None:
         context = scope.node.try_get_context(PREVIEW_CONTEXT)

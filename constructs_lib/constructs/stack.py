@@ -44,7 +44,9 @@ class NetfenceStack(cdktf.TerraformStack):
             config = load_config(self.node.try_get_context(CONFIG_CONTEXT))
         settings = config.for_stack(id)
         apply_backend(self, settings.backend or BackendConfig("local", {}))
-        StackState.of(self).imports = settings.imports
+        state = StackState.of(self)
+        state.imports = settings.imports
+        state.config = config
 
 
 def apply_backend(stack: cdktf.TerraformStack, backend: BackendConfig) -> cdktf.TerraformBackend:
