@@ -77,6 +77,8 @@ def render_terraform(
     imports: ``(address, id)`` pairs for Terraform ``import`` blocks, so a first
     apply adopts objects that already exist instead of failing.
     moves: ``(old address, new address)`` pairs for ``moved`` blocks.
+    Adopted namespaces get a ``removed`` block (destroy = false): state forgets
+    a namespace the stack used to create instead of deleting it.
     """
     resources: dict[str, dict[str, Any]] = {}
     managed = {ns.name for ns in compiled.namespaces if ns.managed}
@@ -145,6 +147,17 @@ def render_terraform(
         out["import"] = [{"to": address, "id": ident} for address, ident in imports]
     if moves:
         out["moved"] = [{"from": old, "to": new} for old, new in sorted(set(moves))]
+    forgotten = [
+        {"from": f"{NAMESPACE}.{resource_name(ns.name)}", "lifecycle": {"destroy": False}}
+        for ns in compiled.namespaces
+        if not ns.managed
+    ]
+    if forgotten:
+        # An adopted namespace may have been created by this stack before: without
+        # this, switching to adopt=True plans its destroy (and everything in it).
+        # Terraform (>= 1.7) accepts a removed block for an address not in state,
+        # so the rule needs no knowledge of prior state: always, for every adopted one.
+        out["removed"] = forgotten
     if provider is not None:
         out["provider"] = {"kubernetes": [provider.render()]}
     return out
