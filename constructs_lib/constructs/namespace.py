@@ -99,7 +99,8 @@ class StackState:
         """netfence.yaml names only stacks of this app (the whole app is known by now)."""
         if self.config is None:
             return
-        readers, others = [], []
+        readers: list[str] = []
+        others: list[str] = []
         for child in self.stack.node.root.node.children:
             if TerraformStack.is_stack(child):
                 state = getattr(child, _STATE_ATTR, None)

@@ -71,3 +71,30 @@ def test_a_removed_block_for_a_namespace_never_in_state_plans_cleanly(
     workspace.tf("apply", "-input=false", "plan.bin")
     again = workspace.tf("plan", "-input=false", "-detailed-exitcode", ok=(0, 2))
     assert again.returncode == 0, again.stdout
+
+
+def _plan_risks(ws: Workspace, config: dict[str, Any]) -> list[str]:
+    import json
+
+    from constructs_lib.review import diff_plan
+
+    ws.write_config(config)
+    (ws.path / "plan.json").write_text(json.dumps(ws.plan_json()))
+    return [str(r) for r in diff_plan(ws.path / "plan.json").risks]
+
+
+DESTROYED = (
+    "namespace-destroyed: namespace shop is destroyed: Terraform deletes "
+    "kubernetes_namespace_v1.shop and with it every object in the namespace (to stop managing "
+    "it without deleting it: adopt=True, which writes a removed block with destroy = false)"
+)
+
+
+def test_netfence_diff_flags_a_real_plan_that_destroys_a_namespace(workspace: Workspace) -> None:
+    workspace.write_config(_config(adopt=False))
+    workspace.init()
+    workspace.tf("apply", "-input=false", "-auto-approve")
+    without_removed = _config(adopt=True)
+    del without_removed["removed"]  # what an older netfence wrote for adopt=True
+    assert DESTROYED in _plan_risks(workspace, without_removed)
+    assert not [r for r in _plan_risks(workspace, _config(adopt=True)) if "destroyed" in r]
