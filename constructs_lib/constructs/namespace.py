@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from constructs_lib._node import ensure_node
@@ -22,6 +23,7 @@ from constructs_lib.emitters.terraform import (  # noqa: E402
     NAMESPACE,
     NETWORK_POLICY,
     ProviderConfig,
+    override,
     render_terraform,
     resource_name,
 )
@@ -35,7 +37,7 @@ from constructs_lib.model import (  # noqa: E402
     WorkloadSelection,
     validation,
 )
-from constructs_lib.spec import CompiledStack  # noqa: E402
+from constructs_lib.spec import CompiledStack, Override  # noqa: E402
 
 _STATE_ATTR = "_netfence_state"
 _ELEMENT_ID = "netfence"
@@ -51,10 +53,10 @@ class StackState:
         self.stack = stack
         self.config: ProjectConfig | None = None  # set by NetfenceStack: it reads netfence.yaml
         self.provider: ProviderConfig | None = None
-        self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+        self.overrides: list[Override] = []
         self.imports: tuple[tuple[str, str], ...] = ()  # (address, id) from netfence.yaml
         self.moves: list[tuple[str, str]] = []  # (old address, new address)
-        self._cache: tuple[int, CompiledStack] | None = None
+        self._cache: tuple[tuple[int, int], CompiledStack] | None = None
         self._rendered: tuple[object, dict[str, Any]] | None = None
         # While True, the element hands cdktf nothing and ``synth(app)`` merges
         # the fragment into cdk.tf.json itself (no jsii marshalling).
@@ -71,8 +73,11 @@ class StackState:
         return state
 
     def compiled(self) -> CompiledStack:
-        if self._cache is None or self._cache[0] != self.topology.version:
-            self._cache = (self.topology.version, compile_topology(self.topology))
+        """The compiled intent with the overrides both emitters apply."""
+        key = (self.topology.version, len(self.overrides))
+        if self._cache is None or self._cache[0] != key:
+            compiled = compile_topology(self.topology)
+            self._cache = (key, replace(compiled, overrides=tuple(self.overrides)))
         return self._cache[1]
 
     def render(self) -> dict[str, Any]:
@@ -80,7 +85,7 @@ class StackState:
         key = (
             self.topology.version,
             self.provider,
-            sum(map(len, self.overrides.values())),
+            len(self.overrides),
             self.imports,
             len(self.moves),
         )
@@ -88,7 +93,6 @@ class StackState:
             fragment = render_terraform(
                 self.compiled(),
                 provider=self.provider,
-                overrides=self.overrides,
                 imports=self.imports,
                 moves=self.moves,
             )
@@ -163,10 +167,13 @@ class KubernetesCluster(Construct):
 class PolicyHandle:
     """A reference to one generated Terraform resource, for escape-hatch overrides."""
 
-    def __init__(self, state: StackState, resource_type: str, name: str) -> None:
+    def __init__(
+        self, state: StackState, resource_type: str, name: str, target: tuple[str, str | None, str]
+    ) -> None:
         self._state = state
         self.resource_type = resource_type
         self.name = name
+        self._target = target  # the Kubernetes object: (kind, namespace, name)
 
     @property
     def address(self) -> str:
@@ -174,10 +181,15 @@ class PolicyHandle:
         return f"{self.resource_type}.{self.name}"
 
     def add_override(self, path: str, value: Any) -> None:
-        """Set ``path`` (dotted, e.g. ``metadata.annotations.team``) on the resource.
+        """Set ``path`` (dotted Terraform path, e.g. ``metadata.annotations.team``).
 
-        Overrides reach the Terraform JSON only, not manifests.yaml, and
-        ``netfence verify`` sees them like any other part of the artifact.
+        A Kubernetes field reaches both artifacts (cdk.tf.json and
+        manifests.yaml; ``spec.pod_selector`` is ``spec.podSelector`` there), so
+        they never disagree; ``netfence verify`` sees it like any other part
+        of the artifact. Of Terraform's own settings only those that leave the
+        object alone are accepted (``lifecycle.prevent_destroy``,
+        ``lifecycle.create_before_destroy``, ``timeouts``); ``provider``,
+        ``count``, ``lifecycle.ignore_changes`` and the like are refused.
         """
         if not isinstance(path, str) or not _OVERRIDE_PATH.fullmatch(path):
             raise InvalidIntentError(
@@ -185,7 +197,9 @@ class PolicyHandle:
                 "path",
                 f"{path!r} is not a dotted attribute path such as 'metadata.annotations.team'",
             )
-        self._state.overrides.setdefault((self.resource_type, self.name), []).append((path, value))
+        self._state.overrides.append(
+            override(self.resource_type, self.name, self._target, path, value)
+        )
 
     def moved_from(self, address: str) -> None:
         """Record that this resource was managed at ``address`` before.
@@ -285,13 +299,20 @@ class ZeroTrustNamespace(Construct):
     def policy(self, name: str) -> PolicyHandle:
         """The generated NetworkPolicy ``name`` (``default-deny``, ``api-ingress``...)."""
         validation.dns_label(self.node.path, "policy", name)
-        return PolicyHandle(self._state, NETWORK_POLICY, resource_name(self.name, name))
+        return PolicyHandle(
+            self._state,
+            NETWORK_POLICY,
+            resource_name(self.name, name),
+            ("NetworkPolicy", self.name, name),
+        )
 
     @property
     def namespace_resource(self) -> PolicyHandle:
         """The namespace resource (``kubernetes_labels`` when adopted)."""
         rtype = LABELS if self.model.adopt else NAMESPACE
-        return PolicyHandle(self._state, rtype, resource_name(self.name))
+        return PolicyHandle(
+            self._state, rtype, resource_name(self.name), ("Namespace", None, self.name)
+        )
 
 
 def stack_states(app: App) -> list[tuple[str, StackState]]:
