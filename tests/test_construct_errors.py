@@ -115,6 +115,18 @@ CASES: list[tuple[str, Callable[[Path], object], str]] = [
         lambda tmp: preview_namespace(_stack(tmp), "pr", template=None, branch="1"),  # type: ignore[arg-type]
         "prod/pr: template: None is not a function taking the ZeroTrustNamespace",
     ),
+    (
+        "preview_labels_not_a_mapping",
+        lambda tmp: preview_namespace(
+            _stack(tmp), "pr", template=lambda ns: None, branch="1", labels=["team"]
+        ),  # type: ignore[arg-type]
+        "prod/pr: labels: ['team'] is not a mapping of label keys to values",
+    ),
+    (
+        "preview_branch_not_a_string",
+        lambda tmp: preview_namespace(_stack(tmp), "pr", template=lambda ns: None, branch=42),  # type: ignore[arg-type]
+        "prod/pr: branch: 42 is not a branch or PR name (a non-empty string)",
+    ),
 ]
 
 

@@ -155,6 +155,7 @@ def preview_namespace(
             path, "template", f"{template!r} is not a function taking the ZeroTrustNamespace"
         )
     validation.text(path, "prefix", prefix, "a name prefix")
+    extra = dict(validation.labels(path, "labels", labels, allow_empty=True))
     if branch is not None:
         validation.text(path, "branch", branch, "a branch or PR name")
     source = "branch"
@@ -186,7 +187,7 @@ def preview_namespace(
         id,
         name=name,
         environment=environment,
-        labels={**(labels or {}), "netfence.io/preview": str(branch)},
+        labels={**extra, "netfence.io/preview": branch},
     )
     template(ns)
     return ns
