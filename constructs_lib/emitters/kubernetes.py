@@ -9,6 +9,7 @@ refuses the empty rules and peers that would allow everything, for both.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -235,6 +236,7 @@ def terraform_body(obj: dict[str, Any]) -> dict[str, Any]:
     return renamed
 
 
+@functools.cache  # a handful of distinct field names, renamed on every object
 def _terraform_name(name: str) -> str:
     """The provider's name of an API field: the table, else camelCase -> snake_case
     (``matchExpressions`` -> ``match_expressions``), the inverse of ``_api_name``."""
