@@ -423,6 +423,16 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
         "a namespace of that stack",
     ),
     (
+        "stage_in_a_namespace_of_another_stack",
+        lambda: Pipeline(_shop(), "prod/etl", "etl").stage(
+            "load",
+            namespace=Topology("staging").add_namespace(
+                "staging/web", name="web", environment="prod"
+            ),
+        ),
+        "prod/etl/load: namespace: namespace 'web' belongs to stack 'staging', not 'prod'",
+    ),
+    (
         "deploys_to_not_a_namespace",
         lambda: _stage(deploys_to="web"),
         "prod/etl/load: deploys_to: 'web' is not a namespace of this stack (pass the "

@@ -152,6 +152,12 @@ class Pipeline:
                 f"{namespace!r} is not a namespace of this stack "
                 "(pass the ZeroTrustNamespace's model, or the construct itself)",
             )
+        if namespace.topology is not self.topology:
+            raise InvalidIntentError(
+                path,
+                "namespace",
+                f"namespace {namespace.name!r} {self.topology.foreign(namespace.topology)}",
+            )
         validation.boolean(path, "service_account", service_account)
         validation.boolean(path, "automount_token", automount_token)
         if deploys_to is not None:
