@@ -152,6 +152,13 @@ REFUSED: list[tuple[str, str, Any, str]] = [
         "lifecycle.prevent_destroy, timeouts)",
     ),
     (
+        "not_json_data",
+        "metadata.annotations.team",
+        {"payments"},
+        "'metadata.annotations.team' = {'payments'} is not JSON data (strings, numbers, "
+        "booleans, null, lists and mappings with string keys)",
+    ),
+    (
         "template",
         "spec.pod_selector.match_labels.app",
         '${lower("DB")}',

@@ -265,7 +265,19 @@ def override(
 
 
 def _no_template(address: str, path: str, value: Any) -> None:
-    """Terraform evaluates ${...} and %{...}; manifests.yaml would keep the text."""
+    """JSON data only; and no templates: Terraform evaluates ${...} and %{...},
+    manifests.yaml would keep the text."""
+    if not isinstance(value, str | int | float | dict | list | tuple) and value is not None:
+        raise InvalidIntentError(
+            address,
+            "add_override",
+            f"{path!r} = {value!r} is not JSON data (strings, numbers, booleans, null, lists "
+            "and mappings with string keys)",
+        )
+    if isinstance(value, dict) and not all(isinstance(k, str) for k in value):
+        raise InvalidIntentError(
+            address, "add_override", f"{path!r} = {value!r}: mapping keys must be strings"
+        )
     if isinstance(value, str) and ("${" in value or "%{" in value):
         raise InvalidIntentError(
             address,
