@@ -12,6 +12,7 @@ from constructs_lib import (
     InvalidIntentError,
     Port,
     Protocol,
+    Workload,
     WorkloadSelection,
 )
 from constructs_lib.model import Topology
@@ -431,6 +432,14 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
             ),
         ),
         "prod/etl/load: namespace: namespace 'web' belongs to stack 'staging', not 'prod'",
+    ),
+    (
+        "flow_to_a_workload_built_directly",
+        lambda: _wl((t := _shop()), "api").allow_to(
+            Workload(t.namespaces["shop"], "prod/shop/x", "x", (("app", "x"),), (Port.tcp(1),))
+        ),
+        "prod/shop/api.allow_to(): destination: workload shop/x was built directly, not "
+        "declared; declare workloads with namespace.workload(id, labels=..., ports=[...])",
     ),
     (
         "deploys_to_not_a_namespace",

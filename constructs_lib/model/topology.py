@@ -673,6 +673,13 @@ class Topology:
                     "join workloads of one stack (use a WorkloadSelection for pods managed "
                     "elsewhere)",
                 )
+            if self.workloads.get((end.namespace.name, end.name)) is not end:
+                raise InvalidIntentError(
+                    path,
+                    field_name,
+                    f"{end.describe()} was built directly, not declared; declare workloads "
+                    "with namespace.workload(id, labels=..., ports=[...])",
+                )
         elif isinstance(end, WorkloadSelection):
             if end._namespace is not None and end._namespace.topology is not self:
                 raise InvalidIntentError(
