@@ -246,6 +246,8 @@ def stack_artifact(topo: Topology, manifests: list[dict[str, Any]]) -> dict[str,
     record = {
         "version": 1,
         "stack": "bench",
+        # pods never in the payments range: its ipBlock cannot admit pods (verify's pod-ip)
+        "cluster": {"pod_cidrs": ["10.244.0.0/16"], "service_cidrs": ["10.96.0.0/12"]},
         "namespaces": [
             {"name": ns, "environment": "bench", "managed": True, "allow_dns": True,
              "labels": {"environment": "bench", "team": ns},

@@ -25,10 +25,23 @@ class Direction(enum.Enum):
 
 
 @dataclass(frozen=True, order=True)
+class Requirement:
+    """One matchExpressions entry: ``key`` In / NotIn ``values``, or Exists / DoesNotExist."""
+
+    key: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
 class Selector:
-    """A matchLabels selector. Empty selects everything in its scope."""
+    """A label selector: matchLabels AND matchExpressions. Empty selects all in its scope."""
 
     match_labels: Labels = ()
+    match_expressions: tuple[Requirement, ...] = ()
+
+    def sort_key(self) -> tuple[object, ...]:
+        return (self.match_labels, self.match_expressions)
 
     @classmethod
     def of(cls, labels: dict[str, str]) -> Selector:
@@ -61,8 +74,8 @@ class Peer:
     def sort_key(self) -> tuple[object, ...]:
         return (
             self.ip_block is not None,
-            self.namespace_selector.match_labels if self.namespace_selector else (),
-            self.pod_selector.match_labels if self.pod_selector else (),
+            self.namespace_selector.sort_key() if self.namespace_selector else (),
+            self.pod_selector.sort_key() if self.pod_selector else (),
             _cidr_key(self.ip_block.cidr) if self.ip_block else (),
             self.ip_block.except_ if self.ip_block else (),
         )

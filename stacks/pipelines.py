@@ -20,7 +20,14 @@ class DataPipelineStack(NetfenceStack):
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        KubernetesCluster(self, "cluster", config_path="~/.kube/config", config_context="prod")
+        KubernetesCluster(
+            self,
+            "cluster",
+            config_path="~/.kube/config",
+            config_context="prod",
+            pod_cidrs=["10.244.0.0/16"],
+            service_cidrs=["10.96.0.0/12"],
+        )
 
         feed = ExternalEndpoint("vendor-feed", cidr="192.0.2.0/28", ports=[Port.tcp(22)])
         warehouse = ExternalEndpoint("warehouse", cidr="198.51.100.64/26", ports=[Port.tcp(5439)])
@@ -48,12 +55,22 @@ class DeliveryStack(NetfenceStack):
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        KubernetesCluster(self, "cluster", config_path="~/.kube/config", config_context="ci")
+        KubernetesCluster(
+            self,
+            "cluster",
+            config_path="~/.kube/config",
+            config_context="ci",
+            pod_cidrs=["10.244.0.0/16"],
+            service_cidrs=["10.96.0.0/12"],
+        )
 
         registry = ExternalEndpoint("registry", cidr="10.20.0.0/24", ports=[Port.tcp(443)])
         git = ExternalEndpoint("git", cidr="10.20.1.0/28", ports=[Port.tcp(443), Port.tcp(22)])
         mirror = ExternalEndpoint("pypi-mirror", cidr="10.20.2.0/28", ports=[Port.tcp(443)])
-        kube_api = ExternalEndpoint("kube-api", cidr="10.96.0.1/32", ports=[Port.tcp(443)])
+        # The API server's service IP lies inside service_cidrs, on purpose.
+        kube_api = ExternalEndpoint(
+            "kube-api", cidr="10.96.0.1/32", ports=[Port.tcp(443)], include_cluster_ranges=True
+        )
 
         ci = BuildEnvironment(self, "ci-builds")
         ci.allow_endpoint(git, mirror)

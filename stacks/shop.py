@@ -1,7 +1,10 @@
 """A web shop declared once and deployed as a staging and a prod stack.
 
 frontend -> api -> db / cache, worker -> db / cache / payments API,
-and the ingress controller and Prometheus (run by other teams) reaching in.
+and the ingress controller and Prometheus (run by other teams) reaching in:
+the controller pods of the ``ingress-nginx`` namespace, and Prometheus in
+whichever namespace of the environment runs it. Those namespaces are not
+this stack's: they get no policy from it.
 """
 
 from __future__ import annotations
@@ -9,9 +12,9 @@ from __future__ import annotations
 from constructs_lib import (  # first: it picks the Node.js that jsii will run
     ExternalEndpoint,
     KubernetesCluster,
+    Namespaces,
     NetfenceStack,
     Port,
-    WorkloadSelection,
     ZeroTrustNamespace,
 )
 
@@ -21,7 +24,14 @@ from constructs import Construct  # isort: skip
 class ShopStack(NetfenceStack):
     def __init__(self, scope: Construct, id: str, *, environment: str, payments_cidr: str) -> None:
         super().__init__(scope, id)
-        KubernetesCluster(self, "cluster", config_path="~/.kube/config", config_context=environment)
+        KubernetesCluster(
+            self,
+            "cluster",
+            config_path="~/.kube/config",
+            config_context=environment,
+            pod_cidrs=["10.244.0.0/16"],
+            service_cidrs=["10.96.0.0/12"],
+        )
 
         web = ZeroTrustNamespace(
             self, "web", name="shop-web", environment=environment, labels={"team": "storefront"}
@@ -39,14 +49,15 @@ class ShopStack(NetfenceStack):
         cache = data.workload("cache", labels={"app": "redis"}, ports=[Port.tcp(6379)])
 
         payments = ExternalEndpoint("payments", cidrs=[payments_cidr], ports=[Port.tcp(443)])
-        ingress = WorkloadSelection.in_environment(
-            environment, labels={"app.kubernetes.io/name": "ingress-nginx"}
+        ingress = Namespaces.named("ingress-nginx").pods(
+            {"app.kubernetes.io/name": "ingress-nginx"}
         )
-        prometheus = WorkloadSelection.in_environment(
-            environment, labels={"app.kubernetes.io/name": "prometheus"}
+        prometheus = Namespaces.all(environment=environment).pods(
+            {"app.kubernetes.io/name": "prometheus"}
         )
 
-        frontend.allow_from(ingress)
+        # ingress-nginx carries no environment label: one controller serves the cluster.
+        frontend.allow_from(ingress, cross_environment=True)
         frontend.allow_to(api)
         api.allow_to(db)
         api.allow_to(cache)

@@ -131,13 +131,36 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     (
         "internet_without_flag",
         lambda: ExternalEndpoint("anywhere", cidr="0.0.0.0/0", ports=[Port.tcp(443)]),
-        "ExternalEndpoint('anywhere'): cidr: 0.0.0.0/0 is the whole internet; create the "
-        "endpoint with internet=True to allow that explicitly",
+        "ExternalEndpoint('anywhere'): cidrs: 0.0.0.0/0 covers the internet (3,702,258,688 "
+        "public IPv4 addresses (more than a /8 holds, 16,777,216)); create the endpoint with "
+        "internet=True to allow that explicitly",
     ),
     (
         "ipv6_internet_without_flag",
-        lambda: ExternalEndpoint("anywhere", cidrs=["::/0"], ports=[Port.tcp(443)]),
-        "ExternalEndpoint('anywhere'): cidrs[0]: ::/0 is the whole internet; create the "
+        lambda: ExternalEndpoint("anywhere", cidrs=["2000::/3"], ports=[Port.tcp(443)]),
+        "ExternalEndpoint('anywhere'): cidrs: 2000::/3 covers the internet (about 8,192 IPv6 "
+        "/16s of global unicast space (more than one)); create the endpoint with "
+        "internet=True to allow that explicitly",
+    ),
+    (
+        "internet_split_in_halves_without_flag",
+        lambda: ExternalEndpoint("halves", cidrs=["0.0.0.0/1", "128.0.0.0/1"]),
+        "ExternalEndpoint('halves'): cidrs: 0.0.0.0/1, 128.0.0.0/1 covers the internet "
+        "(3,702,258,688 public IPv4 addresses (more than a /8 holds, 16,777,216)); create the "
+        "endpoint with internet=True to allow that explicitly",
+    ),
+    (
+        "ipv4_mapped_internet_without_flag",
+        lambda: ExternalEndpoint("mapped", cidr="::ffff:0.0.0.0/96"),
+        "ExternalEndpoint('mapped'): cidrs: ::ffff:0:0/96 covers the internet (3,702,258,688 "
+        "public IPv4 addresses (more than a /8 holds, 16,777,216)); create the endpoint with "
+        "internet=True to allow that explicitly",
+    ),
+    (
+        "internet_left_after_excepts_without_flag",
+        lambda: ExternalEndpoint("most", cidr="0.0.0.0/0", except_=["0.0.0.0/1"]),
+        "ExternalEndpoint('most'): cidrs: 0.0.0.0/0 except 0.0.0.0/1 covers the internet "
+        "(1,609,300,992 public IPv4 addresses (more than a /8 holds, 16,777,216)); create the "
         "endpoint with internet=True to allow that explicitly",
     ),
     (
@@ -215,8 +238,9 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
         lambda: _wl(_shop(), "api").allow_to(
             WorkloadSelection.in_environment("prod", labels={"app": "metrics"})
         ),
-        "prod/shop/api.allow_to(): ports: selection app=metrics in environment prod declares "
-        "no ports; pass ports=[...] to the flow or declare ports on the destination",
+        "prod/shop/api.allow_to(): ports: namespaces labelled environment=prod / "
+        "pods app=metrics declares no ports; pass ports=[...] to the flow or declare "
+        "ports on the destination",
     ),
     (
         "empty_port_list",

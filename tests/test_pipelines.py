@@ -22,6 +22,7 @@ NP = "kubernetes_network_policy_v1"
 
 def _setup(namespaces: int = 1) -> tuple[Topology, Pipeline, list[Any]]:
     topo = Topology("p")
+    topo.set_cluster_ranges("p/cluster", pod_cidrs=["10.244.0.0/16"], service_cidrs=[])
     nss = [
         topo.add_namespace(f"p/ns{i}", name=f"ns{i}", environment="prod") for i in range(namespaces)
     ]
@@ -212,6 +213,7 @@ def test_bad_pipeline_input_is_refused_with_exact_message(
 
 def test_build_environment_reaches_prod_only_when_declared(tmp_path: Path) -> None:
     topo = Topology("p")
+    topo.set_cluster_ranges("p/cluster", pod_cidrs=["10.244.0.0/16"], service_cidrs=[])
     ci = topo.add_namespace("p/ci", name="ci", environment="ci")
     prod = topo.add_namespace("p/shop", name="shop", environment="prod")
     db = prod.workload("db", labels={"app": "db"}, ports=[Port.tcp(5432)])
@@ -325,3 +327,18 @@ def test_preview_name_from_cdktf_context(synth_stack: Callable[..., Any]) -> Non
         _preview(stack)
 
     assert "pr-42" in synth_stack(declare)["resource"]["kubernetes_namespace_v1"]
+
+
+def test_a_stage_without_dns_is_left_out_of_the_dns_policy(tmp_path: Path) -> None:
+    topo, etl, (ns,) = _setup()
+    etl.stage("seal", namespace=ns, allow_dns=False)
+    etl.stage("open", namespace=ns)
+    dns = [p for p in compile_topology(topo).policies if p.name.startswith("allow-dns")]
+    # seal = pipeline=etl AND stage=seal: outside it, either label differs
+    assert [
+        [(r.key, r.operator, r.values) for r in p.pod_selector.match_expressions] for p in dns
+    ] == [
+        [("netfence.io/pipeline", "NotIn", ("etl",))],
+        [("netfence.io/stage", "NotIn", ("seal",))],
+    ]
+    assert _verify(topo, tmp_path) == []

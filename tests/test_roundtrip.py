@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from constructs_lib import ExternalEndpoint, Port, WorkloadSelection
+from constructs_lib import ExternalEndpoint, LabelExpression, Namespaces, Port, WorkloadSelection
 from constructs_lib.compiler import compile_topology
 from constructs_lib.emitters import render_terraform
 from constructs_lib.model import Topology
@@ -34,10 +34,32 @@ EXTERNALS = [
     ExternalEndpoint("web", cidr="0.0.0.0/0", internet=True, ports=[Port.tcp(443)]),
 ]
 
+FLOW_PORTS = [*PORTS[1:], Port.all_tcp(), Port.all_udp(), Port.all()]
+# Flow ends outside the stack: by name, by label (one NotIn also matching the stack's
+# own namespaces, which carry no team label), all namespaces (also matching w0).
+FOREIGN = [
+    Namespaces.named("ingress-nginx").pods({"app": "ctl"}),
+    Namespaces.named("mon", "logs").all_pods(),
+    Namespaces.labelled({"team": "ops"}).pods({"app": "prom"}),
+    Namespaces.labelled(expressions=[LabelExpression.not_in("team", ["dev"])]).pods(
+        {"tier": "front"}
+    ),
+    Namespaces.all(environment="prod").all_pods(),
+    Namespaces.all().pods({"app": "w0"}),
+    Namespaces.all().all_pods(),
+    Namespaces.named("ingress-nginx", environment="prod").pods({"app": "ctl"}),
+]
+
 
 @st.composite
 def topologies(draw: st.DrawFn) -> Topology:
     topo = Topology("rt")
+    # Pods get IPs from these ranges; the internet endpoint gets them as excepts.
+    topo.set_cluster_ranges(
+        "rt/cluster",
+        pod_cidrs=draw(st.sampled_from([["10.244.0.0/16"], ["10.244.0.0/16", "fd00:10::/56"]])),
+        service_cidrs=draw(st.sampled_from([[], ["10.96.0.0/12"]])),
+    )
     n_ns = draw(st.integers(1, 3))
     namespaces = [
         topo.add_namespace(
@@ -56,14 +78,17 @@ def topologies(draw: st.DrawFn) -> Topology:
         if draw(st.booleans()):
             labels["tier"] = draw(st.sampled_from(["front", "back"]))
         ports = draw(st.lists(st.sampled_from(PORTS), unique=True, max_size=3))
-        workloads.append(ns.workload(f"w{i}", labels=labels, ports=ports))
+        allow_dns = draw(st.booleans()) if i % 2 else True
+        workloads.append(ns.workload(f"w{i}", labels=labels, ports=ports, allow_dns=allow_dns))
 
     def env_of(end: Any) -> str | None:
         return end.environment()
 
     for _ in range(draw(st.integers(0, 8))):
         src = draw(st.sampled_from(workloads))
-        kind = draw(st.sampled_from(["workload", "external", "from-external", "selection"]))
+        kind = draw(
+            st.sampled_from(["workload", "external", "from-external", "selection", "namespaces"])
+        )
         if kind == "workload" and len(workloads) > 1:
             dst = draw(st.sampled_from([w for w in workloads if w is not src]))
             pair = (src, dst)
@@ -71,6 +96,9 @@ def topologies(draw: st.DrawFn) -> Topology:
             pair = (src, draw(st.sampled_from(EXTERNALS)))
         elif kind == "from-external":
             pair = (draw(st.sampled_from(EXTERNALS)), src)
+        elif kind == "namespaces":
+            foreign = draw(st.sampled_from(FOREIGN))
+            pair = (foreign, src) if draw(st.booleans()) else (src, foreign)
         else:
             ns = draw(st.sampled_from(namespaces))
             selection = draw(
@@ -84,9 +112,10 @@ def topologies(draw: st.DrawFn) -> Topology:
             )
             pair = (selection, src) if draw(st.booleans()) else (src, selection)
         a, b = pair
-        explicit = draw(st.lists(st.sampled_from(PORTS[1:]), unique=True, min_size=1, max_size=2))
+        explicit = draw(st.lists(st.sampled_from(FLOW_PORTS), unique=True, min_size=1, max_size=2))
         ports = None if b.default_ports() and draw(st.booleans()) else explicit
-        cross = bool(env_of(a) and env_of(b) and env_of(a) != env_of(b))
+        # True where a flow cannot cross is accepted: set it for every foreign selection
+        cross = kind == "namespaces" or bool(env_of(a) and env_of(b) and env_of(a) != env_of(b))
         # a duplicate flow is refused: the generator asked for the same pair twice
         with contextlib.suppress(ValueError):
             topo.add_flow(a, b, ports=ports, cross_environment=cross, path="rt/flow")

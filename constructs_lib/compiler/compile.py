@@ -12,17 +12,19 @@ default deny isolates those too; their policies are ``all-pods-*`` or
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 
 from constructs_lib.model.pipeline import DEPLOYER_RULES
 from constructs_lib.model.port import Port
-from constructs_lib.model.topology import Subject, Topology
+from constructs_lib.model.topology import Subject, Topology, Workload
 from constructs_lib.spec import (
     CompiledStack,
     Direction,
     NamespaceSpec,
     Peer,
     PolicySpec,
+    Requirement,
     RoleRule,
     RoleSpec,
     Rule,
@@ -59,29 +61,56 @@ def compile_topology(topology: Topology) -> CompiledStack:
                 namespace_selector=Selector.namespace_named(dns.namespace),
                 pod_selector=Selector(dns.labels),
             )
-            policies.append(
-                PolicySpec(
-                    namespace=ns.name,
-                    name=ALLOW_DNS,
-                    pod_selector=Selector(),
-                    policy_types=(Direction.EGRESS,),
-                    egress=(Rule((peer,), dns.ports),),
-                    purpose="let every pod resolve names through cluster DNS",
-                )
+            without = sorted(
+                (w for w in topology.workloads.values() if w.namespace is ns and not w.allow_dns),
+                key=lambda w: w.name,
             )
+            purpose = "let every pod resolve names through cluster DNS"
+            if without:
+                purpose += (
+                    f" except workloads {', '.join(w.name for w in without)} (allow_dns=False)"
+                )
+            for i, selector in enumerate(_dns_selectors(without)):
+                policies.append(
+                    PolicySpec(
+                        namespace=ns.name,
+                        name=ALLOW_DNS if i == 0 else f"{ALLOW_DNS}-{i + 1}",
+                        pod_selector=selector,
+                        policy_types=(Direction.EGRESS,),
+                        egress=(Rule((peer,), dns.ports),),
+                        purpose=purpose,
+                    )
+                )
 
     rules: dict[tuple[Subject, Direction], list[Rule]] = defaultdict(list)
     for flow in topology.flows:
         for subject in flow.source.subjects(topology):
             rules[(subject, Direction.EGRESS)].append(
-                Rule(flow.destination.peers(subject.namespace), flow.ports)
+                Rule(flow.destination.peers(subject.namespace, topology.cluster), flow.ports)
             )
         for subject in flow.destination.subjects(topology):
             rules[(subject, Direction.INGRESS)].append(
-                Rule(flow.source.peers(subject.namespace), flow.ports)
+                Rule(flow.source.peers(subject.namespace, topology.cluster), flow.ports)
             )
+    cluster_ranges = {str(n) for n in topology.cluster.all}
     for (subject, direction), subject_rules in rules.items():
         merged = _merge(subject_rules)
+        excepted = sorted(
+            {
+                ex
+                for rule in merged
+                for peer in rule.peers
+                if peer.ip_block is not None
+                for ex in peer.ip_block.except_
+                if ex in cluster_ranges
+            }
+        )
+        note = (
+            f"; the cluster ranges {', '.join(excepted)} are excepted from its ipBlocks "
+            "(pods and services are never reached by IP)"
+            if excepted
+            else ""
+        )
         policies.append(
             PolicySpec(
                 namespace=subject.namespace,
@@ -94,7 +123,8 @@ def compile_topology(topology: Topology) -> CompiledStack:
                     f"connections {subject.description} accepts"
                     if direction is Direction.INGRESS
                     else f"connections {subject.description} may open"
-                ),
+                )
+                + note,
             )
         )
     policies.sort(key=lambda p: (p.namespace, p.name))
@@ -125,6 +155,29 @@ def _rbac(topology: Topology) -> tuple[tuple[ServiceAccountSpec, ...], tuple[Rol
     accounts.sort(key=lambda a: (a.namespace, a.name))
     roles.sort(key=lambda r: (r.namespace, r.name))
     return tuple(accounts), tuple(roles)
+
+
+def _dns_selectors(without: list[Workload]) -> list[Selector]:
+    """Pod selectors that together select every pod except those of ``without``.
+
+    A pod is outside a workload when one of its labels differs (NotIn also
+    matches a pod without the key); outside all of them when that holds for
+    each. Selectors AND their requirements and policies OR, so the union
+    takes one selector per choice of a label of each workload.
+    """
+    out: set[Selector] = set()
+    for choice in itertools.product(*(w.labels for w in without)):
+        excluded: dict[str, set[str]] = defaultdict(set)
+        for key, value in choice:
+            excluded[key].add(value)
+        out.add(
+            Selector(
+                match_expressions=tuple(
+                    Requirement(k, "NotIn", tuple(sorted(v))) for k, v in sorted(excluded.items())
+                )
+            )
+        )
+    return sorted(out, key=Selector.sort_key)
 
 
 def _merge(rules: list[Rule]) -> tuple[Rule, ...]:

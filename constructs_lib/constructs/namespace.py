@@ -129,6 +129,11 @@ class KubernetesCluster(Construct):
     config_context: the kubeconfig context; left out, the file's current context.
     in_cluster: True to use the pod's service account (Terraform running in
         the cluster); then config_path and config_context must be left out.
+    pod_cidrs / service_cidrs: the cluster's pod and service address ranges.
+        External endpoints that overlap them get them as ipBlock excepts (most
+        CNIs let an ipBlock match pod IPs), and verify checks that no ipBlock
+        can admit pods. Left out, verify assumes pods may have any IP, so every
+        ipBlock that a pod could match is reported.
     Without a KubernetesCluster in the stack, no provider block is written and
     the provider takes its whole configuration from the environment.
     """
@@ -141,6 +146,8 @@ class KubernetesCluster(Construct):
         config_path: str | None = None,
         config_context: str | None = None,
         in_cluster: bool = False,
+        pod_cidrs: Sequence[str] = (),
+        service_cidrs: Sequence[str] = (),
     ) -> None:
         path = check_scope(type(self).__name__, scope, id)
         validation.boolean(path, "in_cluster", in_cluster)
@@ -161,6 +168,7 @@ class KubernetesCluster(Construct):
             raise InvalidIntentError(
                 path, "id", "the stack already has a KubernetesCluster; declare one per stack"
             )
+        state.topology.set_cluster_ranges(path, pod_cidrs=pod_cidrs, service_cidrs=service_cidrs)
         state.provider = ProviderConfig(config_path, config_context, in_cluster)
 
 
@@ -284,9 +292,14 @@ class ZeroTrustNamespace(Construct):
         labels: Mapping[str, str],
         ports: Sequence[Port] | None = None,
         name: str | None = None,
+        allow_dns: bool = True,
     ) -> Workload:
-        """Declare the pods matching ``labels`` (see ``Namespace.workload``)."""
-        return self.model.workload(id, labels=labels, ports=ports, name=name)
+        """Declare the pods matching ``labels`` (see ``Namespace.workload``).
+
+        allow_dns: left out (True), the pods may query cluster DNS like every
+            pod of the namespace; False leaves them out of the DNS policy.
+        """
+        return self.model.workload(id, labels=labels, ports=ports, name=name, allow_dns=allow_dns)
 
     def all_workloads(self) -> WorkloadSelection:
         """Every pod of this namespace: an explicit allow-all peer."""

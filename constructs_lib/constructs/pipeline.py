@@ -60,6 +60,7 @@ class Pipeline(Construct):
         service_account: bool = True,
         automount_token: bool = False,
         deploys_to: ZeroTrustNamespace | None = None,
+        allow_dns: bool = True,
     ) -> Stage:
         """Declare a stage (see ``constructs_lib.model.pipeline.Pipeline.stage``)."""
         path = f"{self.node.path}/{id}"
@@ -71,6 +72,7 @@ class Pipeline(Construct):
             service_account=service_account,
             automount_token=automount_token,
             deploys_to=None if deploys_to is None else _namespace(path, "deploys_to", deploys_to),
+            allow_dns=allow_dns,
         )
 
 

@@ -175,7 +175,19 @@ def role_objects(role: RoleSpec) -> list[dict[str, Any]]:
 
 
 def _selector(sel: Selector) -> dict[str, Any]:
-    return {"matchLabels": dict(sel.match_labels)} if sel.match_labels else {}
+    out: dict[str, Any] = {}
+    if sel.match_labels:
+        out["matchLabels"] = dict(sel.match_labels)
+    if sel.match_expressions:
+        out["matchExpressions"] = [
+            {
+                "key": e.key,
+                "operator": e.operator,
+                **({"values": list(e.values)} if e.values else {}),
+            }
+            for e in sel.match_expressions
+        ]
+    return out
 
 
 def _peer(peer: Peer) -> dict[str, Any]:
@@ -195,10 +207,10 @@ def _peer(peer: Peer) -> dict[str, Any]:
 
 
 def _port(port: Port) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "protocol": port.protocol.value,
-        "port": port.number if port.number is not None else port.name,
-    }
+    assert port.protocol is not None  # Port.all() is a rule without ports, never an entry
+    out: dict[str, Any] = {"protocol": port.protocol.value}
+    if not port.is_any:  # Port.all_tcp(): a protocol without a port
+        out["port"] = port.number if port.number is not None else port.name
     if port.end is not None:
         out["endPort"] = port.end
     return out
@@ -207,7 +219,10 @@ def _port(port: Port) -> dict[str, Any]:
 def _rule(rule: Rule, peers_key: str) -> dict[str, Any]:
     if not rule.peers or not rule.ports:
         raise ValueError("refusing to emit a rule without peers or ports: it would allow all")
-    return {peers_key: [_peer(p) for p in rule.peers], "ports": [_port(p) for p in rule.ports]}
+    out: dict[str, Any] = {peers_key: [_peer(p) for p in rule.peers]}
+    if not any(p.protocol is None for p in rule.ports):  # Port.all(): no ports list at all
+        out["ports"] = [_port(p) for p in rule.ports]
+    return out
 
 
 # The provider's names for the API fields netfence writes; everything else is
@@ -217,6 +232,7 @@ _TERRAFORM_NAMES = {
     "policyTypes": "policy_types",
     "namespaceSelector": "namespace_selector",
     "matchLabels": "match_labels",
+    "matchExpressions": "match_expressions",
     "ipBlock": "ip_block",
     "endPort": "end_port",
     "automountServiceAccountToken": "automount_service_account_token",

@@ -16,19 +16,22 @@ from typing import Any
 from constructs_lib.errors import ArtifactError
 from constructs_lib.loaders._spec import KUBERNETES, Reader
 from constructs_lib.loaders.inventory import (
+    NAME_LABEL,
     DeclaredPort,
     External,
     Inventory,
     Namespace,
     Workload,
+    _cidr,
     read_cidrs,
     read_ports,
     with_name_label,
 )
-from constructs_lib.loaders.network_policy import Labels
+from constructs_lib.loaders.network_policy import Labels, LabelSelector
 
 RECORD_PATH = "//.metadata.netfence"
-END_KINDS = ("workload", "external", "selection")
+ENVIRONMENT_LABEL = "environment"
+END_KINDS = ("workload", "external", "selection", "namespaces")
 
 
 @dataclass(frozen=True)
@@ -50,24 +53,66 @@ class IntentNamespace:
 
 @dataclass(frozen=True)
 class FlowEnd:
-    """A workload, an external endpoint, or a label selection of pods."""
+    """A workload, an external endpoint, a label selection of pods in one namespace
+    (``selection``), or pods of the namespaces a selector picks (``namespaces``).
+
+    ``labels`` selects the pods (empty: all pods). A ``namespaces`` end holds
+    its namespace selector; an old ``selection`` by environment is read as one.
+    """
 
     kind: str
     name: str | None = None
     namespace: str | None = None
-    environment: str | None = None
     labels: Labels = ()
+    namespace_selector: LabelSelector | None = None
 
     def __str__(self) -> str:
         if self.kind == "workload":
             return f"{self.namespace}/{self.name}"
         if self.kind == "external":
             return f"external/{self.name}"
-        scope = (
-            f"namespace {self.namespace}" if self.namespace else f"environment={self.environment}"
-        )
+        if self.kind == "namespaces":
+            return f"{self.scope_text()} / {self.pods_text()}"
         pods = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
-        return f"selection({pods} in {scope})"
+        return f"selection({pods} in namespace {self.namespace})"
+
+    @property
+    def environment(self) -> str | None:
+        """The environment a ``namespaces`` end is restricted to, if any."""
+        if self.namespace_selector is None:
+            return None
+        return dict(self.namespace_selector.match_labels).get(ENVIRONMENT_LABEL)
+
+    def named(self) -> tuple[str, ...]:
+        """The namespace names a ``namespaces`` end is restricted to (empty: not by name)."""
+        sel = self.namespace_selector
+        if sel is None:
+            return ()
+        names = {v for k, v in sel.match_labels if k == NAME_LABEL}
+        for req in sel.match_expressions:
+            if req.key == NAME_LABEL and req.operator == "In":
+                names = names & set(req.values) if names else set(req.values)
+        return tuple(sorted(names))
+
+    def scope_text(self) -> str:
+        """The namespaces as the user wrote them: named, labelled or all."""
+        sel = self.namespace_selector or LabelSelector()
+        names = self.named()
+        rest = [f"{k}={v}" for k, v in sel.match_labels if k != NAME_LABEL]
+        rest += [
+            str(LabelSelector(match_expressions=(e,)))[1:-1]
+            for e in sel.match_expressions
+            if not (names and e.key == NAME_LABEL and e.operator == "In")
+        ]
+        if names:
+            return f"namespaces named {', '.join(names)}" + (
+                f" ({', '.join(rest)})" if rest else ""
+            )
+        return f"namespaces labelled {', '.join(rest)}" if rest else "all namespaces"
+
+    def pods_text(self) -> str:
+        pods = ",".join(f"{k}={v}" for k, v in self.labels)
+        return f"pods {pods}" if pods else "all pods"
 
 
 @dataclass(frozen=True)
@@ -86,31 +131,35 @@ class IntentRecord:
     external: tuple[External, ...]
     flows: tuple[Flow, ...]
     file: str = "<memory>"
+    pod_cidrs: tuple[str, ...] = ()  # where pods have IPs; empty: anywhere
+    service_cidrs: tuple[str, ...] = ()
 
     def inventory(self) -> Inventory:
         """Declared namespaces, workloads and externals, plus one stand-in per selection.
 
-        A selection (``ns.all_workloads()``, an environment's Prometheus) is
-        a declared party to flows, so a map for audits must show it: it gets
-        a workload ``[labels]`` in its namespace, or in a namespace
-        ``[environment E]`` labelled like the namespaces it stands for
-        (square brackets: Mermaid and GitHub treat ``<...>`` as HTML).
+        A selection (``ns.all_workloads()``, ingress-nginx's controller pods)
+        is a declared party to flows, so a map for audits must show it: it
+        gets a workload ``[labels]`` in its namespace, or ``[pods labels]`` in
+        a namespace ``[namespaces named N]`` / ``[namespaces labelled ...]``
+        labelled like the namespaces it stands for (square brackets: Mermaid
+        and GitHub treat ``<...>`` as HTML).
         """
         namespaces = {n.name: Namespace(n.name, n.labels) for n in self.namespaces}
         stand_ins: dict[tuple[str, str], Workload] = {}
         for flow in self.flows:
             for end in (flow.source, flow.destination):
-                if end.kind != "selection":
+                if end.kind not in ("selection", "namespaces"):
                     continue
-                if end.namespace is not None:
-                    namespace = end.namespace
+                if end.namespace_selector is None:
+                    namespace = str(end.namespace)
+                    name = "[" + (",".join(f"{k}={v}" for k, v in end.labels) or "all pods") + "]"
                 else:
-                    namespace = f"[environment {end.environment}]"
+                    namespace = f"[{end.scope_text()}]"
+                    labels = end.namespace_selector.satisfying_labels()
                     namespaces.setdefault(
-                        namespace,
-                        Namespace(namespace, (("environment", str(end.environment)),)),
+                        namespace, Namespace(namespace, tuple(sorted(labels.items())))
                     )
-                name = "[" + (",".join(f"{k}={v}" for k, v in end.labels) or "all pods") + "]"
+                    name = f"[{end.pods_text()}]"
                 ports = flow.ports if end is flow.destination else ()
                 known = stand_ins.get((namespace, name))
                 merged = tuple(dict.fromkeys((*known.ports, *ports))) if known else ports
@@ -163,6 +212,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 name=r.string(item.get("name"), f"{where}.name"),
                 labels=r.labels(item.get("labels"), f"{where}.labels"),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+                allow_dns=_flag(r, item.get("allow_dns", True), f"{where}.allow_dns"),
             )
         )
     externals = []
@@ -177,6 +227,9 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 ),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
                 internet=bool(item.get("internet", False)),
+                include_cluster_ranges=_flag(
+                    r, item.get("include_cluster_ranges", False), f"{where}.include_cluster_ranges"
+                ),
             )
         )
     known = {
@@ -193,8 +246,19 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 cross_environment=bool(item.get("cross_environment", False)),
             )
         )
+    cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
+    r.known(cluster, f"{RECORD_PATH}.cluster", ("pod_cidrs", "service_cidrs"))
+    ranges = {
+        key: tuple(
+            _cidr(r, v, f"{RECORD_PATH}.cluster.{key}[{i}]")
+            for i, v in enumerate(r.items(cluster.get(key), f"{RECORD_PATH}.cluster.{key}"))
+        )
+        for key in ("pod_cidrs", "service_cidrs")
+    }
     stack = top.get("stack")
     return IntentRecord(
+        pod_cidrs=ranges["pod_cidrs"],
+        service_cidrs=ranges["service_cidrs"],
         stack=r.string(stack, f"{RECORD_PATH}.stack") if stack is not None else "",
         namespaces=namespaces,
         workloads=tuple(workloads),
@@ -202,6 +266,12 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         flows=tuple(flows),
         file=file,
     )
+
+
+def _flag(r: Reader, value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        r.fail(path, f"expected true or false, got {value!r}")
+    return value
 
 
 def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespace:
@@ -247,15 +317,21 @@ def _end(r: Reader, value: Any, path: str, known: Mapping[str, set[str]]) -> Flo
         if end.name not in known["external"]:
             r.fail(path, f"flow end {end} is not a declared external endpoint")
         return end
+    labels = r.labels(body.get("labels"), f"{path}.labels")
+    if kind == "namespaces":
+        if body.get("namespaces") is None:
+            r.fail(f"{path}.namespaces", "missing required field (a namespace selector)")
+        selector = r.selector(body.get("namespaces"), f"{path}.namespaces")
+        return FlowEnd(kind, labels=labels, namespace_selector=selector or LabelSelector())
     namespace = body.get("namespace")
     environment = body.get("environment")
     if (namespace is None) == (environment is None):
         r.fail(path, "a selection needs exactly one of namespace and environment")
-    return FlowEnd(
-        kind,
-        namespace=r.string(namespace, f"{path}.namespace") if namespace is not None else None,
-        environment=r.string(environment, f"{path}.environment")
-        if environment is not None
-        else None,
-        labels=r.labels(body.get("labels"), f"{path}.labels"),
-    )
+    if environment is not None:  # an older record's WorkloadSelection.in_environment
+        env = r.string(environment, f"{path}.environment")
+        return FlowEnd(
+            "namespaces",
+            labels=labels,
+            namespace_selector=LabelSelector(((ENVIRONMENT_LABEL, env),)),
+        )
+    return FlowEnd(kind, namespace=r.string(namespace, f"{path}.namespace"), labels=labels)

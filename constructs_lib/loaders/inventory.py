@@ -16,22 +16,26 @@ from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
 from constructs_lib.loaders.network_policy import Labels
 
 NAME_LABEL = "kubernetes.io/metadata.name"
+ANY_PROTOCOL = "any"
 
 
 @dataclass(frozen=True)
 class DeclaredPort:
     """A port a workload or external endpoint declares; ``port`` None means named-only."""
 
-    protocol: str = "TCP"
+    protocol: str = "TCP"  # ANY_PROTOCOL with any_port: Port.all()
     port: int | None = None
     name: str | None = None
     end_port: int | None = None
+    any_port: bool = False  # Port.all_tcp() and friends: every port of the protocol
 
     @property
     def label(self) -> int | str:
         """The port as ``reach`` reports it: the number, or the name when there is none."""
         if self.port is not None:
             return self.port
+        if self.any_port:
+            return "any port"
         assert self.name is not None
         return self.name
 
@@ -49,6 +53,7 @@ class Workload:
     labels: Labels = ()
     ports: tuple[DeclaredPort, ...] = ()
     ip: str | None = None
+    allow_dns: bool = True  # intent records only: False = left out of the namespace's DNS
 
     @property
     def key(self) -> str:
@@ -64,6 +69,7 @@ class External:
     except_: tuple[str, ...] = ()
     ports: tuple[DeclaredPort, ...] = ()
     internet: bool = False
+    include_cluster_ranges: bool = False  # intent records: its ipBlocks may match pods on purpose
 
     @property
     def key(self) -> str:
@@ -181,7 +187,10 @@ def read_cidrs(r: Reader, item: Mapping[str, Any], where: str) -> tuple[str, ...
 def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
     out = []
     for item, where in r.blocks(value, path):
-        r.known(item, where, ("port", "protocol", "name", "end_port"))
+        r.known(item, where, ("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
+        if item.get("any_port") is not None or item.get("any_protocol") is not None:
+            out.append(_any_port(r, item, where))
+            continue
         protocol = item.get("protocol") or "TCP"
         if protocol not in PROTOCOLS:
             r.fail(f"{where}.protocol", f"unknown protocol {protocol!r}; expected TCP, UDP or SCTP")
@@ -204,6 +213,29 @@ def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
             r.fail(where, "a port needs a number (port) or a name")
         out.append(DeclaredPort(protocol, port, name, end_port))
     return tuple(out)
+
+
+def _any_port(r: Reader, item: Mapping[str, Any], where: str) -> DeclaredPort:
+    """``{"any_port": true, "protocol": P}`` or ``{"any_port": true, "any_protocol": true}``."""
+    if item.get("any_port") is not True:
+        r.fail(f"{where}.any_port", f"expected true, got {item.get('any_port')!r}")
+    for key in ("port", "name", "end_port"):
+        if item.get(key) is not None:
+            r.fail(f"{where}.{key}", "a port with any_port has no port, name or end_port")
+    if item.get("any_protocol") is not None:
+        if item["any_protocol"] is not True:
+            r.fail(f"{where}.any_protocol", f"expected true, got {item['any_protocol']!r}")
+        if item.get("protocol") is not None:
+            r.fail(f"{where}.protocol", "a port with any_protocol names no protocol")
+        return DeclaredPort(ANY_PROTOCOL, any_port=True)
+    protocol = item.get("protocol")
+    if protocol not in PROTOCOLS:
+        r.fail(
+            f"{where}.protocol",
+            f"unknown protocol {protocol!r}; expected TCP, UDP or SCTP "
+            "(or any_protocol: true for every protocol)",
+        )
+    return DeclaredPort(protocol, any_port=True)
 
 
 def _address(r: Reader, value: Any, path: str) -> str | None:

@@ -54,6 +54,16 @@ class LabelSelector:
     def keys(self) -> set[str]:
         return {k for k, _ in self.match_labels} | {e.key for e in self.match_expressions}
 
+    def satisfying_labels(self) -> dict[str, str]:
+        """Labels that satisfy the selector (absent keys already satisfy NotIn/DoesNotExist)."""
+        out = dict(self.match_labels)
+        for req in self.match_expressions:
+            if req.operator == "In" and req.key not in out:
+                out[req.key] = req.values[0]
+            elif req.operator == "Exists" and req.key not in out:
+                out[req.key] = "x"
+        return out
+
     def __str__(self) -> str:
         parts = [f"{k}={v}" for k, v in self.match_labels]
         for e in self.match_expressions:

@@ -1,5 +1,6 @@
 """The intent model: pure Python, validated on arrival, no cdktf."""
 
+from constructs_lib.model.peers import LabelExpression, NamespacePods, Namespaces
 from constructs_lib.model.port import Port, Protocol
 from constructs_lib.model.topology import (
     ENVIRONMENT_LABEL,
@@ -19,7 +20,10 @@ __all__ = [
     "Endpoint",
     "ExternalEndpoint",
     "Flow",
+    "LabelExpression",
     "Namespace",
+    "NamespacePods",
+    "Namespaces",
     "Port",
     "Protocol",
     "Topology",

@@ -126,6 +126,7 @@ class Pipeline:
         service_account: bool = True,
         automount_token: bool = False,
         deploys_to: Namespace | None = None,
+        allow_dns: bool = True,
     ) -> Stage:
         """Declare a stage running in ``namespace``.
 
@@ -138,6 +139,8 @@ class Pipeline:
             into pods; True for stages that call the Kubernetes API.
         deploys_to: a namespace the stage deploys into; it gets a Role there
             to manage workloads (see DEPLOYER_RULES) bound to its account.
+        allow_dns: left out (True), the stage's pods may query cluster DNS;
+            False leaves them out of the namespace's DNS policy.
         """
         path = f"{self.path}/{id}"
         validation.dns_label(path, "id", id)
@@ -198,7 +201,8 @@ class Pipeline:
             labels=selector,
             ports=ports,
             name=name,
-            make=lambda ns, p, n, lab, prt: Stage(
+            allow_dns=allow_dns,
+            make=lambda ns, p, n, lab, prt, **kw: Stage(
                 ns,
                 p,
                 n,
@@ -209,6 +213,7 @@ class Pipeline:
                 name if service_account else None,
                 automount_token,
                 deploys_to,
+                **kw,
             ),
         )
         assert isinstance(stage, Stage)

@@ -80,10 +80,12 @@ class Port:
     Build one with the factories: ``Port.tcp(443)``, ``Port.udp(53)``,
     ``Port.sctp(3868)``, ``Port.tcp_range(8000, 8100)``, ``Port.named("http")``.
     A numeric port may carry the container port's ``name`` so flows can refer
-    to it by name.
+    to it by name. ``Port.all()``, ``Port.all_tcp()`` and ``Port.all_udp()``
+    allow any port (of any protocol, or of one); flows take them only when
+    passed explicitly, never as a default.
     """
 
-    protocol: Protocol
+    protocol: Protocol | None  # None only for Port.all(): any protocol
     number: int | None = None
     end: int | None = None
     name: str | None = None
@@ -104,6 +106,21 @@ class Port:
     @classmethod
     def sctp(cls, number: int, *, name: str | None = None) -> Port:
         return cls.of(Protocol.SCTP, number, name=name)
+
+    @classmethod
+    def all(cls) -> Port:
+        """Any port of any protocol: the rule gets no ports list."""
+        return cls(None)
+
+    @classmethod
+    def all_tcp(cls) -> Port:
+        """Any TCP port: a ports entry with the protocol and no port."""
+        return cls(Protocol.TCP)
+
+    @classmethod
+    def all_udp(cls) -> Port:
+        """Any UDP port: a ports entry with the protocol and no port."""
+        return cls(Protocol.UDP)
 
     @classmethod
     def tcp_range(cls, start: int, end: int) -> Port:
@@ -182,10 +199,17 @@ class Port:
 
     @property
     def is_named(self) -> bool:
-        return self.number is None
+        return self.number is None and self.name is not None
+
+    @property
+    def is_any(self) -> bool:
+        """``Port.all()``, ``Port.all_tcp()`` or ``Port.all_udp()``."""
+        return self.number is None and self.name is None
 
     def matches(self, other: Port) -> bool:
         """Whether a flow port ``self`` refers to the declared port ``other``."""
+        if self.is_any:
+            return self.protocol is None or self.protocol == other.protocol
         if self.protocol != other.protocol:
             return False
         if self.number is None:
@@ -196,11 +220,14 @@ class Port:
         return self.number <= other.number and (other.end or other.number) <= last
 
     def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.protocol.value, self.number or 0, self.end or 0, self.name or "")
+        proto = self.protocol.value if self.protocol is not None else ""
+        return (proto, self.number or 0, self.end or 0, self.name or "")
 
     def to_record(self) -> dict[str, Any]:
         """The artifact form (docs/artifact.md)."""
-        out: dict[str, Any] = {}
+        if self.protocol is None:
+            return {"any_port": True, "any_protocol": True}
+        out: dict[str, Any] = {"any_port": True} if self.is_any else {}
         if self.number is not None:
             out["port"] = self.number
         if self.end is not None:
@@ -211,6 +238,10 @@ class Port:
         return out
 
     def __str__(self) -> str:
+        if self.protocol is None:
+            return "any port"
+        if self.is_any:
+            return f"any port/{self.protocol.value}"
         if self.number is None:
             return f"{self.name}/{self.protocol.value}"
         if self.end is not None:

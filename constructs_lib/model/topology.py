@@ -7,13 +7,13 @@ fails half-way. The cdktf constructs are a thin layer over these objects.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from constructs_lib.addresses import internet_coverage
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model import validation
 from constructs_lib.model.port import Port
@@ -21,9 +21,11 @@ from constructs_lib.model.validation import Labels, Network
 from constructs_lib.spec import IPBlock, Peer, Selector
 
 if TYPE_CHECKING:
+    from constructs_lib.model.peers import NamespacePods
     from constructs_lib.model.pipeline import Pipeline
 
 ENVIRONMENT_LABEL = "environment"
+MAX_DNS_POLICIES = 16
 
 
 def _port_example(value: object) -> str:
@@ -35,7 +37,9 @@ def _port_example(value: object) -> str:
     return "Port.tcp(443)"
 
 
-def _ports(path: str, field_name: str, ports: Iterable[Port] | None) -> tuple[Port, ...]:
+def _ports(
+    path: str, field_name: str, ports: Iterable[Port] | None, *, flow: bool = False
+) -> tuple[Port, ...]:
     if ports is None:
         return ()
     out: list[Port] = []
@@ -49,6 +53,14 @@ def _ports(path: str, field_name: str, ports: Iterable[Port] | None) -> tuple[Po
             )
         if port in out:
             raise InvalidIntentError(path, f"{field_name}[{i}]", f"port {port} is listed twice")
+        if port.is_any and not flow:
+            raise InvalidIntentError(
+                path,
+                f"{field_name}[{i}]",
+                f"{port} is for flows only, never a default: declare the ports listened "
+                "on here and pass ports=[Port.all()] (or Port.all_tcp(), "
+                "Port.all_udp()) to the flow that needs any port",
+            )
         out.append(port)
     return tuple(sorted(out, key=Port.sort_key))
 
@@ -143,14 +155,43 @@ def selection_policy_name(labels: Labels) -> str:
 _RESERVED_NAME = re.compile(r"all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8}")
 
 
+@dataclass(frozen=True)
+class ClusterRanges:
+    """The cluster's pod and service address ranges (``KubernetesCluster(pod_cidrs=...)``).
+
+    Pod IPs can match an ipBlock with most CNIs, so external endpoints get
+    these ranges as excepts unless they say ``include_cluster_ranges=True``.
+    """
+
+    pods: tuple[Network, ...] = ()
+    services: tuple[Network, ...] = ()
+
+    @property
+    def all(self) -> tuple[Network, ...]:
+        return tuple(sorted(set(self.pods + self.services), key=_net_key))
+
+    def describe(self, net: Network) -> str:
+        kind = "pod" if net in self.pods else "service"
+        return f"the cluster's {kind} CIDR {net}"
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "pod_cidrs": [str(n) for n in self.pods],
+            "service_cidrs": [str(n) for n in self.services],
+        }
+
+
 class Endpoint(Protocol):
-    """What a flow can connect: a Workload, a WorkloadSelection, an ExternalEndpoint.
+    """What a flow can connect: a Workload, a WorkloadSelection, an ExternalEndpoint,
+    or pods of namespaces outside the stack (``Namespaces(...).pods(...)``).
 
     The compiler asks each end for its Kubernetes peer form; it never checks
     which kind of end it holds.
     """
 
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]: ...
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
+        """The NetworkPolicy peers for this end, seen from a policy in ``policy_namespace``."""
+        ...
 
     def subjects(self, topology: Topology) -> tuple[Subject, ...]:
         """The pods of ``topology``'s namespaces this end stands for."""
@@ -159,6 +200,10 @@ class Endpoint(Protocol):
     def default_ports(self) -> tuple[Port, ...]: ...
 
     def environment(self) -> str | None: ...
+
+    def may_cross(self, environment: str) -> bool:
+        """Whether some pods of this end may be in an environment other than ``environment``."""
+        ...
 
     def describe(self) -> str: ...
 
@@ -195,6 +240,7 @@ class Namespace:
         labels: Mapping[str, str],
         ports: Sequence[Port] | None = None,
         name: str | None = None,
+        allow_dns: bool = True,
     ) -> Workload:
         """Declare the pods selected by ``labels`` as a workload of this namespace.
 
@@ -202,19 +248,24 @@ class Namespace:
             default to them. Left out, flows to it must name their ports.
         name: the Kubernetes-side name (policy names derive from it); left out,
             ``id`` is used. Set it to keep policy names when renaming the id.
+        allow_dns: left out (True), the pods share the namespace's DNS
+            allowance; False leaves them out of it (the DNS policy's
+            podSelector excludes them), so a workload without egress flows
+            can open no connection at all.
         """
-        return self.topology.add_workload(self, id, labels=labels, ports=ports, name=name)
+        return self.topology.add_workload(
+            self, id, labels=labels, ports=ports, name=name, allow_dns=allow_dns
+        )
 
     def all_workloads(self) -> WorkloadSelection:
         """Every pod of this namespace, declared or not: an explicit allow-all peer."""
-        return WorkloadSelection(self.name, None, (), _namespace=self)
+        return WorkloadSelection(self.name, (), _namespace=self)
 
     def select(self, labels: Mapping[str, str]) -> WorkloadSelection:
         """Every pod of this namespace whose labels include ``labels``."""
         path = f"{self.path}.select()"
         return WorkloadSelection(
             self.name,
-            None,
             validation.labels(path, "labels", labels, allow_empty=False),
             _namespace=self,
         )
@@ -241,6 +292,7 @@ class Workload:
     name: str
     labels: Labels
     ports: tuple[Port, ...]
+    allow_dns: bool = field(default=True, kw_only=True)
 
     @property
     def ref(self) -> str:
@@ -289,7 +341,7 @@ class Workload:
         )
 
     # Endpoint protocol
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]:
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         pods = Selector(self.labels)
         if policy_namespace == self.namespace.name:
             return (Peer(pod_selector=pods),)
@@ -308,6 +360,9 @@ class Workload:
     def environment(self) -> str | None:
         return self.namespace.environment
 
+    def may_cross(self, environment: str) -> bool:
+        return self.namespace.environment != environment
+
     def describe(self) -> str:
         return f"workload {self.ref}"
 
@@ -315,97 +370,136 @@ class Workload:
         return {"kind": "workload", "namespace": self.namespace.name, "name": self.name}
 
     def inventory_record(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "namespace": self.namespace.name,
             "name": self.name,
             "labels": dict(self.labels),
             "ports": [p.to_record() for p in self.ports],
         }
+        if not self.allow_dns:
+            out["allow_dns"] = False
+        return out
 
 
 @dataclass(frozen=True)
 class WorkloadSelection:
-    """Pods chosen by labels, in one namespace or in all namespaces of an environment.
+    """Pods of one namespace of this stack chosen by labels (all of them when none).
 
-    Build with ``namespace.all_workloads()``, ``namespace.select(labels)`` or
-    ``WorkloadSelection.in_environment("prod", labels={...})``. Pods need not
-    be declared workloads: a selection is how a flow reaches a shared service
-    (monitoring, ingress controllers) that another team runs.
+    Build with ``namespace.all_workloads()`` or ``namespace.select(labels)``.
+    Pods need not be declared workloads. Pods of namespaces other teams run
+    are ``Namespaces.named(...).pods(...)`` and friends (see ``Namespaces``).
     """
 
-    namespace: str | None
-    environment_name: str | None
+    namespace: str
     labels: Labels
     _namespace: Namespace | None = field(default=None, repr=False, compare=False)
 
-    @classmethod
-    def in_environment(cls, environment: str, *, labels: Mapping[str, str]) -> WorkloadSelection:
+    def __post_init__(self) -> None:
+        if self._namespace is None:  # built by hand, not by a namespace
+            raise InvalidIntentError(
+                f"WorkloadSelection({self.namespace!r})",
+                "namespace",
+                "build a selection with namespace.select({...}) or namespace.all_workloads(); "
+                "pods of namespaces outside the stack are Namespaces.named(...).pods({...}), "
+                "Namespaces.labelled({...}).pods({...}) or Namespaces.all().pods({...})",
+            )
+
+    @staticmethod
+    def in_environment(environment: str, *, labels: Mapping[str, str]) -> NamespacePods:
+        """Pods with ``labels`` in every namespace of ``environment``.
+
+        The same as ``Namespaces.all(environment=environment).pods(labels)``.
+        """
+        from constructs_lib.model.peers import Namespaces
+
         path = "WorkloadSelection.in_environment()"
         env = validation.label_value(path, "environment", ENVIRONMENT_LABEL, environment)
         if not env:
             raise InvalidIntentError(path, "environment", "'' is not an environment name")
-        return cls(None, env, validation.labels(path, "labels", labels, allow_empty=False))
+        validation.labels(path, "labels", labels, allow_empty=False)
+        return Namespaces.all(environment=env).pods(labels)
 
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]:
+    def allow_to(
+        self,
+        destination: Endpoint,
+        *,
+        ports: Sequence[Port] | None = None,
+        cross_environment: bool = False,
+    ) -> Flow:
+        """Allow the selected pods to open connections to ``destination`` (see
+        ``Workload.allow_to``): egress on them, ingress on the destination's side
+        when it has pods in this stack.
+
+        ports: left out, the destination's declared ports.
+        cross_environment: must be True when the destination may be in another
+            environment; left out, such a flow is refused.
+        """
+        return self._topology("allow_to").add_flow(
+            self,
+            destination,
+            ports=ports,
+            cross_environment=cross_environment,
+            path=f"{self._path()}.allow_to()",
+        )
+
+    def allow_from(
+        self,
+        source: Endpoint,
+        *,
+        ports: Sequence[Port] | None = None,
+        cross_environment: bool = False,
+    ) -> Flow:
+        """Allow ``source`` to open connections to the selected pods (see ``allow_to``).
+
+        ports: left out, refused: a selection declares no ports, so name them.
+        """
+        return self._topology("allow_from").add_flow(
+            source,
+            self,
+            ports=ports,
+            cross_environment=cross_environment,
+            path=f"{self._path()}.allow_from()",
+        )
+
+    def _path(self) -> str:
+        where = self._namespace.path if self._namespace is not None else self.namespace
+        return f"{where}.{'select()' if self.labels else 'all_workloads()'}"
+
+    def _topology(self, verb: str) -> Topology:
+        assert self._namespace is not None  # __post_init__ refuses selections without one
+        return self._namespace.topology
+
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         pods = Selector(self.labels)
-        if self.namespace is not None:
-            if self.namespace == policy_namespace:
-                return (Peer(pod_selector=pods),)
-            return (
-                Peer(
-                    namespace_selector=Selector.namespace_named(self.namespace), pod_selector=pods
-                ),
-            )
-        assert self.environment_name is not None
+        if self.namespace == policy_namespace:
+            return (Peer(pod_selector=pods),)
         return (
-            Peer(
-                namespace_selector=Selector(((ENVIRONMENT_LABEL, self.environment_name),)),
-                pod_selector=pods,
-            ),
+            Peer(namespace_selector=Selector.namespace_named(self.namespace), pod_selector=pods),
         )
 
     def subjects(self, topology: Topology) -> tuple[Subject, ...]:
-        """Selected pods in this stack's namespaces: default deny isolates them
+        """Selected pods in this stack's namespace: default deny isolates them
         too, so the flow needs a rule on them as well."""
-        if self.namespace is not None:
-            covered = [self.namespace] if self.namespace in topology.namespaces else []
-        else:
-            covered = [
-                n
-                for n, ns in sorted(topology.namespaces.items())
-                if ns.environment == self.environment_name
-            ]
+        if self.namespace not in topology.namespaces:
+            return ()
         what = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
-        name = selection_policy_name(self.labels)
-        return tuple(Subject(ns, name, self.labels, what) for ns in covered)
+        return (Subject(self.namespace, selection_policy_name(self.labels), self.labels, what),)
 
     def default_ports(self) -> tuple[Port, ...]:
         return ()
 
     def environment(self) -> str | None:
-        if self._namespace is not None:
-            return self._namespace.environment
-        return self.environment_name
+        return self._namespace.environment if self._namespace is not None else None
+
+    def may_cross(self, environment: str) -> bool:
+        return self.environment() != environment
 
     def describe(self) -> str:
         what = ",".join(f"{k}={v}" for k, v in self.labels) or "all pods"
-        where = (
-            f"namespace {self.namespace}"
-            if self.namespace is not None
-            else f"environment {self.environment_name}"
-        )
-        return f"selection {what} in {where}"
+        return f"selection {what} in namespace {self.namespace}"
 
     def to_record(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": "selection", "labels": dict(self.labels)}
-        if self.namespace is not None:
-            out["namespace"] = self.namespace
-        else:
-            out["environment"] = self.environment_name
-        return out
-
-
-_INTERNET = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+        return {"kind": "selection", "labels": dict(self.labels), "namespace": self.namespace}
 
 
 @dataclass(frozen=True, init=False)
@@ -415,7 +509,14 @@ class ExternalEndpoint:
     cidrs: the address ranges (``cidr=`` takes a single one).
     except_: ranges inside ``cidrs`` that stay unreachable.
     ports: flows to the endpoint default to them; left out, flows must name ports.
-    internet: must be True for 0.0.0.0/0 or ::/0; left out, those are refused.
+    internet: must be True when the endpoint covers the internet: more public
+        address space than an IPv4 /8 or an IPv6 /16 of global unicast after its
+        excepts, however the ranges are split (0.0.0.0/1 + 128.0.0.0/1 and
+        ::ffff:0.0.0.0/96 count); left out, such an endpoint is refused.
+    include_cluster_ranges: left out (False), the cluster's pod and service
+        CIDRs (``KubernetesCluster(pod_cidrs=..., service_cidrs=...)``) inside
+        the endpoint's ranges become excepts, so its ipBlock never admits or
+        reaches pods by IP; True keeps them, on purpose.
     """
 
     name: str
@@ -423,6 +524,7 @@ class ExternalEndpoint:
     except_: tuple[Network, ...]
     ports: tuple[Port, ...]
     internet: bool
+    include_cluster_ranges: bool
 
     def __init__(
         self,
@@ -433,9 +535,11 @@ class ExternalEndpoint:
         except_: Sequence[str] = (),
         ports: Sequence[Port] | None = None,
         internet: bool = False,
+        include_cluster_ranges: bool = False,
     ) -> None:
         path = f"ExternalEndpoint({name!r})"
         validation.dns_label(path, "name", name)
+        validation.boolean(path, "include_cluster_ranges", include_cluster_ranges)
         validation.boolean(path, "internet", internet)
         if cidr is not None and cidrs is not None:
             raise InvalidIntentError(
@@ -454,14 +558,6 @@ class ExternalEndpoint:
             raise InvalidIntentError(path, "cidrs", "at least one CIDR is required")
         where = ["cidr"] if cidr is not None else [f"cidrs[{i}]" for i in range(len(raw))]
         nets = [validation.cidr(path, at, c) for at, c in zip(where, raw, strict=True)]
-        for i, net in enumerate(nets):
-            if net in _INTERNET and not internet:
-                raise InvalidIntentError(
-                    path,
-                    where[i],
-                    f"{net} is the whole internet; create the endpoint with internet=True "
-                    "to allow that explicitly",
-                )
         excepts = [
             validation.cidr(path, f"except_[{i}]", c)
             for i, c in enumerate(
@@ -479,21 +575,62 @@ class ExternalEndpoint:
                     f"{ex} is not inside any of the endpoint's CIDRs "
                     f"({', '.join(map(str, nets))}); an except must be a strict subnet of a CIDR",
                 )
+        coverage = internet_coverage(nets, excepts)
+        if coverage.is_internet and not internet:
+            raise InvalidIntentError(
+                path,
+                "cidrs",
+                f"{', '.join(map(str, nets))}"
+                f"{' except ' + ', '.join(map(str, excepts)) if excepts else ''} covers the "
+                f"internet ({coverage.describe()}); create the endpoint with internet=True "
+                "to allow that explicitly",
+            )
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "cidrs", tuple(sorted(set(nets), key=_net_key)))
         object.__setattr__(self, "except_", tuple(sorted(set(excepts), key=_net_key)))
         object.__setattr__(self, "ports", _ports(path, "ports", ports))
         object.__setattr__(self, "internet", internet)
+        object.__setattr__(self, "include_cluster_ranges", include_cluster_ranges)
 
-    def peers(self, policy_namespace: str) -> tuple[Peer, ...]:
+    def check_cluster(self, cluster: ClusterRanges) -> None:
+        """Refuse a range that lies wholly inside a cluster range: no except could keep it."""
+        if self.include_cluster_ranges:
+            return
+        path = f"ExternalEndpoint({self.name!r})"
+        for i, net in enumerate(self.cidrs):
+            for rng in cluster.all:
+                if net.version == rng.version and net.subnet_of(rng):  # type: ignore[arg-type]
+                    raise InvalidIntentError(
+                        path,
+                        f"cidrs[{i}]",
+                        f"{net} lies inside {cluster.describe(rng)}, which netfence excepts "
+                        "from external endpoints; pass include_cluster_ranges=True if the "
+                        "endpoint is meant to be reached there",
+                    )
+
+    def cluster_excepts(self, net: Network, cluster: ClusterRanges) -> tuple[Network, ...]:
+        """The cluster ranges inside ``net`` that its ipBlock gets as excepts."""
+        if self.include_cluster_ranges:
+            return ()
+        return tuple(
+            rng
+            for rng in cluster.all
+            if rng.version == net.version and rng != net and rng.subnet_of(net)  # type: ignore[arg-type]
+        )
+
+    def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
         out = []
         for net in self.cidrs:
-            inside = tuple(
-                str(ex)
+            added = self.cluster_excepts(net, cluster)
+            inside = [
+                ex
                 for ex in self.except_
-                if ex.version == net.version and ex.subnet_of(net)  # type: ignore[arg-type]
-            )
-            out.append(Peer(ip_block=IPBlock(str(net), inside)))
+                if ex.version == net.version
+                and ex.subnet_of(net)  # type: ignore[arg-type]
+                and not any(ex.subnet_of(r) for r in added if r.version == ex.version)  # type: ignore[arg-type]
+            ]
+            excepts = tuple(str(ex) for ex in sorted({*inside, *added}, key=_net_key))
+            out.append(Peer(ip_block=IPBlock(str(net), excepts)))
         return tuple(out)
 
     def subjects(self, topology: Topology) -> tuple[Subject, ...]:
@@ -504,6 +641,9 @@ class ExternalEndpoint:
 
     def environment(self) -> str | None:
         return None
+
+    def may_cross(self, environment: str) -> bool:
+        return False
 
     def describe(self) -> str:
         return f"external endpoint {self.name}"
@@ -518,6 +658,7 @@ class ExternalEndpoint:
             "except": [str(c) for c in self.except_],
             "ports": [p.to_record() for p in self.ports],
             "internet": self.internet,
+            **({"include_cluster_ranges": True} if self.include_cluster_ranges else {}),
         }
 
 
@@ -559,7 +700,24 @@ class Topology:
         self.flows: list[Flow] = []
         self._pairs: dict[tuple[Endpoint, Endpoint], dict[Port, str]] = {}
         self.pipelines: dict[str, Pipeline] = {}
+        self._named_outside: dict[str, str] = {}  # Namespaces.named(...) -> first flow's path
+        self.cluster = ClusterRanges()
         self.version = 0  # bumped on every change, so compiled output can be cached
+
+    def set_cluster_ranges(
+        self, path: str, *, pod_cidrs: Sequence[str], service_cidrs: Sequence[str]
+    ) -> None:
+        """Declare the cluster's pod and service CIDRs (see ``ClusterRanges``)."""
+        ranges: list[tuple[Network, ...]] = []
+        for field_name, values in (("pod_cidrs", pod_cidrs), ("service_cidrs", service_cidrs)):
+            items = validation.items(path, field_name, values, "CIDR strings", _cidr_example)
+            nets = [validation.cidr(path, f"{field_name}[{i}]", v) for i, v in enumerate(items)]
+            ranges.append(tuple(sorted(set(nets), key=_net_key)))
+        cluster = ClusterRanges(ranges[0], ranges[1])
+        for external in self.externals.values():
+            external.check_cluster(cluster)
+        self.cluster = cluster
+        self.version += 1
 
     def add_namespace(
         self,
@@ -612,6 +770,14 @@ class Topology:
                 f"namespace {name!r} is already declared in this stack "
                 f"at {self.namespaces[name].path}",
             )
+        if name in self._named_outside:
+            raise InvalidIntentError(
+                path,
+                "name",
+                f"namespace {name!r} is named through Namespaces.named(...) by the flow at "
+                f"{self._named_outside[name]}; declare the namespace first and name it "
+                "through this ZeroTrustNamespace instead",
+            )
         ns = Namespace(self, path, name, environment, lab, allow_dns, dns or DnsTarget(), adopt)
         self.namespaces[name] = ns
         self.version += 1
@@ -625,7 +791,8 @@ class Topology:
         labels: Mapping[str, str],
         ports: Sequence[Port] | None,
         name: str | None,
-        make: Callable[[Namespace, str, str, Labels, tuple[Port, ...]], Workload] | None = None,
+        make: Callable[..., Workload] | None = None,
+        allow_dns: bool = True,
     ) -> Workload:
         path = f"{namespace.path}/{id}"
         if namespace.topology is not self:
@@ -652,7 +819,24 @@ class Topology:
                 f"workload {wl_name!r} is already declared in namespace "
                 f"{namespace.name!r} at {self.workloads[key].path}",
             )
-        wl = (make or Workload)(namespace, path, wl_name, lab, _ports(path, "ports", ports))
+        validation.boolean(path, "allow_dns", allow_dns)
+        if not allow_dns and namespace.allow_dns:  # in a namespace without DNS: a no-op
+            terms = len(lab)
+            for other in self.workloads.values():
+                if other.namespace is namespace and not other.allow_dns:
+                    terms *= len(other.labels)
+            if terms > MAX_DNS_POLICIES:
+                raise InvalidIntentError(
+                    path,
+                    "allow_dns",
+                    f"leaving this workload out of namespace {namespace.name!r}'s DNS "
+                    f"allowance needs {terms} DNS policies (one per choice of a label of "
+                    f"each workload left out; at most {MAX_DNS_POLICIES}); select the "
+                    "workloads without DNS by fewer labels",
+                )
+        wl = (make or Workload)(
+            namespace, path, wl_name, lab, _ports(path, "ports", ports), allow_dns=allow_dns
+        )
         self.workloads[key] = wl
         self.version += 1
         return wl
@@ -664,6 +848,8 @@ class Topology:
         return f"belongs to stack {other.name!r}, not {self.name!r}"
 
     def _check_end(self, path: str, field_name: str, end: object) -> None:
+        from constructs_lib.model.peers import NamespacePods, Namespaces
+
         if isinstance(end, Workload):
             if end.namespace.topology is not self:
                 raise InvalidIntentError(
@@ -688,6 +874,7 @@ class Topology:
                     f"{end.describe()} {self.foreign(end._namespace.topology)}",
                 )
         elif isinstance(end, ExternalEndpoint):
+            end.check_cluster(self.cluster)
             known = self.externals.get(end.name)
             if known is not None and known != end:
                 raise InvalidIntentError(
@@ -696,11 +883,30 @@ class Topology:
                     f"another external endpoint named {end.name!r} with "
                     "different CIDRs or ports is already used in this stack; names must be unique",
                 )
+        elif isinstance(end, NamespacePods):
+            for name in end.namespaces.names:
+                if name in self.namespaces:
+                    raise InvalidIntentError(
+                        path,
+                        field_name,
+                        f"namespace {name!r} is managed by this stack (declared at "
+                        f"{self.namespaces[name].path}); name it through its ZeroTrustNamespace: "
+                        "one of its workloads, .select({...}) or .all_workloads()",
+                    )
+                self._named_outside.setdefault(name, path)
+        elif isinstance(end, Namespaces):
+            raise InvalidIntentError(
+                path,
+                field_name,
+                f"{end.describe()} is a set of namespaces, not of pods; pass "
+                f"{end.path}.pods({{...}}) or {end.path}.all_pods()",
+            )
         else:
             raise InvalidIntentError(
                 path,
                 field_name,
-                f"{end!r} is not a Workload, WorkloadSelection or ExternalEndpoint",
+                f"{end!r} is not a Workload, WorkloadSelection, ExternalEndpoint or "
+                "Namespaces(...).pods(...)",
             )
 
     def add_flow(
@@ -726,7 +932,7 @@ class Topology:
                 "destination",
                 "a flow between two external endpoints never crosses the cluster",
             )
-        flow_ports = _ports(path, "ports", ports) if ports is not None else ()
+        flow_ports = _ports(path, "ports", ports, flow=True) if ports is not None else ()
         if ports is not None and not flow_ports:
             raise InvalidIntentError(
                 path, "ports", "an empty port list would allow every port; list the ports"
@@ -770,6 +976,28 @@ class Topology:
                 f"-> {destination.describe()} (environment {dst_env!r}) crosses environments; "
                 "pass cross_environment=True to allow it explicitly",
             )
+        for here, there, env in ((source, destination, src_env), (destination, source, dst_env)):
+            if (
+                env
+                and there.environment() is None
+                and there.may_cross(env)
+                and not cross_environment
+            ):
+                raise InvalidIntentError(
+                    path,
+                    "cross_environment",
+                    f"{there.describe()} is not restricted to environment {env!r} of "
+                    f"{here.describe()}, so the flow may cross environments; pass "
+                    f"environment={env!r} to the selection, or cross_environment=True "
+                    "to allow it explicitly",
+                )
+        if not source.subjects(self) and not destination.subjects(self):
+            raise InvalidIntentError(
+                path,
+                "destination",
+                f"neither {source.describe()} nor {destination.describe()} has pods in "
+                "this stack's namespaces, so no policy of this stack could allow the flow",
+            )
         flow = Flow(source, destination, flow_ports, cross_environment, path)
         pair = self._pairs.setdefault((source, destination), {})
         common = sorted((p for p in flow_ports if p in pair), key=Port.sort_key)
@@ -790,9 +1018,11 @@ class Topology:
 
     def to_record(self) -> dict[str, Any]:
         """The intent record written into the artifact (docs/artifact.md)."""
+        cluster = {"cluster": self.cluster.to_record()} if self.cluster.all else {}
         return {
             "version": 1,
             "stack": self.name,
+            **cluster,
             "namespaces": [self.namespaces[n].to_record() for n in sorted(self.namespaces)],
             "workloads": [self.workloads[k].inventory_record() for k in sorted(self.workloads)],
             "external": [self.externals[n].inventory_record() for n in sorted(self.externals)],

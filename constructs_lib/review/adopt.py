@@ -149,7 +149,7 @@ def describe_policy(policy: NetworkPolicy) -> tuple[str, ...]:
         word = "from" if direction == "Ingress" else "to"
         for rule in rules:
             peers = "; ".join(_peer(p, policy.namespace) for p in rule.peers) or "anywhere"
-            ports = ", ".join(_port(p) for p in rule.ports) or "all ports"
+            ports = ", ".join(_port(p) for p in rule.ports) or "any port"
             lines.append(f"{direction.lower()} {word} {peers} on {ports}")
     return tuple(lines)
 

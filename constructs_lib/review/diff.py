@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.addresses import covers_internet
 from constructs_lib.errors import ArtifactError
 from constructs_lib.loaders import find_stacks, intent_from_artifact, load_inventory, read_json
 from constructs_lib.loaders._spec import TERRAFORM, Reader
@@ -266,7 +267,10 @@ def _declared(destination: str, world: World) -> bool:
     if not destination.startswith("external/"):
         return False
     name = destination.split("/", 1)[1]
-    return any(e.name == name and not e.internet for e in world.externals)
+    return any(
+        e.name == name and not e.internet and not covers_internet(e.cidrs, e.except_)
+        for e in world.externals
+    )
 
 
 def _denies(policies: Iterable[NetworkPolicy], namespace: str, direction: str) -> bool:

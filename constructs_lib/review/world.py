@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from constructs_lib.loaders.intent import IntentRecord
+from constructs_lib.loaders.intent import FlowEnd, IntentRecord
 from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External, Inventory
 from constructs_lib.loaders.network_policy import Labels, LabelSelector, NetworkPolicy
 from constructs_lib.verifier.engine import Pod
@@ -61,16 +61,8 @@ class World:
 
 
 def selector_labels(selector: LabelSelector | None) -> dict[str, str]:
-    """Labels that satisfy ``selector`` (absent keys already satisfy NotIn/DoesNotExist)."""
-    if selector is None:
-        return {}
-    out = dict(selector.match_labels)
-    for req in selector.match_expressions:
-        if req.operator == "In" and req.key not in out:
-            out[req.key] = req.values[0]
-        elif req.operator == "Exists" and req.key not in out:
-            out[req.key] = "x"
-    return out
+    """Labels that satisfy ``selector``; none for an absent one."""
+    return selector.satisfying_labels() if selector is not None else {}
 
 
 def _labels_text(labels: Mapping[str, str]) -> str:
@@ -163,16 +155,32 @@ class WorldBuilder:
             self.external(e)
         for flow in record.flows:
             for end in (flow.source, flow.destination):
-                if end.kind != "selection":
-                    continue
                 labels = dict(end.labels)
                 ports = flow.ports if end is flow.destination else ()
-                if end.namespace is not None:
+                if end.kind == "selection":
                     self.pod(
-                        f"{end.namespace}/{_labels_text(labels)}", end.namespace, labels, ports
+                        f"{end.namespace}/{_labels_text(labels)}", str(end.namespace), labels, ports
                     )
-                else:
-                    self._selected_namespace({ENVIRONMENT: str(end.environment)}, labels, ports)
+                elif end.kind == "namespaces":
+                    self._foreign(end, ports)
+
+    def _foreign(self, end: FlowEnd, ports: tuple[DeclaredPort, ...]) -> None:
+        """A ``namespaces`` end: its pods as the user wrote them, and the pods around them
+        (the same namespaces without the pod labels, the labels in another namespace)."""
+        assert end.namespace_selector is not None
+        labels = dict(end.labels)
+        group = end.scope_text()
+        if end.namespace_selector.is_empty():
+            name = UNLISTED_NAMESPACE  # build() adds its pod without the labels
+            self.pod(f"{name}/{end}", name, labels, ports, display=str(end), group=group)
+            return
+        ns_labels = end.namespace_selector.satisfying_labels()
+        name = ns_labels.get(NAME_LABEL) or f"netfence-namespaces-{group}"
+        self.namespace(name, ns_labels)
+        self._synthetic.setdefault(name, group)
+        self._selected(UNLISTED_NAMESPACE, labels)
+        self.pod(f"{name}/{end}", name, labels, ports, display=str(end), group=group)
+        self.unlisted(name)
 
     def inventory(self, inventory: Inventory) -> None:
         for ns in inventory.namespaces:

@@ -178,14 +178,14 @@ class ConnectionSet:
 
     def __str__(self) -> str:
         if self.is_all():
-            return "all ports"
+            return "any port"
         if self.is_empty():
             return "no ports"
         parts: list[str] = []
         for index, proto in enumerate(PROTOCOLS):
             ranges = self.ports[index]
             if ranges == _FULL:
-                parts.append(f"{proto} all")
+                parts.append(f"{proto} any port")
                 continue
             for low, high in ranges:
                 parts.append(f"{proto} {low}" if low == high else f"{proto} {low}-{high}")

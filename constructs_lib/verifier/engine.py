@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External
+from constructs_lib.loaders.inventory import ANY_PROTOCOL, NAME_LABEL, DeclaredPort, External
 from constructs_lib.loaders.network_policy import (
     EGRESS,
     INGRESS,
@@ -103,7 +103,10 @@ def _declared(
     named = dict(named_items)
     parts = []
     for p in ports:
-        if p.port is not None:
+        if p.any_port:
+            any_protocol = p.protocol == ANY_PROTOCOL
+            parts.append(ALL_CONNECTIONS if any_protocol else ConnectionSet.all_ports(p.protocol))
+        elif p.port is not None:
             parts.append(ConnectionSet.port_range(p.protocol, p.port, p.end_port))
         elif p.name is not None:
             numbers = named.get((p.protocol, p.name), ())

@@ -17,7 +17,13 @@ from constructs_lib.loaders.inventory import DeclaredPort, External, Inventory, 
 from constructs_lib.loaders.manifests import policy_from_manifest
 from constructs_lib.loaders.network_policy import NetworkPolicy
 from constructs_lib.verifier.connections import ALL_CONNECTIONS, ConnectionSet
-from constructs_lib.verifier.engine import Engine, Pod, covered, external_set
+from constructs_lib.verifier.engine import (
+    Engine,
+    Pod,
+    covered,
+    declared_connections,
+    external_set,
+)
 from constructs_lib.verifier.ipset import IPSet
 
 Row = tuple[str, str, int | str, str, bool]
@@ -49,8 +55,11 @@ def _checks(ports: Iterable[DeclaredPort]) -> list[tuple[int | str, str, Connect
     """Per declared port: its label, protocol and the connections it needs, sorted, unique."""
     out: dict[tuple[int | str, str], ConnectionSet] = {}
     for p in sorted(ports, key=_port_key):
-        if p.port is not None:
-            label: int | str = p.port if p.end_port is None else f"{p.port}-{p.end_port}"
+        label: int | str
+        if p.any_port:
+            label, need = p.label, declared_connections([p])
+        elif p.port is not None:
+            label = p.port if p.end_port is None else f"{p.port}-{p.end_port}"
             need = ConnectionSet.port_range(p.protocol, p.port, p.end_port)
         else:
             assert p.name is not None

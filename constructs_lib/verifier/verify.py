@@ -12,16 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from constructs_lib.addresses import covers_internet
 from constructs_lib.loaders import find_stacks, read_json
 from constructs_lib.loaders.intent import FlowEnd, IntentRecord, intent_from_artifact
 from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External
-from constructs_lib.loaders.network_policy import EGRESS, INGRESS, NetworkPolicy, Peer
+from constructs_lib.loaders.network_policy import (
+    EGRESS,
+    INGRESS,
+    LabelSelector,
+    NetworkPolicy,
+    Peer,
+)
 from constructs_lib.loaders.terraform import policies_from_synth
 from constructs_lib.verifier.connections import NO_CONNECTIONS, ConnectionSet
 from constructs_lib.verifier.engine import Engine, Pod, declared_connections, external_set
-from constructs_lib.verifier.ipset import EMPTY_IPS, IPSet, partition
+from constructs_lib.verifier.ipset import ALL_IPS, EMPTY_IPS, IPSet, partition
+from constructs_lib.verifier.selectors import matches
 
 KINDS: tuple[str, ...] = (
     "default-deny",
@@ -31,6 +40,7 @@ KINDS: tuple[str, ...] = (
     "excess-ports",
     "unlisted-pod",
     "internet",
+    "pod-ip",
     "wildcard-peer",
     "open-egress",
 )
@@ -139,7 +149,12 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     pods: list[Pod] = []
     endpoints: list[_Endpoint] = []
 
+    keys: set[str] = set()
+
     def add_pod(pod: Pod, display: str, kind: str) -> None:
+        if pod.key in keys:  # stand-ins shared by several ends: the first one counts
+            return
+        keys.add(pod.key)
         namespaces.setdefault(pod.namespace, {NAME_LABEL: pod.namespace})
         pods.append(pod)
         endpoints.append(_Endpoint(pod.key, display, kind, pod.namespace in managed_ns))
@@ -175,20 +190,53 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     selection_keys: dict[FlowEnd, str] = {}
     for flow in record.flows:
         for end in (flow.source, flow.destination):
-            if end.kind != "selection" or end in selection_keys:
+            if end.kind not in ("selection", "namespaces") or end in selection_keys:
                 continue
             key = selection_keys[end] = f"selection:{end}"
-            if end.namespace is not None:
-                namespace = end.namespace
-            else:
-                namespace = f"netfence-environment-{end.environment}"
-                namespaces[namespace] = {NAME_LABEL: namespace, "environment": str(end.environment)}
             ports = flow.ports if end is flow.destination else ()
-            add_pod(Pod(key, namespace, dict(end.labels), ports), str(end), "selection")
+            if end.namespace_selector is None:
+                assert end.namespace is not None
+                add_pod(Pod(key, end.namespace, dict(end.labels), ports), str(end), "selection")
+                continue
+            # Pods of namespaces outside the stack: the stand-in, and around it the
+            # pods the selection must not admit (same namespaces without the pod
+            # labels, the pod labels in a namespace the selector does not pick).
+            namespace = _foreign_namespace(end, namespaces)
+            add_pod(Pod(key, namespace, dict(end.labels), ports), str(end), "foreign")
+            if end.labels:
+                add_pod(
+                    Pod(f"{namespace}/<unlisted>", namespace, {}),
+                    f"an unlisted pod in {end.scope_text()}",
+                    "foreign",
+                )
+            if end.environment is not None:  # environments stay apart: the same elsewhere
+                other = _foreign_namespace(end, namespaces, other_environment=True)
+                add_pod(
+                    Pod(f"{other}/{end.pods_text()}", other, dict(end.labels)),
+                    f"a pod with {end.pods_text()} in {end.scope_text()} but of another "
+                    "environment",
+                    "unlisted",
+                )
+            if not end.namespace_selector.is_empty() and end.labels:
+                add_pod(
+                    Pod(
+                        f"{UNLISTED_NAMESPACE}/{end.pods_text()}",
+                        UNLISTED_NAMESPACE,
+                        dict(end.labels),
+                    ),
+                    f"a pod with {end.pods_text()} in an unlisted namespace",
+                    "unlisted",
+                )
 
     engine = Engine(check.policies, namespaces, pods)
     externals = {e.key: e for e in record.external}
-    ext_ips = {k: external_set(e) for k, e in externals.items()}
+    # An endpoint stands for its addresses outside the cluster's ranges, which the
+    # compiler excepts (unless the endpoint includes them on purpose).
+    cluster_ips = IPSet.from_cidrs((*record.pod_cidrs, *record.service_cidrs))
+    ext_ips = {
+        k: external_set(e) - (EMPTY_IPS if e.include_cluster_ranges else cluster_ips)
+        for k, e in externals.items()
+    }
     display = {**{e.key: e.display for e in endpoints}, **{k: k for k in externals}}
 
     intended, required = _intended(record, engine, namespaces, selection_keys, dns_keys)
@@ -196,6 +244,7 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     _check_pairs(check, engine, intended, endpoints, display)
     _check_addresses(check, engine, intended, endpoints, externals, ext_ips)
     _check_invariants(check, record)
+    _check_pod_ips(check, record)
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(check.findings, key=lambda f: (order[f.kind], f.message))
 
@@ -222,17 +271,16 @@ def _intended(
             return [f"external/{end.name}"]
         wanted = dict(end.labels)
         out = [selection_keys[end]]
-        if end.namespace is not None:
-            scope = [end.namespace]
+        selector = end.namespace_selector
+        if selector is None:
+            scope = [str(end.namespace)]
         else:
-            scope = [
-                n
-                for n, labels in namespaces.items()
-                if labels.get("environment") == end.environment
-            ]
+            scope = [n for n, labels in namespaces.items() if matches(selector, labels)]
         for pod in (engine.pods[i] for n in scope for i in by_namespace.get(n, ())):
             if all(pod.labels.get(k) == v for k, v in wanted.items()):
-                if pod.key.startswith("dns:") or pod.namespace == UNLISTED_NAMESPACE:
+                if selector is None and (
+                    pod.key.startswith("dns:") or pod.namespace == UNLISTED_NAMESPACE
+                ):
                     continue
                 if pod.key != out[0]:  # other selections' stand-ins it covers, too
                     out.append(pod.key)
@@ -260,14 +308,52 @@ def _intended(
             for b in destinations:
                 must = a == sources[0] and b == destinations[0]
                 add(a, b, flow.ports, must)
+    # allow_dns=False on a workload: its pods (and any stand-in inside it) go without.
+    no_dns: dict[str, list[dict[str, str]]] = {}
+    for w in record.workloads:
+        if not w.allow_dns:
+            no_dns.setdefault(w.namespace, []).append(dict(w.labels))
     for ns in record.namespaces:
         if ns.dns is None:
             continue
+        without = no_dns.get(ns.name, [])
         for i in by_namespace.get(ns.name, ()):
             pod = engine.pods[i]
-            if not pod.key.startswith("dns:"):
-                add(pod.key, dns_keys[ns.name], ns.dns.ports)
+            if pod.key.startswith("dns:"):
+                continue
+            if any(all(pod.labels.get(k) == v for k, v in w.items()) for w in without):
+                continue
+            add(pod.key, dns_keys[ns.name], ns.dns.ports)
     return intended, required
+
+
+def _foreign_namespace(
+    end: FlowEnd, namespaces: dict[str, dict[str, str]], *, other_environment: bool = False
+) -> str:
+    """The namespace a ``namespaces`` end's stand-in pods live in; added to ``namespaces``.
+
+    A named namespace is itself; a selection by label gets a namespace of its
+    own, labelled to match; ``all namespaces`` is any namespace nobody listed.
+    ``other_environment``: a namespace like it but of another environment.
+    """
+    selector = end.namespace_selector
+    assert selector is not None
+    if selector.is_empty():
+        return UNLISTED_NAMESPACE
+    labels = selector.satisfying_labels()
+    name = labels.get(NAME_LABEL) or f"netfence-namespaces-{end.scope_text()}"
+    if other_environment:  # same labels (a named one keeps its name label), other environment
+        name = f"netfence-other-environment-{end.scope_text()}"
+        namespaces[name] = {
+            NAME_LABEL: name,
+            **labels,
+            "environment": "netfence-another-environment",
+        }
+        return name
+    namespaces.setdefault(name, {NAME_LABEL: name})
+    for key, value in labels.items():
+        namespaces[name].setdefault(key, value)
+    return name
 
 
 def _all_named(ports: Iterable[DeclaredPort]) -> dict[tuple[str, str], tuple[int, ...]]:
@@ -485,12 +571,14 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                 "(empty podSelector, policyTypes Ingress and Egress, no rules)",
             )
     internet = any(e.internet for e in record.external)
-    open_selections = {
-        (end.namespace, end.environment)
-        for flow in record.flows
-        for end in (flow.source, flow.destination)
-        if end.kind == "selection" and not end.labels
-    }
+    open_selections: set[tuple[LabelSelector | None, LabelSelector | None, str | None]] = set()
+    for flow in record.flows:
+        for end in (flow.source, flow.destination):
+            if end.kind == "namespaces":
+                pods = LabelSelector(end.labels) if end.labels else None
+                open_selections.add((end.namespace_selector, pods, None))
+            elif end.kind == "selection" and not end.labels:
+                open_selections.add((None, None, end.namespace))
     for pi, policy in enumerate(policies):
         for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
             if direction.capitalize() not in policy.policy_types:
@@ -511,33 +599,102 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                         direction == "egress"
                         and block is not None
                         and not internet
-                        and block.cidr.endswith("/0")
+                        and _covers_internet(block.cidr, block.except_)
                     ):
                         check.add(
                             "open-egress",
-                            f"{where} allows {block.cidr}, but no external "
-                            "endpoint is declared with internet=true",
+                            f"{where} allows {block.cidr}"
+                            f"{' except ' + ', '.join(block.except_) if block.except_ else ''}, "
+                            "which covers the internet, but no external endpoint is declared "
+                            "with internet=true",
                             [pi],
                         )
 
 
+@lru_cache(maxsize=1024)
+def _covers_internet(cidr: str, excepts: tuple[str, ...]) -> bool:
+    """covers_internet for one ipBlock: a stack repeats the same few blocks in many rules."""
+    return covers_internet([cidr], excepts)
+
+
+def _check_pod_ips(check: _Check, record: IntentRecord) -> None:
+    """ipBlocks that can match pod IPs: most CNIs let them, so they admit (or reach)
+    pods by address, whichever pods the intent named.
+
+    Pods have IPs in the declared pod CIDRs, or anywhere when none are
+    declared. An endpoint declared with include_cluster_ranges=True covers
+    pod IPs on purpose.
+    """
+    pod_ips = IPSet.from_cidrs(record.pod_cidrs) if record.pod_cidrs else ALL_IPS
+    on_purpose = EMPTY_IPS
+    for e in record.external:
+        if e.include_cluster_ranges:
+            on_purpose = on_purpose | external_set(e)
+    where_pods = (
+        f"pods have IPs in the pod CIDRs {', '.join(record.pod_cidrs)}"
+        if record.pod_cidrs
+        else "pods may have any IP: the stack declares no pod CIDRs"
+    )
+    fix = (
+        "except the pod CIDRs from the ipBlock (netfence does for the endpoints it "
+        "compiles), or declare the endpoint with include_cluster_ranges=True if pods are "
+        "meant to match"
+        if record.pod_cidrs
+        else "declare the cluster's ranges with KubernetesCluster(pod_cidrs=[...], "
+        "service_cidrs=[...]) so netfence excepts them from external endpoints, or "
+        "declare the endpoint with include_cluster_ranges=True if pods are meant to match"
+    )
+    for pi, policy in enumerate(check.policies):
+        for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
+            if direction.capitalize() not in policy.policy_types:
+                continue
+            for ri, rule in enumerate(rules):
+                for peer_i, peer in enumerate(rule.peers):
+                    block = peer.ip_block
+                    if block is None:
+                        continue
+                    ips = IPSet.block(block.cidr, block.except_)
+                    hit = (ips & pod_ips) - on_purpose
+                    if hit.is_empty():
+                        continue
+                    owners = [
+                        e.key for e in record.external if not (external_set(e) & ips).is_empty()
+                    ]
+                    of = f" (for {', '.join(owners)})" if owners else " (of no declared endpoint)"
+                    text = "ipBlock" + (
+                        f" {block.cidr}"
+                        + (f" except {', '.join(block.except_)}" if block.except_ else "")
+                    )
+                    side = "admits pods from" if direction == "ingress" else "reaches pods at"
+                    check.add(
+                        "pod-ip",
+                        f"{policy.key} {direction} rule {ri} peer {peer_i}: {text}{of} {side} "
+                        f"{hit.summary()} by IP ({where_pods}), pods the intent "
+                        f"did not name; {fix}",
+                        [pi],
+                    )
+
+
 def _wildcard(
-    peer: Peer, namespace: str, open_selections: set[tuple[str | None, str | None]]
+    peer: Peer,
+    namespace: str,
+    open_selections: set[tuple[LabelSelector | None, LabelSelector | None, str | None]],
 ) -> str:
+    """Why a peer is a wildcard the intent did not declare ('' when it is not, or was)."""
     if peer.ip_block is not None:
         return ""
+    pods = peer.pod_selector if peer.pod_selector and not peer.pod_selector.is_empty() else None
+    if (peer.namespace_selector, pods, None) in open_selections:
+        return ""  # declared: Namespaces.all(), or all pods of some namespaces
     if peer.namespace_selector is not None and peer.namespace_selector.is_empty():
         return "selects all namespaces"
     if peer.pod_selector is not None and not peer.pod_selector.is_empty():
         return ""
     if peer.namespace_selector is None:
-        scope: tuple[str | None, str | None] = (namespace, None)
-        text = f"selects all pods in namespace {namespace}"
-    else:
-        labels = dict(peer.namespace_selector.match_labels)
-        if NAME_LABEL in labels:
-            scope = (labels[NAME_LABEL], None)
-        else:
-            scope = (None, labels.get("environment"))
-        text = f"selects all pods in namespaces {peer.namespace_selector}"
-    return "" if scope in open_selections else text
+        if (None, None, namespace) in open_selections:
+            return ""
+        return f"selects all pods in namespace {namespace}"
+    labels = dict(peer.namespace_selector.match_labels)
+    if NAME_LABEL in labels and (None, None, labels[NAME_LABEL]) in open_selections:
+        return ""
+    return f"selects all pods in namespaces {peer.namespace_selector}"

@@ -78,6 +78,27 @@ def test_egress_to_the_internet_is_flagged(tmp_path: Path, base: Path) -> None:
     )
 
 
+def test_an_endpoint_covering_the_internet_is_flagged_however_it_is_split(
+    tmp_path: Path, base: Path
+) -> None:
+    """An artifact whose record calls two /1 halves a plain endpoint still raises the flag."""
+
+    def halves(doc: dict[str, Any]) -> None:
+        (web,) = [e for e in doc["//"]["metadata"]["netfence"]["external"] if e["name"] == "web"]
+        web.update(cidrs=["0.0.0.0/1", "128.0.0.0/1"], internet=False)
+        peer = doc["resource"][POLICIES]["shop_api-egress"]["spec"]["egress"][1]["to"][0]
+        assert peer["ip_block"]["cidr"] == "0.0.0.0/0"
+        peer["ip_block"]["cidr"] = "0.0.0.0/1"
+        doc["resource"][POLICIES]["shop_api-egress"]["spec"]["egress"][1]["to"].append(
+            {"ip_block": {"cidr": "128.0.0.0/1"}}
+        )
+
+    _, _, risks = lines(
+        diff_artifacts(base, variant(tmp_path, "head", shape="internet", edit=halves))
+    )
+    assert risks == ["internet-egress: shop/api may now connect to external/web on TCP 443"]
+
+
 def test_egress_to_an_undeclared_range_is_flagged(tmp_path: Path, base: Path) -> None:
     def widen(doc: dict[str, Any]) -> None:
         peer = doc["resource"][POLICIES]["shop_api-egress"]["spec"]["egress"][1]["to"][0]
@@ -105,7 +126,7 @@ def test_a_namespace_losing_default_deny_is_flagged_per_direction(
         "default-deny-lost: namespace shop no longer isolates every pod for ingress "
         "(no policy with an empty podSelector and Ingress in policyTypes)"
     ]
-    assert "shop | <any other namespace>/<any pod> -> shop/api: all ports" in lines(diff)[0]
+    assert "shop | <any other namespace>/<any pod> -> shop/api: any port" in lines(diff)[0]
 
 
 def test_a_peer_selecting_all_namespaces_is_flagged(tmp_path: Path, base: Path) -> None:
@@ -351,7 +372,30 @@ def test_stand_ins_for_namespaces_outside_the_stack_read_as_such(tmp_path: Path)
     opened, _, _ = lines(diff_artifacts(base, head))
     text = "\n".join(opened)
     assert "netfence-namespaces-" not in text
-    assert "shop | <namespaces {environment=prod}>/<any pod> -> shop/api: TCP 8080" in opened
+    assert "shop | namespaces labelled environment=prod/<any pod> -> shop/api: TCP 8080" in opened
+
+
+def test_a_flow_from_named_namespaces_opens_as_written(tmp_path: Path) -> None:
+    from constructs_lib import Namespaces
+    from constructs_lib.model import Topology
+
+    def topo(with_nginx: bool) -> Topology:
+        t = Topology("shop")
+        ns = t.add_namespace("shop/shop", name="shop", environment="prod")
+        api = ns.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+        if with_nginx:
+            api.allow_from(
+                Namespaces.named("ingress-nginx").pods({"app": "nginx"}), cross_environment=True
+            )
+        return t
+
+    base = write(artifact(topo(False)), tmp_path / "base")
+    head = write(artifact(topo(True)), tmp_path / "head")
+    opened, closed, _ = lines(diff_artifacts(base, head))
+    assert (opened, closed) == (
+        ["shop | namespaces named ingress-nginx / pods app=nginx -> shop/api: TCP 8080"],
+        [],
+    )
 
 
 NAMESPACE_DESTROYED = (

@@ -111,9 +111,9 @@ def test_missing_and_extra_policies(
     ]
     live_only = {(f["from"], f["to"], f["ports"]) for f in result["allowed_live_not_declared"]}
     assert live_only == {
-        ("<any other namespace>/<any pod>", "shop/db", "all ports"),
-        ("kube-system/<unlisted pod>", "shop/db", "all ports"),
-        ("kube-system/{k8s-app=kube-dns}", "shop/db", "all ports"),
+        ("<any other namespace>/<any pod>", "shop/db", "any port"),
+        ("kube-system/<unlisted pod>", "shop/db", "any port"),
+        ("kube-system/{k8s-app=kube-dns}", "shop/db", "any port"),
     }
     # default-deny still isolates api's egress: without api-egress its flows are gone
     assert [(f["from"], f["to"], f["ports"]) for f in result["declared_not_allowed_live"]] == [
@@ -142,7 +142,7 @@ def test_drift_reads_the_fake_cluster_file(
     assert "### stack `shop`: ⚠️ drift" in out
     assert "| extra | shop/debug |" in out
     # escaped: GitHub would drop "<any other namespace>" as an unknown HTML tag
-    assert "| &lt;any other namespace&gt;/&lt;any pod&gt; | shop/db | all ports |" in out
+    assert "| &lt;any other namespace&gt;/&lt;any pod&gt; | shop/db | any port |" in out
 
 
 def test_drift_bad_live_file_names_document_and_field(
@@ -298,13 +298,13 @@ def test_unmanaged_policy_is_a_finding_with_what_it_allows(
     assert finding["policy"] == "shop/debug"
     assert finding["rules"] == [
         "selects pods {app=db}; isolates Ingress",
-        "ingress from all pods in every namespace on all ports",
+        "ingress from all pods in every namespace on any port",
     ]
     # pods of shop and ops are egress-isolated by their default deny: only outsiders gain
     assert {(f["from"], f["to"], f["ports"]) for f in finding["widens"]} == {
-        ("<any other namespace>/<any pod>", "shop/db", "all ports"),
-        ("kube-system/<unlisted pod>", "shop/db", "all ports"),
-        ("kube-system/{k8s-app=kube-dns}", "shop/db", "all ports"),
+        ("<any other namespace>/<any pod>", "shop/db", "any port"),
+        ("kube-system/<unlisted pod>", "shop/db", "any port"),
+        ("kube-system/{k8s-app=kube-dns}", "shop/db", "any port"),
     }
 
 
@@ -365,3 +365,65 @@ def test_import_adopts_service_accounts_roles_and_bindings(
         {"to": "kubernetes_role_v1.apps_cd-deployer-deployer", "id": "apps/cd-deployer-deployer"},
         {"to": "kubernetes_service_account_v1.ci_cd-deployer", "id": "ci/cd-deployer"},
     ]  # fmt: skip
+
+
+# the new peers ------------------------------------------------------------------
+
+
+def _peers_doc() -> dict[str, Any]:
+    """shop/api behind ingress-nginx's controller pods, db reached on any TCP port,
+    a vault without DNS: every new peer and port kind in one stack."""
+    from constructs_lib import Namespaces, Port
+    from constructs_lib.model import Topology
+
+    topo = Topology("shop")
+    ns = topo.add_namespace("shop/shop", name="shop", environment="prod")
+    api = ns.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+    db = ns.workload("db", labels={"app": "db"}, ports=[Port.tcp(5432)])
+    ns.workload("vault", labels={"app": "vault"}, allow_dns=False)
+    nginx = Namespaces.named("ingress-nginx", "edge").pods({"app": "nginx"})
+    api.allow_from(nginx, cross_environment=True)
+    api.allow_to(db, ports=[Port.all_tcp()])
+    return artifact(topo)
+
+
+def test_drift_reads_the_new_peers_and_names_the_stand_ins_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _peers_doc()
+    stack = write(doc, tmp_path / "out")
+    data = live_list(doc)
+    code, out, _ = run(
+        ["drift", "--desired", str(stack), "--live", str(live_file(tmp_path, data))], capsys
+    )
+    assert (code, out.splitlines()[-1]) == (0, "no drift")
+    api_in = next(i for i in data["items"] if i["metadata"]["name"] == "api-ingress")
+    del api_in["spec"]["ingress"][0]["from"][0]["podSelector"]  # any pod of those namespaces
+    code, out, _ = run(
+        ["drift", "--desired", str(stack), "--live", str(live_file(tmp_path, data)),
+         "--format", "json"],
+        capsys,
+    )  # fmt: skip
+    result = json.loads(out)["stacks"][0]
+    assert code == 1
+    live_only = {(f["from"], f["to"], f["ports"]) for f in result["allowed_live_not_declared"]}
+    assert live_only == {("namespaces named edge, ingress-nginx/<any pod>", "shop/api", "TCP 8080")}
+
+
+def test_import_adopts_policies_with_the_new_selectors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _peers_doc()
+    stack = write(doc, tmp_path / "out")
+    data = live_list(doc)
+    data["items"] += [namespace_object("shop")]
+    code, out, err = run(
+        ["import", "--live", str(live_file(tmp_path, data)), "--stack", str(stack)], capsys
+    )
+    assert code == 0
+    assert {r["id"] for r in json.loads(out)} >= {
+        "shop/allow-dns",
+        "shop/api-ingress",
+        "shop/db-ingress",
+    }
+    assert err.splitlines()[-1] == "no unmanaged policies"

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 import yaml
-from constructs_lib.cli import main
 from netpol_builders import external, from_rule, labels, peer, policy, port, to_rule, workload
+
+from constructs_lib.cli import main
 
 INVENTORY: dict[str, Any] = {
     "namespaces": {"x": {"labels": {"team": "a"}}, "y": {"labels": {}}},

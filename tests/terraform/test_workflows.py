@@ -628,7 +628,7 @@ def test_netfence_drift_and_terraform_plan_see_an_edited_cluster(shop_applied: W
     ]
     opened = _flows(stack, "allowed_live_not_declared")
     assert "shop-data | 0.0.0.0/0, ::/0 except 203.0.113.0/24 -> shop-data/db: TCP 5432" in opened
-    assert "shop-data | <any other namespace>/<any pod> -> shop-data/db: all ports" in opened
+    assert "shop-data | <any other namespace>/<any pod> -> shop-data/db: any port" in opened
     assert {f["to"] for f in stack["allowed_live_not_declared"]} == {"shop-data/db"}
 
     plan = ws.tf("plan", "-input=false", "-detailed-exitcode", ok=(CHANGES,))
@@ -644,6 +644,6 @@ def test_netfence_drift_and_terraform_plan_see_an_edited_cluster(shop_applied: W
     (stack,) = json.loads(netfence(*desired, ok=(1,)).stdout)["stacks"]
     assert [(o["kind"], o["policy"]) for o in stack["objects"]] == [("extra", "shop-data/debug")]
     assert stack["declared_not_allowed_live"] == []
-    assert "shop-data | <any other namespace>/<any pod> -> shop-data/db: all ports" in _flows(
+    assert "shop-data | <any other namespace>/<any pod> -> shop-data/db: any port" in _flows(
         stack, "allowed_live_not_declared"
     )

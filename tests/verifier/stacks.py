@@ -27,6 +27,7 @@ def _pods(**labels: str) -> dict[str, Any]:
 RECORD: dict[str, Any] = {
     "version": 1,
     "stack": "prod",
+    "cluster": {"pod_cidrs": ["10.244.0.0/16"], "service_cidrs": ["10.96.0.0/12"]},
     "namespaces": [
         {
             "name": "shop",

@@ -201,7 +201,8 @@ def test_map_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     # what it could do outside the stack (e.g. to payments) is not.
     assert out == (
         "flowchart LR\n"
-        '  subgraph g_n0["[environment prod]"]\n    n0["[app=prometheus]"]\n  end\n'
+        '  subgraph g_n0["[namespaces labelled environment=prod]"]\n'
+        '    n0["[pods app=prometheus]"]\n  end\n'
         '  subgraph g_n1["external"]\n    n1["payments"]\n  end\n'
         '  subgraph g_n2["shop"]\n    n2["api"]\n    n3["db"]\n  end\n'
         '  n0 -->|"TCP 8080"| n2\n'
@@ -213,7 +214,7 @@ def test_map_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     code, out, _ = run(["map", stack, "--format", "md"], capsys)
     assert "| shop/api | - | TCP 443 | · | TCP 5432 |" in out.splitlines()
     assert (
-        "| [environment prod]/[app=prometheus] | · | - | TCP 8080 | - |"
+        "| [namespaces labelled environment=prod]/[pods app=prometheus] | · | - | TCP 8080 | - |"
         in out.splitlines()
     )
 
@@ -247,3 +248,28 @@ def test_read_only_commands_never_import_cdktf(tmp_path: Path) -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout == "[]\n"
+
+
+def test_map_shows_a_namespaces_end_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = exact_stack()
+    flows = data["//"]["metadata"]["netfence"]["flows"]
+    flows[0]["from"] = {
+        "kind": "namespaces",
+        "namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+        "labels": {"app": "prometheus"},
+    }
+    data["resource"]["kubernetes_network_policy_v1"]["shop_api-ingress"]["spec"]["ingress"][0][
+        "from"
+    ][0]["namespace_selector"] = {"match_labels": {"kubernetes.io/metadata.name": "monitoring"}}
+    stack = str(write_stack(tmp_path, data))
+    assert run(["verify", stack], capsys)[0] == 0
+    code, out, _ = run(["map", stack, "--format", "mermaid"], capsys)
+    assert code == 0
+    assert out.startswith(
+        "flowchart LR\n"
+        '  subgraph g_n0["[namespaces named monitoring]"]\n'
+        '    n0["[pods app=prometheus]"]\n  end\n'
+    )
+    assert '  n0 -->|"TCP 8080"| n2\n' in out

@@ -33,7 +33,7 @@ def test_all_contains_every_named_port_and_none_contains_nothing() -> None:
     assert everything.contains("UDP", 65535)
     assert ConnectionSet.none().is_empty()
     assert not ConnectionSet.none().contains("TCP", 80)
-    assert str(everything) == "all ports"
+    assert str(everything) == "any port"
     assert str(ConnectionSet.none()) == "no ports"
 
 
@@ -49,7 +49,7 @@ def test_names_are_absorbed_by_a_whole_protocol() -> None:
     whole = ConnectionSet.all_ports("TCP") | ConnectionSet.named("TCP", "http")
     assert whole.names == frozenset()
     assert (ConnectionSet.named("TCP", "http") - ConnectionSet.all_ports("TCP")).is_empty()
-    assert str(ConnectionSet.named("UDP", "dns") | TCP("TCP", 1, 65535)) == "TCP all, UDP dns"
+    assert str(ConnectionSet.named("UDP", "dns") | TCP("TCP", 1, 65535)) == "TCP any port, UDP dns"
 
 
 def test_bad_port_range_and_protocol_are_refused() -> None:

@@ -313,7 +313,7 @@ def test_intent_record(tmp_path: Path) -> None:
     record = load_intent(stack / "cdk.tf.json")
     assert record.stack == "prod"
     assert [str(f.source) for f in record.flows] == [
-        "selection(app=prometheus in environment=prod)",
+        "namespaces labelled environment=prod / pods app=prometheus",
         "shop/api",
         "shop/api",
     ]
