@@ -155,6 +155,11 @@ def selection_policy_name(labels: Labels) -> str:
 _RESERVED_NAME = re.compile(r"all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8}")
 
 
+def is_reserved_name(name: str) -> bool:
+    """Names the policies of workload selections use: no workload may take them."""
+    return _RESERVED_NAME.fullmatch(name) is not None
+
+
 @dataclass(frozen=True)
 class ClusterRanges:
     """The cluster's pod and service address ranges (``KubernetesCluster(pod_cidrs=...)``).
@@ -803,7 +808,7 @@ class Topology:
             )
         validation.dns_label(path, "id", id)
         wl_name = validation.dns_label(path, "name", name) if name is not None else id
-        if _RESERVED_NAME.fullmatch(wl_name):
+        if is_reserved_name(wl_name):
             raise InvalidIntentError(
                 path,
                 "name",
