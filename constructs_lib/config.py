@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from constructs_lib.errors import ArtifactError
 from constructs_lib.loaders import read_json
+from constructs_lib.loaders._read import read_yaml
 from constructs_lib.syntax import is_path_segment
 
 CONFIG_FILE = "netfence.yaml"
@@ -129,7 +128,7 @@ def load_config(path: str | Path | None = None) -> ProjectConfig:
             raise ArtifactError(str(file), "no such file")
         return ProjectConfig(None)
     name = str(file)
-    data = _read_yaml(file)
+    data = read_yaml(file)  # strict: a key twice, an alias, non-UTF-8 are refused
     if data is None:
         data = {}
     _expect(name, "", data, dict, "a mapping with 'defaults' and 'stacks'")
@@ -158,60 +157,6 @@ def load_config(path: str | Path | None = None) -> ProjectConfig:
         for stack, raw in stacks_raw.items()
     }
     return ProjectConfig(name, defaults, stacks)
-
-
-def _read_yaml(file: Path) -> Any:
-    """One YAML document, exactly: a key written twice is refused naming both lines
-    (PyYAML keeps the last one silently, so a second ``prod:`` would switch a backend)."""
-    name = str(file)
-    try:
-        text = file.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ArtifactError(name, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ArtifactError(
-            name, f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
-        ) from None
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _no_duplicate_keys(name, node, "")
-        return loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        raise ArtifactError(name, f"not valid YAML: {exc}") from None
-    except RecursionError:
-        raise ArtifactError(name, "nested too deeply to be netfence settings") from None
-    finally:
-        loader.dispose()
-
-
-def _no_duplicate_keys(file: str, node: yaml.Node, where: str) -> None:
-    pending = [(node, where)]
-    seen_nodes: set[int] = set()
-    while pending:
-        current, path = pending.pop()
-        if id(current) in seen_nodes:  # an alias: checked where it was anchored
-            continue
-        seen_nodes.add(id(current))
-        if isinstance(current, yaml.MappingNode):
-            lines: dict[object, int] = {}
-            for key, value in current.value:
-                label = key.value if isinstance(key, yaml.ScalarNode) else repr(key.value)
-                line = key.start_mark.line + 1
-                if label in lines and label != "<<":
-                    at = f"{path}.{label}" if path else str(label)
-                    raise ArtifactError(
-                        file,
-                        f"key {label!r} is written twice (lines {lines[label]} and {line}); "
-                        "YAML keeps only the last: remove one",
-                        field=at,
-                    )
-                lines[label] = line
-                pending.append((value, f"{path}.{label}" if path else str(label)))
-        elif isinstance(current, yaml.SequenceNode):
-            pending.extend((item, f"{path}[{i}]") for i, item in enumerate(current.value))
 
 
 def _expect(file: str, where: str, value: object, kind: type, what: str) -> None:

@@ -182,14 +182,14 @@ BAD: list[tuple[str, str, str]] = [
         "stack_written_twice",
         "stacks:\n  prod:\n    backend: {type: s3, bucket: b, key: k, region: r}\n"
         "  staging: {}\n  prod:\n    backend: {type: local}\n",
-        "at stacks.prod: key 'prod' is written twice (lines 2 and 5); YAML keeps only the "
-        "last: remove one",
+        ": key 'prod' on line 5 appears twice in one mapping (first on line 2); Kubernetes "
+        "keeps only one: keep one",
     ),
     (
         "backend_key_written_twice",
         "defaults:\n  backend: {type: s3, bucket: a, bucket: b, key: k, region: r}\n",
-        "at defaults.backend.bucket: key 'bucket' is written twice (lines 2 and 2); YAML keeps "
-        "only the last: remove one",
+        ": key 'bucket' on line 2 appears twice in one mapping (first on line 2); Kubernetes "
+        "keeps only one: keep one",
     ),
     (
         "unsupported_version",
@@ -247,7 +247,7 @@ def test_bad_config_names_the_file_stack_and_key(tmp_path: Path, text: str, mess
     if message.startswith(": no such imports file"):
         expected = str(tmp_path / "nope.json") + message.format(config=path)
     else:
-        expected = f"{path} {message}"
+        expected = f"{path}{message}" if message.startswith(":") else f"{path} {message}"
     assert str(info.value) == expected
 
 
@@ -294,7 +294,7 @@ def test_netfence_yaml_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"stacks:\n  prod: {}\n# caf\xe9\n")
     with pytest.raises(ArtifactError) as info:
         load_config(path)
-    assert str(info.value) == f"{path}: not UTF-8 text (byte 0xe9 at offset 24)"
+    assert str(info.value) == f"{path}: cannot read: not UTF-8 text (byte 24 is 0xe9)"
 
 
 IMPORTS_BAD: list[tuple[str, Any, str]] = [
