@@ -29,7 +29,7 @@ from constructs_lib.model import (  # noqa: E402
 from constructs_lib.model.pipeline import Stage  # noqa: E402
 
 if TYPE_CHECKING:
-    from constructs_lib.constructs import (
+    from constructs_lib.constructs import (  # type: ignore[no-redef]  # synth: function, not the module
         BuildEnvironment,
         KubernetesCluster,
         NetfenceStack,

@@ -182,14 +182,14 @@ BAD: list[tuple[str, str, str]] = [
         "stack_written_twice",
         "stacks:\n  prod:\n    backend: {type: s3, bucket: b, key: k, region: r}\n"
         "  staging: {}\n  prod:\n    backend: {type: local}\n",
-        ": key 'prod' on line 5 appears twice in one mapping (first on line 2); Kubernetes "
-        "keeps only one: keep one",
+        ": key 'prod' on line 5 appears twice in one mapping (first on line 2); readers "
+        "keep only one of them, so write it once",
     ),
     (
         "backend_key_written_twice",
         "defaults:\n  backend: {type: s3, bucket: a, bucket: b, key: k, region: r}\n",
-        ": key 'bucket' on line 2 appears twice in one mapping (first on line 2); Kubernetes "
-        "keeps only one: keep one",
+        ": key 'bucket' on line 2 appears twice in one mapping (first on line 2); readers "
+        "keep only one of them, so write it once",
     ),
     (
         "unsupported_version",

@@ -184,7 +184,7 @@ def parse_yaml_documents(text: str, file: str) -> list[Any]:
         raise ArtifactError(
             file,
             f"key {dup.key!r} on line {dup.line} appears twice in one mapping (first on line "
-            f"{dup.first}); Kubernetes keeps only one: keep one",
+            f"{dup.first}); readers keep only one of them, so write it once",
         ) from None
     except yaml.YAMLError as exc:
         raise ArtifactError(file, f"not valid YAML: {exc}") from None

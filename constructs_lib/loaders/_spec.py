@@ -23,6 +23,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
+from constructs_lib import syntax
 from constructs_lib.errors import ArtifactError
 from constructs_lib.loaders.network_policy import (
     EGRESS,
@@ -41,11 +42,7 @@ from constructs_lib.loaders.network_policy import (
 )
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-_PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
 _DIGITS = re.compile(r"[0-9]+")
-_LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _CIDR = re.compile(r"[0-9A-Fa-f:.]+/(0|[1-9][0-9]{0,2})")
 _TEMPLATE = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
 API_VERSION = "networking.k8s.io/v1"
@@ -249,10 +246,12 @@ class Reader:
 
     def name_syntax(self, text: str, path: str, *, label: bool = False) -> str:
         """``name`` for a string already read (a resolved Terraform reference)."""
-        pattern, limit, what = (
-            (_DNS_LABEL, 63, "a DNS label") if label else (_DNS_SUBDOMAIN, 253, "a DNS subdomain")
+        valid, limit, what = (
+            (syntax.is_dns_label, 63, "a DNS label")
+            if label
+            else (syntax.is_dns_subdomain, 253, "a DNS subdomain")
         )
-        if not text or len(text) > limit or not pattern.fullmatch(text):
+        if not valid(text):
             self.fail(
                 path,
                 f"invalid name {text!r}: must be {what} (at most {limit} characters: "
@@ -272,14 +271,12 @@ class Reader:
         key = self.string(value, path)
         prefix, _, name = key.rpartition("/")
         problem = None
-        if not name or len(name) > 63 or not _LABEL_NAME.fullmatch(name):
+        if not syntax.is_label_name(name):
             problem = (
                 "the name part must be 1-63 characters: letters, digits, '-', '_' and '.', "
                 "starting and ending with a letter or digit"
             )
-        elif "/" in key and (
-            len(prefix) > 253 or not prefix or not _DNS_SUBDOMAIN.fullmatch(prefix)
-        ):
+        elif "/" in key and (not syntax.is_dns_subdomain(prefix)):
             problem = "the prefix before '/' must be a DNS subdomain (lowercase, dot-separated)"
         if problem:
             self.fail(path, f"invalid label key {key!r}: {problem}")
@@ -287,7 +284,7 @@ class Reader:
 
     def label_value(self, value: Any, path: str) -> str:
         text = self.string(value, path)
-        if len(text) > 63 or not _LABEL_NAME.fullmatch(text):
+        if text and not syntax.is_label_name(text):
             self.fail(
                 path,
                 f"invalid label value {text!r}: at most 63 characters, letters, digits, "
@@ -473,12 +470,7 @@ class Reader:
                 )
             port = self.port_number(int(raw), f"{path}.port")
         else:
-            if (
-                len(raw) > 15
-                or not _PORT_NAME.fullmatch(raw)
-                or not re.search("[a-z]", raw)
-                or "--" in raw
-            ):
+            if not syntax.is_port_name(raw):
                 self.fail(
                     f"{path}.port",
                     f"invalid port name {raw!r}: at most 15 lowercase letters, digits and "

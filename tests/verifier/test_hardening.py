@@ -179,7 +179,7 @@ def test_duplicate_keys_are_refused_in_json_and_yaml(tmp_path: Path) -> None:
     ym.write_text("kind: NetworkPolicy\nspec: {}\nmetadata: {}\nspec: {}\n")
     assert refusal(ym) == (
         f"{ym}: key 'spec' on line 4 appears twice in one mapping (first on line 2); "
-        "Kubernetes keeps only one: keep one"
+        "readers keep only one of them, so write it once"
     )
 
 
