@@ -321,6 +321,85 @@ def _run_import(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.unmanaged else EXIT_OK
 
 
+# learn ------------------------------------------------------------------------------
+
+EXIT_INTERNAL = 3  # learn's own defect (the generated app did not synthesize): never 1
+
+
+def _configure_learn(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flows", required=True, metavar="FILE", help="observed flows")
+    parser.add_argument(
+        "--format",
+        choices=("hubble", "csv", "jsonl"),
+        help="hubble (`hubble observe -o json`), csv or jsonl (docs/learn.md); "
+        "left out: csv for *.csv, else hubble",
+    )
+    parser.add_argument(
+        "--group-by",
+        metavar="LABEL",
+        help="the pod label that names workloads; left out: app.kubernetes.io/name, then app",
+    )
+    parser.add_argument(
+        "--endpoints",
+        metavar="FILE",
+        help="YAML map of CIDR -> endpoint name for outside addresses; left out: one per /24",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="where main.py etc. go")
+    parser.add_argument("--stack", default="learned", help="the stack name (default: learned)")
+    parser.add_argument(
+        "--environment",
+        default="default",
+        help="environment of namespaces whose Hubble labels carry none (default: default)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        metavar="N",
+        help="processes reading a large hubble/jsonl file (default: the CPUs, at most 4)",
+    )
+
+
+def _run_learn(args: argparse.Namespace) -> int:
+    from constructs_lib.brownfield.flows import guess_format
+    from constructs_lib.brownfield.learn import SynthesisFailed, learn
+    from constructs_lib.brownfield.observe import DEFAULT_GROUP_BY, load_endpoint_map
+    from constructs_lib.model import validation
+
+    group_by = DEFAULT_GROUP_BY
+    if args.group_by is not None:
+        group_by = (validation.label_key("netfence learn", "--group-by", args.group_by),)
+    endpoints = load_endpoint_map(args.endpoints) if args.endpoints is not None else None
+    fmt = args.format or guess_format(args.flows)
+    try:
+        result = learn(
+            args.flows,
+            args.out,
+            fmt=fmt,
+            group_by=group_by,
+            endpoints=endpoints,
+            stack=args.stack,
+            environment=args.environment,
+            progress=sys.stderr,
+            jobs=max(args.jobs, 1),
+        )
+    except SynthesisFailed as exc:
+        print(f"netfence learn: internal error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    seen = result.seen
+    print(
+        f"learned {len(result.intent.flows)} flows between {len(result.intent.workloads)} "
+        f"workloads and {len(result.intent.endpoints)} external endpoints from {seen.read} "
+        f"flows read ({sum(seen.dropped.values())} dropped, not learned) -> {result.out}"
+    )
+    if not result.proof.ok:
+        for finding in result.proof.findings:
+            print(f"proof: {finding}", file=sys.stderr)
+        print(f"see {result.out / 'LEARNED.md'}", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 COMMANDS: list[Command] = [
     Command(
         "reach",
@@ -357,6 +436,12 @@ COMMANDS: list[Command] = [
         "adopt live objects: write Terraform import entries, list unmanaged policies",
         _configure_import,
         _run_import,
+    ),
+    Command(
+        "learn",
+        "write intent code (a cdktf app) from observed flows, and prove it",
+        _configure_learn,
+        _run_learn,
     ),
 ]
 
