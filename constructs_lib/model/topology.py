@@ -258,7 +258,9 @@ class Namespace:
         allow_dns: left out (True), the pods share the namespace's DNS
             allowance; False leaves them out of it (the DNS policy's
             podSelector excludes them), so a workload without egress flows
-            can open no connection at all.
+            can open no connection at all. Where the namespace leaves egress
+            open (``default_deny``), it matters only once the workload is
+            isolated for egress (``isolate()`` or its egress flows).
         """
         return self.topology.add_workload(
             self, id, labels=labels, ports=ports, name=name, allow_dns=allow_dns

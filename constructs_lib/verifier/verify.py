@@ -671,7 +671,7 @@ def _check_open(
         if not endpoint.managed or endpoint.key not in isolation:
             continue
         cls = engine.classes[engine.pod_class[index]]
-        namespace = endpoint.key.split("/", 1)[0] if endpoint.kind != "dns" else ""
+        namespace = engine.pods[index].namespace
         for direction, isolated, blame in (
             (INGRESS, cls.ingress_isolated, cls.ingress_policies),
             (EGRESS, cls.egress_isolated, cls.egress_policies),
