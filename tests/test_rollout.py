@@ -394,3 +394,32 @@ def test_diff_flags_a_workload_that_is_no_longer_isolated(tmp_path: Path) -> Non
         "has Egress in policyTypes): every egress connection is now allowed on its side",
     ]
     assert [str(r) for r in diff_artifacts(head, base).risks] == []
+
+
+def test_map_draws_what_an_open_direction_allows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(shop("none", isolate="egress")[0], tmp_path)
+    assert main(["map", str(path)]) == 0
+    edges = [line.strip() for line in capsys.readouterr().out.splitlines() if "-->" in line]
+    # n0 pay, n1 api, n2 db, n3 web: db's egress is open; web's is isolated with no flows
+    assert edges == [
+        'n0 -->|"any port"| n1',
+        'n0 -->|"any port"| n3',
+        'n1 -->|"TCP 443"| n0',
+        'n1 -->|"TCP 5432"| n2',
+        'n2 -->|"any port"| n0',
+        'n2 -->|"any port"| n1',
+        'n2 -->|"any port"| n3',
+    ]
+
+
+def test_verify_markdown_lists_the_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(shop("egress")[0], tmp_path)
+    assert main(["verify", str(path), "--format", "md"]) == 0
+    out = capsys.readouterr().out
+    assert "### stack `rt`: exact" in out
+    assert "- note: namespace shop: default_deny='egress' leaves ingress open;" in out
+    assert "- note: workload shop/db is isolated for ingress by its flows:" in out

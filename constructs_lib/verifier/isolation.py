@@ -3,8 +3,8 @@
 A pod is isolated for a direction when some policy of its namespace selects
 it and has that direction in policyTypes; a namespace isolates every pod when
 such a policy has an empty podSelector. ``diff`` flags a pod or namespace
-that loses a direction; lint's half-open-namespace check can read
-``default_deny_directions`` (a namespace isolating one direction only).
+that loses a direction from these; a namespace whose default deny isolates
+one direction only (``default_deny="ingress"``) is what lint calls half-open.
 """
 
 from __future__ import annotations
