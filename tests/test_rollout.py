@@ -423,3 +423,37 @@ def test_verify_markdown_lists_the_notes(
     assert "### stack `rt`: exact" in out
     assert "- note: namespace shop: default_deny='egress' leaves ingress open;" in out
     assert "- note: workload shop/db is isolated for ingress by its flows:" in out
+
+
+def test_a_pipeline_stage_in_an_open_namespace_is_isolated_both_ways(tmp_path: Path) -> None:
+    from constructs_lib.model.pipeline import Pipeline
+
+    topo = Topology("rt")
+    topo.set_cluster_ranges("rt/cluster", pod_cidrs=["10.244.0.0/16"], service_cidrs=[])
+    ns = topo.add_namespace("rt/etl", name="etl", environment="prod", default_deny="none")
+    etl = Pipeline(topo, "rt/pipe", "pipe")
+    a = etl.stage("ingest", namespace=ns)
+    b = etl.stage("load", namespace=ns, ports=[Port.tcp(9090)])
+    a >> b
+    assert [n for n, _, _ in policies(topo)] == [
+        "pipe-ingest-dns",
+        "pipe-ingest-egress",
+        "pipe-ingest-ingress",
+        "pipe-load-dns",
+        "pipe-load-egress",
+        "pipe-load-ingress",
+    ]
+    assert [str(f) for f in verify_stack(write(topo, tmp_path)).findings] == []
+
+
+def test_a_build_environment_refuses_an_open_namespace() -> None:
+    from constructs_lib.model.build import BuildEnvironment
+
+    topo = Topology("rt")
+    ci = topo.add_namespace("rt/ci", name="ci", environment="ci", default_deny="ingress")
+    with pytest.raises(InvalidIntentError) as err:
+        BuildEnvironment(ci)
+    assert str(err.value) == (
+        "rt/ci: default_deny: a build environment isolates its jobs both ways; "
+        "default_deny='ingress' would leave egress open: use default_deny='both'"
+    )
