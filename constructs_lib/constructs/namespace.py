@@ -214,6 +214,12 @@ class ZeroTrustNamespace(Construct):
         (``DnsTarget.openshift()`` for OpenShift, ``DnsTarget.create(...)``).
     adopt: left out (False), Terraform creates and owns the namespace; True
         leaves an existing namespace alone and only patches its labels.
+    default_deny: left out ("both"), every pod is isolated both ways.
+        "ingress" or "egress" isolates every pod in that direction only and
+        leaves the other open (a rollout step, docs/rollout.md); "none" writes
+        no default deny. In an open direction only workloads isolated there
+        (by ``workload.isolate(...)`` or by flows on their side) are
+        restricted; the rest are allowed everything, and verify says so.
     """
 
     def __init__(
@@ -227,6 +233,7 @@ class ZeroTrustNamespace(Construct):
         allow_dns: bool = True,
         dns: DnsTarget | None = None,
         adopt: bool = False,
+        default_deny: str = "both",
     ) -> None:
         super().__init__(scope, id)
         self._state = StackState.of(self)
@@ -239,6 +246,7 @@ class ZeroTrustNamespace(Construct):
             allow_dns=allow_dns,
             dns=dns,
             adopt=adopt,
+            default_deny=default_deny,
         )
 
     @property
@@ -248,6 +256,10 @@ class ZeroTrustNamespace(Construct):
     @property
     def environment(self) -> str:
         return self.model.environment
+
+    @property
+    def default_deny(self) -> str:
+        return self.model.default_deny
 
     def workload(
         self,

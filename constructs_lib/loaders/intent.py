@@ -32,6 +32,14 @@ from constructs_lib.loaders.network_policy import Labels, LabelSelector
 RECORD_PATH = "//.metadata.netfence"
 ENVIRONMENT_LABEL = "environment"
 END_KINDS = ("workload", "external", "selection", "namespaces")
+# default_deny of a namespace: the directions it isolates for every pod
+DEFAULT_DENY: dict[str, tuple[str, ...]] = {
+    "both": ("Ingress", "Egress"),
+    "ingress": ("Ingress",),
+    "egress": ("Egress",),
+    "none": (),
+}
+DIRECTIONS = ("ingress", "egress")
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,17 @@ class IntentNamespace:
     managed: bool = True
     allow_dns: bool = True
     dns: DnsTarget | None = None
+    default_deny: str = "both"
+
+    @property
+    def isolated(self) -> tuple[str, ...]:
+        """policyTypes the default deny must hold: ``Ingress``, ``Egress``."""
+        return DEFAULT_DENY[self.default_deny]
+
+    @property
+    def open(self) -> tuple[str, ...]:
+        """The directions (``Ingress``, ``Egress``) the default deny leaves open."""
+        return tuple(d for d in ("Ingress", "Egress") if d not in self.isolated)
 
 
 @dataclass(frozen=True)
@@ -213,6 +232,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 labels=r.labels(item.get("labels"), f"{where}.labels"),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
                 allow_dns=_flag(r, item.get("allow_dns", True), f"{where}.allow_dns"),
+                isolate=_isolate(r, item.get("isolate", []), f"{where}.isolate"),
             )
         )
     externals = []
@@ -274,6 +294,17 @@ def _flag(r: Reader, value: Any, path: str) -> bool:
     return value
 
 
+def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
+    seen: list[str] = []
+    for i, v in enumerate(r.items(value, path)):
+        if v not in DIRECTIONS:
+            r.fail(f"{path}[{i}]", f"expected 'ingress' or 'egress', got {v!r}")
+        if v in seen:
+            r.fail(f"{path}[{i}]", f"{v!r} is listed twice")
+        seen.append(v)
+    return tuple(d for d in DIRECTIONS if d in seen)
+
+
 def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespace:
     name = r.string(item.get("name"), f"{where}.name")
     allow_dns = bool(item.get("allow_dns", False))
@@ -286,6 +317,12 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
             ports=read_ports(r, body.get("ports"), f"{where}.dns.ports"),
         )
     environment = item.get("environment")
+    default_deny = item.get("default_deny", "both")
+    if not isinstance(default_deny, str) or default_deny not in DEFAULT_DENY:
+        r.fail(
+            f"{where}.default_deny",
+            f"expected one of 'both', 'ingress', 'egress', 'none', got {default_deny!r}",
+        )
     return IntentNamespace(
         name=name,
         labels=with_name_label(name, r.labels(item.get("labels"), f"{where}.labels")),
@@ -295,6 +332,7 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
         managed=bool(item.get("managed", True)),
         allow_dns=allow_dns,
         dns=dns,
+        default_deny=default_deny,
     )
 
 

@@ -38,6 +38,10 @@ def write_verification(result: Verification, out: TextIO) -> None:
             f"### stack `{stack.stack}`: {verdict}\n\n"
             f"{stack.policies} policies, {stack.flows} declared flows (`{stack.file}`)\n\n"
         )
+        for note in stack.notes:
+            out.write(f"- note: {cell(note)}\n")
+        if stack.notes:
+            out.write("\n")
         if stack.findings:
             out.write("| kind | finding | policies |\n|---|---|---|\n")
             for f in stack.findings:
