@@ -25,6 +25,7 @@ from collections import defaultdict
 from constructs_lib.model.pipeline import DEPLOYER_RULES
 from constructs_lib.model.port import Port
 from constructs_lib.model.topology import Namespace, Subject, Topology, Workload
+from constructs_lib.errors import InvalidIntentError
 from constructs_lib.spec import (
     CompiledStack,
     Direction,
@@ -133,6 +134,17 @@ def compile_topology(topology: Topology) -> CompiledStack:
                 + note,
             )
         )
+    generated = {(p.namespace, p.name) for p in policies}
+    for key in sorted(topology.raw_policies):
+        raw = topology.raw_policies[key]
+        if key in generated:
+            raise InvalidIntentError(
+                raw.path,
+                "name",
+                f"{raw.name!r} is also the name of a policy netfence generates in namespace "
+                f"{raw.namespace!r}; choose another name",
+            )
+        policies.append(raw.policy_spec())
     policies.sort(key=lambda p: (p.namespace, p.name))
     accounts, roles = _rbac(topology)
     return CompiledStack(tuple(namespaces), tuple(policies), topology.to_record(), accounts, roles)

@@ -285,6 +285,18 @@ class ZeroTrustNamespace(Construct):
         """Every pod of this namespace whose labels include ``labels``."""
         return self.model.select(labels)
 
+    def raw_policy(self, name: str, spec: Mapping[str, Any], *, reason: str) -> PolicyHandle:
+        """Keep the NetworkPolicy ``spec`` (a dict, as in a manifest) verbatim.
+
+        The escape hatch for what workloads and flows cannot express exactly
+        (``netfence migrate`` writes it, with the reason): the spec is read as
+        strictly as any policy, emitted as written into both artifacts, and
+        recorded as declared, so ``verify`` checks it is there unchanged and
+        does not report what it allows.
+        """
+        self.model.raw_policy(name, spec, reason=reason)
+        return PolicyHandle(self._state, NETWORK_POLICY, resource_name(self.name, name))
+
     def policy(self, name: str) -> PolicyHandle:
         """The generated NetworkPolicy ``name`` (``default-deny``, ``api-ingress``...)."""
         validation.dns_label(self.node.path, "policy", name)

@@ -27,7 +27,8 @@ from constructs_lib.loaders.inventory import (
     read_ports,
     with_name_label,
 )
-from constructs_lib.loaders.network_policy import Labels, LabelSelector
+from constructs_lib.loaders.manifests import policy_from_manifest
+from constructs_lib.loaders.network_policy import Labels, LabelSelector, NetworkPolicy
 
 RECORD_PATH = "//.metadata.netfence"
 ENVIRONMENT_LABEL = "environment"
@@ -152,6 +153,9 @@ class IntentRecord:
     file: str = "<memory>"
     pod_cidrs: tuple[str, ...] = ()  # where pods have IPs; empty: anywhere
     service_cidrs: tuple[str, ...] = ()
+    # ns.raw_policy(): policies kept verbatim, declared as written (reason per key)
+    raw_policies: tuple[NetworkPolicy, ...] = ()
+    raw_reasons: tuple[tuple[str, str], ...] = ()
 
     def inventory(self) -> Inventory:
         """Declared namespaces, workloads and externals, plus one stand-in per selection.
@@ -275,8 +279,24 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         )
         for key in ("pod_cidrs", "service_cidrs")
     }
+    raw_policies, raw_reasons = [], []
+    for item, where in r.blocks(top.get("raw_policies", []), f"{RECORD_PATH}.raw_policies"):
+        r.known(item, where, ("namespace", "name", "reason", "spec"))
+        namespace = r.string(item.get("namespace"), f"{where}.namespace")
+        name = r.string(item.get("name"), f"{where}.name")
+        reason = r.string(item.get("reason"), f"{where}.reason")
+        doc = {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": item.get("spec"),
+        }
+        raw_policies.append(policy_from_manifest(doc, f"{file} ({where})"))
+        raw_reasons.append((f"{namespace}/{name}", reason))
     stack = top.get("stack")
     return IntentRecord(
+        raw_policies=tuple(raw_policies),
+        raw_reasons=tuple(raw_reasons),
         pod_cidrs=ranges["pod_cidrs"],
         service_cidrs=ranges["service_cidrs"],
         stack=r.string(stack, f"{RECORD_PATH}.stack") if stack is not None else "",

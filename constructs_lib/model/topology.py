@@ -21,6 +21,7 @@ from constructs_lib.model.validation import Labels, Network
 from constructs_lib.spec import Direction, IPBlock, Peer, Selector
 
 if TYPE_CHECKING:
+    from constructs_lib.model.raw import RawPolicy
     from constructs_lib.model.peers import NamespacePods
     from constructs_lib.model.pipeline import Pipeline
 
@@ -278,6 +279,15 @@ class Namespace:
             validation.labels(path, "labels", labels, allow_empty=False),
             _namespace=self,
         )
+
+    def raw_policy(self, name: str, spec: Mapping[str, Any], *, reason: str) -> RawPolicy:
+        """Keep the NetworkPolicy ``spec`` (a dict) verbatim, as declared intent.
+
+        The escape hatch for what workloads and flows cannot say exactly; see
+        ``constructs_lib.model.raw``. ``reason`` says why (it goes into the
+        policy's purpose and the intent record).
+        """
+        return self.topology.add_raw_policy(self, f"{self.path}.raw_policy()", name, spec, reason)
 
     def to_record(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -721,6 +731,8 @@ class Topology:
         self.isolated: dict[tuple[str, str], tuple[Direction, ...]] = {}
         self._isolated_at: dict[tuple[str, str, Direction], str] = {}
         self.version = 0  # bumped on every change, so compiled output can be cached
+        # ns.raw_policy(): (namespace, name) -> the policy kept verbatim
+        self.raw_policies: dict[tuple[str, str], RawPolicy] = {}
 
     def set_cluster_ranges(
         self, path: str, *, pod_cidrs: Sequence[str], service_cidrs: Sequence[str]
@@ -1090,9 +1102,33 @@ class Topology:
         self.version += 1
         return flow
 
+    def add_raw_policy(
+        self, namespace: Namespace, path: str, name: str, spec: Mapping[str, Any], reason: str
+    ) -> RawPolicy:
+        """Record ``ns.raw_policy(...)`` (see ``constructs_lib.model.raw``)."""
+        from constructs_lib.model.raw import make_raw_policy
+
+        raw = make_raw_policy(path, namespace.name, name, spec, reason)
+        key = (namespace.name, name)
+        if key in self.raw_policies:
+            raise InvalidIntentError(
+                path,
+                "name",
+                f"raw policy {name!r} is already declared in namespace {namespace.name!r} "
+                f"at {self.raw_policies[key].path}",
+            )
+        self.raw_policies[key] = raw
+        self.version += 1
+        return raw
+
     def to_record(self) -> dict[str, Any]:
         """The intent record written into the artifact (docs/artifact.md)."""
         cluster = {"cluster": self.cluster.to_record()} if self.cluster.all else {}
+        raw = (
+            {"raw_policies": [self.raw_policies[k].to_record() for k in sorted(self.raw_policies)]}
+            if self.raw_policies
+            else {}
+        )
         return {
             "version": 1,
             "stack": self.name,
@@ -1104,4 +1140,5 @@ class Topology:
                 (f.to_record() for f in self.flows),
                 key=lambda r: json.dumps(r, sort_keys=True),
             ),
+            **raw,
         }

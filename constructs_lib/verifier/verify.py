@@ -151,8 +151,32 @@ class _Check:
 
 
 def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> list[Finding]:
-    """Findings for ``policies`` against ``record``; empty when they match exactly."""
+    """Findings for ``policies`` against ``record``; empty when they match exactly.
+
+    A recorded ``raw_policy`` must be in the artifact exactly as recorded; it
+    is then declared intent as written, and the rest of the artifact is
+    checked against the rest of the record.
+    """
+    raw_findings: list[Finding] = []
+    if record.raw_policies:
+        raw = {p.key: p for p in record.raw_policies}
+        found = {p.key: p for p in policies if p.key in raw}
+        for key in sorted(raw):
+            if key not in found:
+                raw_findings.append(
+                    Finding("missing-raw-policy", f"raw policy {key} is recorded but not written")
+                )
+            elif found[key] != raw[key]:
+                raw_findings.append(
+                    Finding(
+                        "changed-raw-policy",
+                        f"raw policy {key} differs from the spec the intent record declares",
+                        (found[key].describe(),),
+                    )
+                )
+        policies = [p for p in policies if p.key not in raw]
     check = _Check(record, list(policies))
+    check.findings.extend(raw_findings)
     managed_ns = {ns.name for ns in record.namespaces}
     namespaces: dict[str, dict[str, str]] = {ns.name: dict(ns.labels) for ns in record.namespaces}
     pods: list[Pod] = []
@@ -312,7 +336,10 @@ def intent_notes(record: IntentRecord) -> list[str]:
     namespaces = {ns.name: dict(ns.labels) for ns in record.namespaces}
     pods = [Pod(w.key, w.namespace, dict(w.labels), w.ports) for w in record.workloads]
     isolation = _isolation(record, pods, namespaces)
-    notes = []
+    notes = [
+        f"raw policy {key} is declared as written (raw_policy): {reason}"
+        for key, reason in record.raw_reasons
+    ]
     for ns in record.namespaces:
         if not ns.open:
             continue
