@@ -400,6 +400,102 @@ def _run_learn(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# migrate ----------------------------------------------------------------------------
+
+
+def _configure_migrate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policies",
+        metavar="PATH",
+        help="existing NetworkPolicies (YAML/JSON files or directories, as reach reads them)",
+    )
+    parser.add_argument(
+        "--live",
+        metavar="FILE",
+        help="`kubectl get namespaces,networkpolicies -A -o json` output: policies and "
+        "namespace labels from a cluster",
+    )
+    parser.add_argument(
+        "--kubeconfig", metavar="FILE", help="read policies and namespaces from the cluster"
+    )
+    parser.add_argument("--context", help="kubeconfig context (with --kubeconfig)")
+    parser.add_argument(
+        "--inventory", required=True, metavar="FILE", help="namespaces and workloads (pods)"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="where main.py etc. go")
+    parser.add_argument("--stack", default="migrated", help="the stack name (default: migrated)")
+    parser.add_argument(
+        "--zero-trust",
+        action="store_true",
+        help="default deny both ways in every namespace; MIGRATION.md lists every pair "
+        "that closes",
+    )
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
+    from constructs_lib.brownfield.migrate import SynthesisFailed, migrate
+    from constructs_lib.loaders import load_policies
+    from constructs_lib.loaders.inventory import Inventory, Namespace, load_inventory
+    from constructs_lib.model import validation
+
+    sources = [a for a in ("policies", "live", "kubeconfig") if getattr(args, a) is not None]
+    if len(sources) != 1:
+        raise _UsageError(
+            "netfence migrate: give exactly one of --policies, --live or --kubeconfig "
+            f"(got {', '.join('--' + s for s in sources) or 'none'})"
+        )
+    validation.dns_label("netfence migrate", "--stack", args.stack)
+    inventory = load_inventory(args.inventory)
+    if args.policies is not None:
+        policies = load_policies(args.policies)
+        source = str(args.policies)
+    else:
+        live = _live(args)
+        policies = list(live.policies)
+        source = live.source
+        labels = live.namespace_labels()
+        known = {n.name for n in inventory.namespaces}
+        inventory = Inventory(
+            (
+                *(
+                    Namespace(n.name, n.labels or labels.get(n.name, ()))
+                    for n in inventory.namespaces
+                ),
+                *(Namespace(n, labels[n]) for n in sorted(labels) if n not in known),
+            ),
+            inventory.workloads,
+            inventory.external,
+        )
+    try:
+        result = migrate(
+            policies,
+            inventory,
+            args.out,
+            stack=args.stack,
+            zero_trust=args.zero_trust,
+            source=source,
+        )
+    except SynthesisFailed as exc:
+        print(f"netfence migrate: internal error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    proof = result.proof
+    print(
+        f"migrated {result.policies} policies into {len(result.intent.namespaces)} namespaces, "
+        f"{len(result.intent.workloads)} workloads and {len(result.intent.raw_policies)} "
+        f"raw policies; proof: {proof.pairs} pairs, {proof.checks} port checks, "
+        f"{len(proof.differences)} differences ({len(proof.unintended)} unintended) "
+        f"-> {result.out}"
+    )
+    if not proof.ok or result.verify_findings:
+        for d in proof.unintended:
+            print(f"proof: {d.line()}", file=sys.stderr)
+        for f in result.verify_findings:
+            print(f"verify: {f}", file=sys.stderr)
+        print(f"see {result.out / 'MIGRATION.md'}", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
 # lint -------------------------------------------------------------------------
 
 
@@ -482,6 +578,12 @@ COMMANDS: list[Command] = [
         "write intent code (a cdktf app) from observed flows, and prove it",
         _configure_learn,
         _run_learn,
+    ),
+    Command(
+        "migrate",
+        "write intent code (a cdktf app) from existing policies, and prove it equal",
+        _configure_migrate,
+        _run_migrate,
     ),
     Command(
         "lint",

@@ -153,6 +153,8 @@ def render_app(intent: Intent) -> str:
             ]
             if n.adopt:
                 args.append("adopt=True")
+            if n.default_deny != "both":
+                args.append(f"default_deny={_q(n.default_deny)}")
             if not n.allow_dns:
                 args.append("allow_dns=False")
             body += _comment(i, n.comment)
@@ -202,6 +204,17 @@ def render_app(intent: Intent) -> str:
                 body.append("")
             previous = owner
             body += _call(i, f"{owner}.{verb}", args)
+    if intent.raw_policies:
+        body += [
+            "",
+            f"{i}# Kept verbatim: what workloads and flows cannot say exactly (see MIGRATION.md).",
+        ]
+        for r in intent.raw_policies:
+            body.append(f"{i}{ns_var[r.namespace]}.raw_policy(")
+            body.append(f"{i}{i}{_q(r.name)},")
+            body += _literal(json.loads(r.spec), i + i, ",")
+            body.append(f"{i}{i}reason={_q(r.reason)},")
+            body.append(f"{i})")
     out += body
     used = " ".join(body)
     names = ["NetfenceError", "synth"] + [
@@ -235,6 +248,42 @@ def render_app(intent: Intent) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _literal(value: object, indent: str, tail: str = "") -> list[str]:
+    """A JSON value as a Python literal, one line when it fits, else one item per line."""
+    flat = _flat(value)
+    if len(indent) + len(flat) + len(tail) <= WIDTH or not isinstance(value, (dict, list)):
+        return [f"{indent}{flat}{tail}"]
+    inner = indent + _INDENT
+    if isinstance(value, dict):
+        lines = [f"{indent}{{"]
+        for key, item in value.items():
+            sub = _literal(item, inner, ",")
+            lines.append(f"{inner}{_q(key)}: {sub[0].lstrip()}")
+            lines += sub[1:]
+        lines.append(f"{indent}}}{tail}")
+        return lines
+    assert isinstance(value, list)
+    lines = [f"{indent}["]
+    for item in value:
+        lines += _literal(item, inner, ",")
+    lines.append(f"{indent}]{tail}")
+    return lines
+
+
+def _flat(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_q(k)}: {_flat(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flat(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return _q(value)
+    return repr(value)
 
 
 def render_cdktf_json(project: str) -> str:
