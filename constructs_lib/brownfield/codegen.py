@@ -169,6 +169,11 @@ def render_app(intent: Intent) -> str:
             body += _call(
                 i, f"{wl_var[(w.namespace, w.name)]} = {ns_var[w.namespace]}.workload", args
             )
+    isolated = [w for w in intent.workloads if w.isolate]
+    if isolated:
+        body += ["", f"{i}# Isolated on their own, in a direction the namespace leaves open."]
+        for w in isolated:
+            body.append(f"{i}{wl_var[(w.namespace, w.name)]}.isolate({_q(w.isolate)})")
     if intent.endpoints:
         body += ["", f"{i}# External endpoints: addresses outside the cluster."]
         for e in intent.endpoints:

@@ -53,6 +53,7 @@ class WorkloadIntent:
     ports: tuple[Port, ...] = ()
     pod_labels: Labels = ()
     comment: str = ""
+    isolate: str = ""  # "", "ingress", "egress" or "both": workload.isolate(...)
 
     @property
     def key(self) -> str:
@@ -176,7 +177,13 @@ def to_record(intent: Intent) -> IntentRecord:
         for n in intent.namespaces
     )
     workloads = tuple(
-        Workload(w.namespace, w.name, w.pod_labels or w.selector, _declared(w.ports))
+        Workload(
+            w.namespace,
+            w.name,
+            w.pod_labels or w.selector,
+            _declared(w.ports),
+            isolate={"": (), "both": ("ingress", "egress")}.get(w.isolate, (w.isolate,)),
+        )
         for w in intent.workloads
     )
     externals = tuple(

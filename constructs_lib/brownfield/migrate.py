@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from constructs_lib.brownfield.intent import (
@@ -186,7 +186,8 @@ def _selector(sel: LabelSelector) -> dict[str, object]:
         out["matchLabels"] = dict(sel.match_labels)
     if sel.match_expressions:
         out["matchExpressions"] = [
-            {"key": e.key, "operator": e.operator, **({"values": list(e.values)} if e.values else {})}
+            {"key": e.key, "operator": e.operator}
+            | ({"values": list(e.values)} if e.values else {})
             for e in sel.match_expressions
         ]
     return out
@@ -265,24 +266,42 @@ def derive(
         ns_labels.setdefault(p.namespace, {})
     deny: dict[str, str] = {n: "none" for n in ns_labels}
     kept_as: dict[str, str] = {}
-    raws: list[RawPolicyIntent] = []
-    for p in sorted(policies, key=lambda p: (p.namespace, p.name)):
+    rest: list[NetworkPolicy] = []
+    ordered = sorted(policies, key=lambda p: (p.namespace, p.name))
+    for p in ordered:
         directions = _deny_all(p)
-        if directions is not None:
-            deny[p.namespace] = _merge_deny(deny[p.namespace], directions)
-            kept_as[p.key] = f"default_deny={deny[p.namespace]!r} of namespace {p.namespace}"
+        if directions is None:
+            rest.append(p)
             continue
-        if zero_trust:
-            raws.append(RawPolicyIntent(p.namespace, p.name, _spec_json(p), _reasons(p)))
-        else:
-            raws.append(RawPolicyIntent(p.namespace, p.name, _spec_json(p), _reasons(p)))
+        deny[p.namespace] = _merge_deny(deny[p.namespace], directions)
+    for p in ordered:
+        if p not in rest:
+            kept_as[p.key] = f"default_deny={deny[p.namespace]!r} of namespace {p.namespace}"
+    if zero_trust:
+        deny = {n: "both" for n in deny}
+    workloads = _workloads(inventory)
+    by_selector = {(w.namespace, w.selector): i for i, w in enumerate(workloads)}
+    raws: list[RawPolicyIntent] = []
+    for p in rest:
+        target = _isolation_only(p, deny[p.namespace], by_selector)
+        if target is not None:
+            found = workloads[target]
+            both = _merge_deny(found.isolate or "none", _DIRECTIONS[p.policy_types])
+            workloads[target] = replace(found, isolate=both)
+            kept_as[p.key] = f"workload {found.key}: isolate({both!r})"
+            continue
+        raws.append(RawPolicyIntent(p.namespace, p.name, _spec_json(p), _reasons(p)))
         kept_as[p.key] = "raw_policy"
-    generated_default = {n for n, d in deny.items() if d != "none" or zero_trust}
+    generated = {(n, "default-deny") for n, d in deny.items() if d != "none"}
+    for wl in workloads:
+        if wl.isolate:
+            generated.update((wl.namespace, f"{wl.name}-{d}") for d in ("ingress", "egress"))
     renamed = []
     for r in raws:
-        if r.namespace in generated_default and r.name == "default-deny":
-            r = RawPolicyIntent(r.namespace, "default-deny-original", r.spec, r.reason)
-            kept_as[f"{r.namespace}/default-deny"] = f"raw_policy {r.name}"
+        if (r.namespace, r.name) in generated:
+            new = RawPolicyIntent(r.namespace, f"{r.name}-original"[:63], r.spec, r.reason)
+            kept_as[r.key] = f"raw_policy {new.name} (its name is one netfence generates)"
+            r = new
         renamed.append(r)
     namespaces = tuple(
         NamespaceIntent(
@@ -290,13 +309,39 @@ def derive(
             _environment(labels),
             adopt=True,
             allow_dns=False,
-            default_deny="both" if zero_trust else deny[name],
-            comment="" if not zero_trust or deny[name] == "both" else (
-                f"was default_deny={deny[name]!r} before --zero-trust"
-            ),
+            default_deny=deny[name],
         )
         for name, labels in sorted(ns_labels.items())
     )
+    notes = (f"Migrated by `netfence migrate` from {source}; see MIGRATION.md for the proof.",)
+    intent = Intent(
+        stack,
+        namespaces,
+        tuple(workloads),
+        (),
+        (),
+        title=f"Stack {stack}: network policies migrated into netfence intent.",
+        notes=notes,
+        raw_policies=tuple(renamed),
+    )
+    return intent.sorted(), kept_as
+
+
+def _isolation_only(
+    policy: NetworkPolicy,
+    deny: str,
+    by_selector: Mapping[tuple[str, tuple[tuple[str, str], ...]], int],
+) -> int | None:
+    """The workload a no-rule policy isolates exactly (``isolate()``), if there is one."""
+    if policy.ingress or policy.egress or policy.pod_selector.match_expressions:
+        return None
+    closed = {"none": set(), "both": {INGRESS, EGRESS}, "ingress": {INGRESS}, "egress": {EGRESS}}
+    if set(policy.policy_types) & closed[deny]:
+        return None  # isolate() refuses a direction the namespace isolates: kept verbatim
+    return by_selector.get((policy.namespace, tuple(sorted(policy.pod_selector.match_labels))))
+
+
+def _workloads(inventory: Inventory) -> list[WorkloadIntent]:
     workloads = []
     taken: dict[str, set[str]] = {}
     seen_selectors: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
@@ -321,20 +366,7 @@ def derive(
         workloads.append(
             WorkloadIntent(w.namespace, name, selector, tuple(dict.fromkeys(ports)), w.labels)
         )
-    notes = (
-        f"Migrated by `netfence migrate` from {source}; see MIGRATION.md for the proof.",
-    )
-    intent = Intent(
-        stack,
-        namespaces,
-        tuple(workloads),
-        (),
-        (),
-        title=f"Stack {stack}: network policies migrated into netfence intent.",
-        notes=notes,
-        raw_policies=tuple(renamed),
-    )
-    return intent.sorted(), kept_as
+    return workloads
 
 
 # the proof ---------------------------------------------------------------------------------
@@ -364,9 +396,7 @@ def proof_inventory(inventory: Inventory, policies: Sequence[NetworkPolicy]) -> 
                     cidrs.add(peer.ip_block.cidr)
                     cidrs.update(peer.ip_block.except_)
     probes = tuple(
-        dict.fromkeys(
-            (*PROBE_PORTS, *(DeclaredPort(proto, n) for proto, n in sorted(numbers)))
-        )
+        dict.fromkeys((*PROBE_PORTS, *(DeclaredPort(proto, n) for proto, n in sorted(numbers))))
     )
 
     def ports(own: Sequence[DeclaredPort]) -> tuple[DeclaredPort, ...]:
@@ -424,8 +454,12 @@ def compare(
             pairs += 1
             checks += ports_of.get(destination, 0)
             if sa is not None and da is not None and sb is not None and db is not None:
-                key = (a_eng.pod_class[sa], a_eng.pod_class[da], b_eng.pod_class[sb],
-                       b_eng.pod_class[db])
+                key = (
+                    a_eng.pod_class[sa],
+                    a_eng.pod_class[da],
+                    b_eng.pod_class[sb],
+                    b_eng.pod_class[db],
+                )
                 same = memo.get(key)
                 if same is None:
                     same = memo[key] = _resolved(original, sa, da) == _resolved(migrated, sb, db)
@@ -521,9 +555,7 @@ def migrate(
     start = time.monotonic()
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
-    intent, kept_as = derive(
-        policies, inventory, stack=stack, zero_trust=zero_trust, source=source
-    )
+    intent, kept_as = derive(policies, inventory, stack=stack, zero_trust=zero_trust, source=source)
     write_app(intent, directory)
     synthesize(directory)
     stack_dir = directory / "cdktf.out" / "stacks" / stack
@@ -559,7 +591,12 @@ def render_report(result: MigrateResult) -> str:
         "",
         "## Result",
         "",
-        f"- mode: {'--zero-trust (default deny both ways everywhere)' if proof.zero_trust else 'exact (connectivity preserved)'}",
+        "- mode: "
+        + (
+            "--zero-trust (default deny both ways everywhere)"
+            if proof.zero_trust
+            else "exact (connectivity preserved)"
+        ),
         f"- namespaces: {len(intent.namespaces)} (all adopted: Terraform only patches labels)",
         f"- workloads: {len(intent.workloads)}",
         f"- policies kept verbatim (raw_policy): {len(raws)}",
@@ -572,7 +609,8 @@ def render_report(result: MigrateResult) -> str:
             else ""
         ),
         f"- unintended differences: {len(proof.unintended)}",
-        f"- verify on the written artifact: {'no findings' if not result.verify_findings else f'{len(result.verify_findings)} findings'}",
+        "- verify on the written artifact: "
+        + (f"{len(result.verify_findings)} findings" if result.verify_findings else "no findings"),
         "",
         "Verdict: "
         + (
@@ -590,7 +628,8 @@ def render_report(result: MigrateResult) -> str:
         "",
     ]
     if proof.differences:
-        out += ["## Differences", "", "| artifact | change | from | to | port |", "|---|---|---|---|---|"]
+        out += ["## Differences", "", "| artifact | change | from | to | port |"]
+        out.append("|---|---|---|---|---|")
         for d in proof.differences:
             change = "closes" if d.closes else "OPENS"
             out.append(

@@ -77,15 +77,12 @@ def make_raw_policy(
     return RawPolicy(namespace, name, text, reason.strip(), path)
 
 
-def to_policy_spec(
-    namespace: str, name: str, spec: Mapping[str, Any], reason: str
-) -> PolicySpec:
+def to_policy_spec(namespace: str, name: str, spec: Mapping[str, Any], reason: str) -> PolicySpec:
     """The spec read strictly (as the loaders read any policy), as a provider-neutral policy."""
     from constructs_lib.loaders.manifests import policy_from_manifest
 
-    loaded = policy_from_manifest(
-        manifest(namespace, name, spec), f"raw_policy {namespace}/{name}"
-    )
+    loaded = policy_from_manifest(manifest(namespace, name, spec), f"raw_policy {namespace}/{name}")
+
     def selector(sel: Any) -> Selector:
         return Selector(
             tuple(sel.match_labels),

@@ -39,6 +39,8 @@ from constructs_lib.verifier.ipset import ALL_IPS, EMPTY_IPS, IPSet, partition
 from constructs_lib.verifier.selectors import matches
 
 KINDS: tuple[str, ...] = (
+    "missing-raw-policy",
+    "changed-raw-policy",
     "default-deny",
     "isolated",
     "missing-flow",
