@@ -22,10 +22,10 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
+from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model.pipeline import DEPLOYER_RULES
 from constructs_lib.model.port import Port
 from constructs_lib.model.topology import Namespace, Subject, Topology, Workload
-from constructs_lib.errors import InvalidIntentError
 from constructs_lib.spec import (
     CompiledStack,
     Direction,

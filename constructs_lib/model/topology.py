@@ -21,9 +21,9 @@ from constructs_lib.model.validation import Labels, Network
 from constructs_lib.spec import Direction, IPBlock, Peer, Selector
 
 if TYPE_CHECKING:
-    from constructs_lib.model.raw import RawPolicy
     from constructs_lib.model.peers import NamespacePods
     from constructs_lib.model.pipeline import Pipeline
+    from constructs_lib.model.raw import RawPolicy
 
 ENVIRONMENT_LABEL = "environment"
 MAX_DNS_POLICIES = 16
