@@ -118,6 +118,12 @@ def render_app(intent: Intent) -> str:
             return f"{ns_var[ref.namespace]}.select({_dict(ref.labels)})"
         return ep_var[ref.name]
 
+    # Only what a later line refers to gets a variable (no unused locals in main.py).
+    ends = [end for f in intent.flows for end in (f.source, f.destination)]
+    used_wl = {(e.namespace, e.name) for e in ends if e.kind == "workload"}
+    used_wl |= {(w.namespace, w.name) for w in intent.workloads if w.isolate}
+    used_ns = {w.namespace for w in intent.workloads} | {r.namespace for r in intent.raw_policies}
+    used_ns |= {e.namespace for e in ends if e.kind == "selection"}
     title, notes = _doc(intent.title), [_doc(n) for n in intent.notes]
     out = ['"""' + title, "", *notes, '"""'] if notes else ['"""' + title + '"""']
     out += [
@@ -158,7 +164,8 @@ def render_app(intent: Intent) -> str:
             if not n.allow_dns:
                 args.append("allow_dns=False")
             body += _comment(i, n.comment)
-            body += _call(i, f"{ns_var[n.name]} = ZeroTrustNamespace", args)
+            assign = f"{ns_var[n.name]} = " if n.name in used_ns else ""
+            body += _call(i, f"{assign}ZeroTrustNamespace", args)
     if intent.workloads:
         body += ["", f"{i}# Workloads: the pods each selector matches, and the ports they accept."]
         for w in intent.workloads:
@@ -166,9 +173,10 @@ def render_app(intent: Intent) -> str:
             if w.ports:
                 args.append(("ports=", _ports(w.ports)))
             body += _comment(i, w.comment)
-            body += _call(
-                i, f"{wl_var[(w.namespace, w.name)]} = {ns_var[w.namespace]}.workload", args
+            assign = (
+                f"{wl_var[(w.namespace, w.name)]} = " if (w.namespace, w.name) in used_wl else ""
             )
+            body += _call(i, f"{assign}{ns_var[w.namespace]}.workload", args)
     isolated = [w for w in intent.workloads if w.isolate]
     if isolated:
         body += ["", f"{i}# Isolated on their own, in a direction the namespace leaves open."]

@@ -18,6 +18,7 @@ opening would be a defect and fails the run.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -49,6 +50,7 @@ from constructs_lib.loaders.network_policy import (
     PolicyRule,
 )
 from constructs_lib.model.port import Port, Protocol
+from constructs_lib.model.topology import _RESERVED_NAME
 from constructs_lib.verifier.connections import ConnectionSet
 from constructs_lib.verifier.reach import Reachability
 
@@ -67,6 +69,7 @@ PROBE_PORTS = (
     DeclaredPort("UDP", 65535),
     DeclaredPort("SCTP", 9),
 )
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _DIRECTIONS = {(INGRESS,): "ingress", (EGRESS,): "egress", (INGRESS, EGRESS): "both"}
 
 
@@ -297,11 +300,25 @@ def derive(
         if wl.isolate:
             generated.update((wl.namespace, f"{wl.name}-{d}") for d in ("ingress", "egress"))
     renamed = []
+    raw_names: dict[str, set[str]] = {}
     for r in raws:
+        if not _DNS_LABEL.match(r.name):  # Kubernetes allows dots and 253 characters here
+            new = RawPolicyIntent(r.namespace, dns_name(r.name, "policy"), r.spec, r.reason)
+            kept_as[r.key] = f"raw_policy {new.name} (netfence names policies by DNS labels)"
+            r = new
         if (r.namespace, r.name) in generated:
             new = RawPolicyIntent(r.namespace, f"{r.name}-original"[:63], r.spec, r.reason)
             kept_as[r.key] = f"raw_policy {new.name} (its name is one netfence generates)"
             r = new
+        taken_raw = raw_names.setdefault(
+            r.namespace, {n for ns, n in generated if ns == r.namespace}
+        )
+        if r.name in taken_raw:
+            new = RawPolicyIntent(r.namespace, unique(r.name, taken_raw), r.spec, r.reason)
+            kept_as[r.key] = f"raw_policy {new.name}"
+            r = new
+        else:
+            taken_raw.add(r.name)
         renamed.append(r)
     namespaces = tuple(
         NamespaceIntent(
@@ -361,6 +378,8 @@ def _workloads(inventory: Inventory) -> list[WorkloadIntent]:
             if (w.namespace, selector) in seen_selectors:
                 continue
         seen_selectors.add((w.namespace, selector))
+        if _RESERVED_NAME.match(name):  # policy names netfence gives selections
+            name = f"{name}-app"
         name = unique(name, taken.setdefault(w.namespace, set()))
         ports = tuple(p for p in (_port(d) for d in w.ports) if p is not None)
         workloads.append(
@@ -518,12 +537,23 @@ def prove(
     inventory: Inventory,
     stack_dir: Path,
     zero_trust: bool,
+    env: Mapping[str, Mapping[str, str]],
 ) -> tuple[Proof, list[NetworkPolicy]]:
+    """Original vs each written artifact; ``env``: the labels netfence patches on namespaces."""
     from constructs_lib.loaders import load_policies, read_json
     from constructs_lib.loaders.terraform import policies_from_synth
 
     inv = proof_inventory(inventory, policies)
     original = Reachability(policies, inv)
+    # after the apply, each adopted namespace also carries netfence's environment label
+    patched = Inventory(
+        tuple(
+            Namespace(n.name, tuple(sorted({**dict(n.labels), **env.get(n.name, {})}.items())))
+            for n in inv.namespaces
+        ),
+        inv.workloads,
+        inv.external,
+    )
     pairs = checks = 0
     diffs: list[Difference] = []
     tf = stack_dir / "cdk.tf.json"
@@ -534,7 +564,7 @@ def prove(
             policies_from_synth(read_json(file), str(file)) if file == tf else load_policies(file)
         )
         written = loaded
-        p, c, d = compare(original, Reachability(loaded, inv), file.name)
+        p, c, d = compare(original, Reachability(loaded, patched), file.name)
         pairs, checks = p, c
         diffs += d
     return Proof(pairs, checks, tuple(diffs), zero_trust), written
@@ -559,7 +589,8 @@ def migrate(
     write_app(intent, directory)
     synthesize(directory)
     stack_dir = directory / "cdktf.out" / "stacks" / stack
-    proof, written = prove(policies, inventory, stack_dir, zero_trust)
+    env = {n.name: {"environment": n.environment} for n in intent.namespaces}
+    proof, written = prove(policies, inventory, stack_dir, zero_trust, env)
     from constructs_lib.verifier.verify import verify_intent
 
     findings = tuple(str(f) for f in verify_intent(written, to_record(intent)))

@@ -178,3 +178,30 @@ def test_raw_policy_refusals_say_what_and_where() -> None:
     assert "raw policy 'p' is already declared in namespace 'shop' at s/shop.raw_policy()" in str(
         err.value
     )
+
+
+def test_awkward_names_become_valid_and_the_proof_still_holds(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "kind: NetworkPolicy\nmetadata: {name: allow.web.v1, namespace: a}\n"
+        "spec: {podSelector: {matchLabels: {app: all-pods}},\n"
+        "  ingress: [{from: [{podSelector: {}}]}]}\n"
+        "---\nkind: NetworkPolicy\nmetadata: {name: default-deny, namespace: a}\n"
+        "spec: {podSelector: {}, policyTypes: [Ingress, Egress],\n"
+        "  egress: [{ports: [{port: 53, protocol: UDP}]}]}\n"
+        "---\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\n"
+        "spec: {podSelector: {}, policyTypes: [Ingress]}\n"
+    )
+    (tmp_path / "i.yaml").write_text(
+        "workloads:\n- {namespace: a, name: x, labels: {app: all-pods}, ports: [{port: 80}]}\n"
+    )
+    result = migrate(
+        load_policies(tmp_path / "p.yaml"), load_inventory(tmp_path / "i.yaml"), tmp_path / "o"
+    )
+    assert result.proof.differences == () and result.verify_findings == ()
+    assert result.kept_as["a/allow.web.v1"] == (
+        "raw_policy allow-web-v1 (netfence names policies by DNS labels)"
+    )
+    assert result.kept_as["a/default-deny"] == (
+        "raw_policy default-deny-original (its name is one netfence generates)"
+    )
+    assert [w.name for w in result.intent.workloads] == ["all-pods-app"]
