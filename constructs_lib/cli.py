@@ -352,6 +352,21 @@ def _configure_learn(parser: argparse.ArgumentParser) -> None:
         help="environment of namespaces whose Hubble labels carry none (default: default)",
     )
     parser.add_argument(
+        "--pod-cidr",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="the cluster's pod range (repeat for more); written into the app's "
+        "KubernetesCluster so no external ipBlock can admit pods",
+    )
+    parser.add_argument(
+        "--service-cidr",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="the cluster's service range (repeat for more)",
+    )
+    parser.add_argument(
         "--jobs",
         type=int,
         default=min(os.cpu_count() or 1, 4),
@@ -382,6 +397,8 @@ def _run_learn(args: argparse.Namespace) -> int:
             environment=args.environment,
             progress=sys.stderr,
             jobs=max(args.jobs, 1),
+            pod_cidrs=args.pod_cidr,
+            service_cidrs=args.service_cidr,
         )
     except SynthesisFailed as exc:
         print(f"netfence learn: internal error: {exc}", file=sys.stderr)

@@ -26,6 +26,12 @@ def _q(text: str) -> str:
 
 
 def render_port(port: Port) -> str:
+    if port.protocol is None:
+        return "Port.all()"
+    if port.is_any:
+        if port.protocol is Protocol.SCTP:
+            raise ValueError("no Port factory for every SCTP port")
+        return f"Port.all_{port.protocol.value.lower()}()"
     if port.is_named:
         assert port.name is not None
         if port.protocol is Protocol.TCP:
@@ -146,6 +152,17 @@ def render_app(intent: Intent) -> str:
     ]
     body: list[str] = []
     i = _INDENT
+    if intent.pod_cidrs or intent.service_cidrs:
+        body += [
+            "",
+            f"{i}# The cluster's address ranges: no external endpoint's ipBlock may admit pods.",
+        ]
+        args_c: list[str | tuple[str, list[str]]] = ["stack", _q("cluster")]
+        if intent.pod_cidrs:
+            args_c.append(("pod_cidrs=", [_q(c) for c in intent.pod_cidrs]))
+        if intent.service_cidrs:
+            args_c.append(("service_cidrs=", [_q(c) for c in intent.service_cidrs]))
+        body += _call(i, "KubernetesCluster", args_c)
     if intent.namespaces:
         body += [
             "",
@@ -232,12 +249,16 @@ def render_app(intent: Intent) -> str:
     used = " ".join(body)
     names = ["NetfenceError", "synth"] + [
         n
-        for n in ("ExternalEndpoint", "Port", "ZeroTrustNamespace")
+        for n in ("ExternalEndpoint", "KubernetesCluster", "Port", "ZeroTrustNamespace")
         if f"{n}(" in used or f"{n}." in used
     ]
-    out[out.index("from constructs_lib import IMPORTS")] = (
-        f"from constructs_lib import {', '.join(sorted(names, key=_isort_key))}"
-    )
+    ordered = sorted(names, key=_isort_key)
+    line = f"from constructs_lib import {', '.join(ordered)}"
+    if len(line) > WIDTH:  # isort's wrapping: one name per line
+        line = "\n".join(
+            ["from constructs_lib import (", *(f"{_INDENT}{n}," for n in ordered), ")"]
+        )
+    out[out.index("from constructs_lib import IMPORTS")] = line
     out += [
         "",
         f"{i}return stack",

@@ -81,6 +81,8 @@ def learn(
     progress: TextIO | None = None,
     progress_every: int = PROGRESS_EVERY,
     jobs: int = 1,
+    pod_cidrs: Sequence[str] = (),
+    service_cidrs: Sequence[str] = (),
 ) -> LearnResult:
     """Learn from ``flows_file`` into ``out``; the result says whether the proof holds."""
     start = time.monotonic()
@@ -102,7 +104,18 @@ def learn(
         "LEARNED.md beside it says what was observed, grouped, folded and left out.",
     )
     read = time.monotonic()
-    intent = aggregator.intent(stack, title, notes)
+    ranges = [
+        str(validation.cidr("netfence learn", f"--{flag}", c))
+        for flag, values in (("pod-cidr", pod_cidrs), ("service-cidr", service_cidrs))
+        for c in values
+    ]
+    intent = aggregator.intent(
+        stack,
+        title,
+        notes,
+        pod_cidrs=ranges[: len(pod_cidrs)],
+        service_cidrs=ranges[len(pod_cidrs) :],
+    )
     if not intent.namespaces:
         raise ArtifactError(str(flows_file), _nothing(aggregator.seen))
     directory = Path(out)
@@ -332,6 +345,14 @@ def render_report(
         "  to or from their pods other than DNS are listed below, not learned.",
         "- Replies are not flows: NetworkPolicies allow the answers of an allowed connection.",
         "- Pods of one workload talking to each other: `w.allow_to(ns.select(<its selector>))`.",
+        (
+            f"- The cluster's ranges (KubernetesCluster): pods "
+            f"{', '.join(intent.pod_cidrs) or '-'}, services "
+            f"{', '.join(intent.service_cidrs) or '-'}."
+            if intent.pod_cidrs or intent.service_cidrs
+            else "- No cluster ranges given (--pod-cidr, --service-cidr): the verifier must "
+            "assume pods may have any IP, so an external endpoint's ipBlock could admit pods."
+        ),
         "- Outside addresses are grouped into external endpoints: by "
         + ("the --endpoints map (longest prefix), else " if endpoints else "")
         + "their /24 (IPv4) or /64 (IPv6).",
@@ -368,6 +389,10 @@ def render_report(
         ("Dropped verdicts (the cluster refused them; learn never allows them)", seen.dropped),
         ("Flows with kube-system / system namespace pods (not DNS)", seen.system),
         ("Flows without a TCP/UDP/SCTP port (NetworkPolicy cannot express them)", seen.no_port),
+        (
+            "Flows to or from addresses inside the cluster's pod/service ranges",
+            seen.cluster_addresses,
+        ),
     ]
     empty = True
     for heading, counter in sections:
@@ -460,6 +485,7 @@ def _other(seen: Observations) -> int:
         + seen.node
         + seen.outside_only
         + seen.unknown_verdict
+        + sum(seen.cluster_addresses.values())
     )
     return total
 

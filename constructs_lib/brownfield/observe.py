@@ -34,7 +34,7 @@ DEFAULT_GROUP_BY: tuple[str, ...] = ("app.kubernetes.io/name", "app")
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 NODE_IDENTITIES = frozenset({"host", "health"})
 _DNS = DnsTarget()
-_DNS_PORTS = frozenset((p.protocol.value, p.number) for p in _DNS.ports)
+_DNS_PORTS = frozenset((p.protocol.value, p.number) for p in _DNS.ports if p.protocol)
 _RESERVED_NAME = re.compile(r"^(all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8})$")
 
 Group = tuple[str, str, str]  # namespace, label key, label value
@@ -118,6 +118,7 @@ class Observations:
     ungrouped: dict[tuple[str, Labels], list[Any]] = field(default_factory=dict)
     self_flows: int = 0
     conflicts: list[str] = field(default_factory=list)
+    cluster_addresses: Counter[str] = field(default_factory=Counter)  # inside cluster ranges
     grouped_addresses: dict[str, set[str]] = field(default_factory=dict)  # endpoint -> IPs
     names_seen: dict[str, set[str]] = field(default_factory=dict)  # endpoint -> DNS names
     label_sets: dict[Group, set[Labels]] = field(default_factory=dict)  # distinct per workload
@@ -313,10 +314,32 @@ class FlowAggregator:
 
     # the intent -------------------------------------------------------------------
 
-    def intent(self, stack: str, title: str, notes: Sequence[str] = ()) -> Intent:
-        """The distinct flows as an ``Intent``: workloads named, ports merged, sorted."""
+    def intent(
+        self,
+        stack: str,
+        title: str,
+        notes: Sequence[str] = (),
+        *,
+        pod_cidrs: Sequence[str] = (),
+        service_cidrs: Sequence[str] = (),
+    ) -> Intent:
+        """The distinct flows as an ``Intent``: workloads named, ports merged, sorted.
+
+        pod_cidrs / service_cidrs: the cluster's ranges; an outside range that
+        lies inside one of them is not an external endpoint (its flows are
+        reported, not learned).
+        """
+        inside = self._inside_cluster([*pod_cidrs, *service_cidrs])
+        flows_kept = Counter({k: n for k, n in self.flows.items() if not ({k[0], k[1]} & inside)})
+        self.seen.cluster_addresses = Counter(
+            {
+                f"{self._ref_text(k[0])} -> {self._ref_text(k[1])} on {k[3]}/{k[2]}": n
+                for k, n in self.flows.items()
+                if {k[0], k[1]} & inside
+            }
+        )
         groups: set[Group] = set(self.dns_clients)
-        for a, b, _, _ in self.flows:
+        for a, b, _, _ in flows_kept:
             for ref in (a, b):
                 if ref[0] == "w":
                     groups.add((ref[1], ref[2], ref[3]))
@@ -330,7 +353,7 @@ class FlowAggregator:
             names[group] = unique(base, taken.setdefault(namespace, set()))
         endpoint_names: dict[str, str] = {}
         taken_ep: set[str] = set()
-        for key in sorted({ref[1] for f in self.flows for ref in f[:2] if ref[0] == "e"}):
+        for key in sorted({ref[1] for f in flows_kept for ref in f[:2] if ref[0] == "e"}):
             base = key if "/" not in key else "ext-" + dns_name(key, "net")
             endpoint_names[key] = unique(dns_name(base, "ext"), taken_ep)
             self.seen.endpoint_keys[endpoint_names[key]] = key
@@ -344,7 +367,7 @@ class FlowAggregator:
 
         pair_ports: dict[tuple[EndRef, EndRef], set[Port]] = {}
         into: dict[EndRef, set[Port]] = {}
-        for a, b, protocol, port in self.flows:
+        for a, b, protocol, port in flows_kept:
             p = Port.of(Protocol(protocol), port)
             src, dst = end(a), end(b)
             pair_ports.setdefault((src, dst), set()).add(p)
@@ -398,7 +421,27 @@ class FlowAggregator:
             tuple(flows),
             title,
             tuple(notes),
+            tuple(pod_cidrs),
+            tuple(service_cidrs),
         ).sorted()
+
+    def _inside_cluster(self, ranges: Sequence[str]) -> set[Ref]:
+        """Endpoint refs whose every range lies inside a cluster range."""
+        nets = [ipaddress.ip_network(r) for r in ranges]
+        out: set[Ref] = set()
+        for key, cidrs in self._endpoint_cidrs.items():
+            if nets and all(
+                any(
+                    c.version == n.version and c.subnet_of(n)  # type: ignore[arg-type]
+                    for n in nets
+                )
+                for c in map(ipaddress.ip_network, cidrs)
+            ):
+                out.add(("e", key))
+        return out
+
+    def _ref_text(self, ref: Ref) -> str:
+        return f"{ref[1]}/{ref[2]}={ref[3]}" if ref[0] != "e" else ref[1]
 
     def _check_selectors(self, groups: set[Group], names: Mapping[Group, str]) -> None:
         """A selector must match only its own workload's pods (else it would widen another)."""

@@ -106,9 +106,13 @@ def test_output_does_not_depend_on_declaration_order() -> None:
     assert render_app(shuffled) == render_app(intent)
 
 
-def test_the_app_is_valid_python_that_ruff_accepts(tmp_path: Path) -> None:
+@pytest.mark.parametrize("golden", [False, True])
+def test_the_app_is_valid_python_that_ruff_accepts(tmp_path: Path, golden: bool) -> None:
     file = tmp_path / "main.py"
-    file.write_text(render_app(_intent()))
+    if golden:
+        file = ROOT / "tests" / "brownfield" / "golden" / "learn-shop.main.py"
+    else:
+        file.write_text(render_app(_intent()))
     ast.parse(file.read_text())
     config = str(ROOT / "pyproject.toml")
     for command in (["check"], ["format", "--check"]):
@@ -170,6 +174,9 @@ def test_only_referenced_declarations_get_a_variable() -> None:
         (Port.range("SCTP", 1, 9), 'Port.range("SCTP", 1, 9)'),
         (Port.named("http"), 'Port.named("http")'),
         (Port.named("dns", "UDP"), 'Port.named("dns", "UDP")'),
+        (Port.all(), "Port.all()"),
+        (Port.all_tcp(), "Port.all_tcp()"),
+        (Port.all_udp(), "Port.all_udp()"),
     ],
 )
 def test_ports_render_as_the_factory_that_makes_them(port: Port, code: str) -> None:
@@ -214,3 +221,24 @@ def test_the_record_for_the_proof_comes_from_the_intent_itself() -> None:
 
 def test_cdktf_json_runs_main_py() -> None:
     assert '"app": "python main.py"' in render_cdktf_json("netfence-learned")
+
+
+def test_cluster_ranges_become_the_stacks_kubernetes_cluster() -> None:
+    intent = _intent()
+    ranged = Intent(
+        intent.stack,
+        intent.namespaces,
+        intent.workloads,
+        intent.endpoints,
+        intent.flows,
+        intent.title,
+        (),
+        ("10.0.0.0/16",),
+        ("10.96.0.0/12",),
+    )
+    body = _build_body(render_app(ranged))
+    assert body[2] == (
+        'KubernetesCluster(stack, "cluster", pod_cidrs=["10.0.0.0/16"], '
+        'service_cidrs=["10.96.0.0/12"])'
+    )
+    assert to_record(ranged).pod_cidrs == ("10.0.0.0/16",)

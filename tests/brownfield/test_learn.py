@@ -16,7 +16,7 @@ from constructs_lib.brownfield.learn import LearnResult, learn, prove, synthesiz
 from constructs_lib.brownfield.observe import load_endpoint_map
 
 DATA = Path(__file__).parent / "data"
-GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden"  # tests/golden holds artifacts only
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +27,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> LearnResult:
         out,
         fmt="hubble",
         endpoints=load_endpoint_map(DATA / "endpoints.yaml"),
+        pod_cidrs=["10.0.0.0/16"],
+        service_cidrs=["10.96.0.0/12"],
     )
 
 
@@ -92,7 +94,8 @@ def test_cli_learns_csv_and_exits_0_without_loading_cdktf_itself(tmp_path: Path)
     code = (
         "import sys\n"
         "from constructs_lib.cli import main\n"
-        f"code = main(['learn', '--flows', {str(DATA / 'shop.csv')!r}, '--out', {str(out)!r}])\n"
+        f"code = main(['learn', '--flows', {str(DATA / 'shop.csv')!r}, '--out', {str(out)!r}, "
+        "'--pod-cidr', '10.0.0.0/16'])\n"
         "print(code, sorted(m for m in ('cdktf', 'jsii') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -114,7 +117,17 @@ def test_cli_exits_1_when_the_generated_code_does_not_match_the_intent(
         return real(intent).replace("    shop_worker.allow_to(data_postgres)\n", "")
 
     monkeypatch.setattr(learn_module, "render_app", lossy)
-    code = cli.main(["learn", "--flows", str(DATA / "shop.csv"), "--out", str(tmp_path / "o")])
+    code = cli.main(
+        [
+            "learn",
+            "--flows",
+            str(DATA / "shop.csv"),
+            "--out",
+            str(tmp_path / "o"),
+            "--pod-cidr",
+            "10.0.0.0/16",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "proof: cdk.tf.json: missing-flow: declared flow shop/worker -> data/postgres" in err
@@ -259,7 +272,14 @@ def test_awkward_names_ports_and_addresses_still_synthesize_and_prove(tmp_path: 
     endpoints = tmp_path / "endpoints.yaml"
     endpoints.write_text("0.0.0.0/1: internet\n")
     out = tmp_path / "o"
-    result = learn(flows, out, fmt="csv", endpoints=load_endpoint_map(endpoints))
+    result = learn(
+        flows,
+        out,
+        fmt="csv",
+        endpoints=load_endpoint_map(endpoints),
+        pod_cidrs=["10.0.0.0/16", "fd00:10::/48"],
+        service_cidrs=["10.96.0.0/12"],
+    )
     assert result.proof.ok, result.proof.findings
     source = (out / "main.py").read_text()
     assert (
@@ -289,3 +309,34 @@ def test_a_selector_that_would_widen_another_workload_fails_the_proof(
         "proof: selector: the selector app=web of workload shop/web also selects pods of "
         "shop/api (grouped by app.kubernetes.io/name=api); group by one label with --group-by"
     ) in capsys.readouterr().err
+
+
+def test_without_the_cluster_ranges_an_external_ipblock_may_admit_pods_and_the_proof_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flows = tmp_path / "out.csv"
+    flows.write_text(
+        "src_namespace,src_labels,dst_namespace,dst_labels,dst_ip,port,protocol\n"
+        "shop,app=api,,,203.0.113.7,443,TCP\n"
+    )
+    assert cli.main(["learn", "--flows", str(flows), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "proof: cdk.tf.json: pod-ip: shop/api-egress egress rule" in err
+    assert "declare the cluster's ranges with KubernetesCluster(pod_cidrs=[...]" in err
+    report = (tmp_path / "o" / "LEARNED.md").read_text()
+    assert "- No cluster ranges given (--pod-cidr, --service-cidr)" in report
+
+
+def test_addresses_inside_the_cluster_ranges_are_reported_not_learned(tmp_path: Path) -> None:
+    flows = tmp_path / "svc.csv"
+    flows.write_text(
+        "src_namespace,src_labels,dst_namespace,dst_labels,dst_ip,port,protocol\n"
+        "shop,app=api,,,10.96.0.1,443,TCP\n"
+        "shop,app=api,shop,app=db,,5432,TCP\n"
+    )
+    result = learn(
+        flows, tmp_path / "o", fmt="csv", pod_cidrs=["10.0.0.0/16"], service_cidrs=["10.96.0.0/12"]
+    )
+    assert result.proof.ok, result.proof.findings
+    assert result.intent.endpoints == ()
+    assert dict(result.seen.cluster_addresses) == {"shop/app=api -> 10.96.0.0/24 on 443/TCP": 1}

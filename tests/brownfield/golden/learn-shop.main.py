@@ -10,7 +10,14 @@ import sys
 from pathlib import Path
 
 # constructs_lib first: it picks the Node.js that jsii (under cdktf) runs
-from constructs_lib import ExternalEndpoint, NetfenceError, Port, ZeroTrustNamespace, synth
+from constructs_lib import (
+    ExternalEndpoint,
+    KubernetesCluster,
+    NetfenceError,
+    Port,
+    ZeroTrustNamespace,
+    synth,
+)
 
 from cdktf import App, TerraformStack  # isort: skip
 
@@ -19,6 +26,9 @@ HERE = Path(__file__).resolve().parent
 
 def build(app: App) -> TerraformStack:
     stack = TerraformStack(app, "learned")
+
+    # The cluster's address ranges: no external endpoint's ipBlock may admit pods.
+    KubernetesCluster(stack, "cluster", pod_cidrs=["10.0.0.0/16"], service_cidrs=["10.96.0.0/12"])
 
     # Namespaces: they exist already, so Terraform adopts them (labels only).
     data = ZeroTrustNamespace(stack, "data", environment="prod", adopt=True)
