@@ -157,7 +157,8 @@ def test_only_referenced_declarations_get_a_variable() -> None:
     )
     source = render_app(intent)
     assert '    ZeroTrustNamespace(stack, "empty", environment="prod", adopt=True)\n' in source
-    assert '    shop = ZeroTrustNamespace(stack, "shop", environment="prod", adopt=True)\n' in source
+    shop_ns = '    shop = ZeroTrustNamespace(stack, "shop", environment="prod", adopt=True)\n'
+    assert shop_ns in source
     assert '    shop_api = shop.workload("api", labels={"app": "api"})\n' in source
     assert '    shop.workload("idle", labels={"app": "idle"})\n' in source
 
