@@ -444,8 +444,7 @@ def _configure_migrate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--zero-trust",
         action="store_true",
-        help="default deny both ways in every namespace; MIGRATION.md lists every pair "
-        "that closes",
+        help="default deny both ways in every namespace; MIGRATION.md lists every pair that closes",
     )
 
 
@@ -475,7 +474,11 @@ def _run_migrate(args: argparse.Namespace) -> int:
         inventory = Inventory(
             (
                 *(
-                    Namespace(n.name, n.labels or labels.get(n.name, ()))
+                    # the cluster's labels, and what the inventory adds to them
+                    Namespace(
+                        n.name,
+                        tuple(sorted({**dict(labels.get(n.name, ())), **dict(n.labels)}.items())),
+                    )
                     for n in inventory.namespaces
                 ),
                 *(Namespace(n, labels[n]) for n in sorted(labels) if n not in known),

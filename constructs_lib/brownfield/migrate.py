@@ -286,7 +286,7 @@ def derive(
     by_selector = {(w.namespace, w.selector): i for i, w in enumerate(workloads)}
     raws: list[RawPolicyIntent] = []
     for p in rest:
-        target = _isolation_only(p, deny[p.namespace], by_selector)
+        target = _isolation_only(p, deny[p.namespace], by_selector, workloads)
         if target is not None:
             found = workloads[target]
             both = _merge_deny(found.isolate or "none", _DIRECTIONS[p.policy_types])
@@ -348,6 +348,7 @@ def _isolation_only(
     policy: NetworkPolicy,
     deny: str,
     by_selector: Mapping[tuple[str, tuple[tuple[str, str], ...]], int],
+    workloads: Sequence[WorkloadIntent],
 ) -> int | None:
     """The workload a no-rule policy isolates exactly (``isolate()``), if there is one."""
     if policy.ingress or policy.egress or policy.pod_selector.match_expressions:
@@ -355,7 +356,16 @@ def _isolation_only(
     closed = {"none": set(), "both": {INGRESS, EGRESS}, "ingress": {INGRESS}, "egress": {EGRESS}}
     if set(policy.policy_types) & closed[deny]:
         return None  # isolate() refuses a direction the namespace isolates: kept verbatim
-    return by_selector.get((policy.namespace, tuple(sorted(policy.pod_selector.match_labels))))
+    selector = tuple(sorted(policy.pod_selector.match_labels))
+    target = by_selector.get((policy.namespace, selector))
+    if target is None:
+        return None
+    wanted = set(selector)
+    for i, other in enumerate(workloads):
+        same_namespace = i != target and other.namespace == policy.namespace
+        if same_namespace and wanted <= set(other.pod_labels or other.selector):
+            return None  # it selects another workload's pods too: isolate() would not say so
+    return target
 
 
 def _workloads(inventory: Inventory) -> list[WorkloadIntent]:

@@ -205,3 +205,39 @@ def test_awkward_names_become_valid_and_the_proof_still_holds(tmp_path: Path) ->
         "raw_policy default-deny-original (its name is one netfence generates)"
     )
     assert [w.name for w in result.intent.workloads] == ["all-pods-app"]
+
+
+def test_a_policy_on_a_selector_two_workloads_share_stays_raw(tmp_path: Path) -> None:
+    result = _run("edge", tmp_path / "o")
+    assert result.proof.differences == () and result.verify_findings == ()
+    assert result.kept_as["default/isol"] == "raw_policy"
+    assert [w.name for w in result.intent.workloads if w.namespace == "default"] == [
+        "web",
+        "web-2",
+    ]
+
+
+def test_live_reads_policies_and_namespace_labels_from_a_cluster_dump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    docs = [d for d in yaml.safe_load_all((DATA / "shop.yaml").read_text())]
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "shop", "labels": {"team": "shop", "environment": "prod"}},
+    }
+    live = tmp_path / "live.json"
+    live.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": [namespace, *docs]}))
+    inv = tmp_path / "inv.yaml"
+    text = (DATA / "shop-inventory.yaml").read_text()
+    inv.write_text(text.replace("shop: {labels: {team: shop, environment: prod}}", "shop: {}"))
+    out = tmp_path / "o"
+    args = ["migrate", "--live", str(live), "--inventory", str(inv), "--out", str(out)]
+    assert cli.main(args) == 0
+    assert "9 policies into 3 namespaces" in capsys.readouterr().out
+    assert (
+        'ZeroTrustNamespace(\n        stack, "shop", environment="prod"'
+        in (out / "main.py").read_text()
+    )
