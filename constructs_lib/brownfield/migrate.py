@@ -45,7 +45,6 @@ from constructs_lib.loaders.inventory import (
 from constructs_lib.loaders.network_policy import (
     EGRESS,
     INGRESS,
-    LabelSelector,
     NetworkPolicy,
     PolicyRule,
 )
@@ -173,72 +172,11 @@ def _all_peer_rule(rules: Iterable[PolicyRule]) -> bool:
 
 
 def _spec_json(policy: NetworkPolicy) -> str:
-    """The spec as Kubernetes reads it (policyTypes defaulted and explicit)."""
+    """The spec as the emitters write it (policyTypes explicit, as the API server defaults it)."""
     from constructs_lib.emitters.kubernetes import policy_object
-    from constructs_lib.model.raw import to_policy_spec
+    from constructs_lib.model.raw import policy_spec_of
 
-    spec = _spec_dict(policy)
-    # Round-trip through the emitter so what main.py declares is what is emitted.
-    emitted = policy_object(to_policy_spec(policy.namespace, policy.name, spec, "x"))["spec"]
-    return json.dumps(emitted, sort_keys=True)
-
-
-def _selector(sel: LabelSelector) -> dict[str, object]:
-    out: dict[str, object] = {}
-    if sel.match_labels:
-        out["matchLabels"] = dict(sel.match_labels)
-    if sel.match_expressions:
-        out["matchExpressions"] = [
-            {"key": e.key, "operator": e.operator}
-            | ({"values": list(e.values)} if e.values else {})
-            for e in sel.match_expressions
-        ]
-    return out
-
-
-def _rules(rules: Sequence[PolicyRule], key: str) -> list[dict[str, object]]:
-    out = []
-    for rule in rules:
-        item: dict[str, object] = {}
-        if rule.peers:
-            peers = []
-            for p in rule.peers:
-                peer: dict[str, object] = {}
-                if p.pod_selector is not None:
-                    peer["podSelector"] = _selector(p.pod_selector)
-                if p.namespace_selector is not None:
-                    peer["namespaceSelector"] = _selector(p.namespace_selector)
-                if p.ip_block is not None:
-                    block: dict[str, object] = {"cidr": p.ip_block.cidr}
-                    if p.ip_block.except_:
-                        block["except"] = list(p.ip_block.except_)
-                    peer["ipBlock"] = block
-                peers.append(peer)
-            item[key] = peers
-        if rule.ports:
-            ports = []
-            for port in rule.ports:
-                entry: dict[str, object] = {"protocol": port.protocol}
-                if port.port is not None:
-                    entry["port"] = port.port
-                if port.end_port is not None:
-                    entry["endPort"] = port.end_port
-                ports.append(entry)
-            item["ports"] = ports
-        out.append(item)
-    return out
-
-
-def _spec_dict(policy: NetworkPolicy) -> dict[str, object]:
-    spec: dict[str, object] = {
-        "podSelector": _selector(policy.pod_selector),
-        "policyTypes": list(policy.policy_types),
-    }
-    if policy.ingress:
-        spec["ingress"] = _rules(policy.ingress, "from")
-    if policy.egress:
-        spec["egress"] = _rules(policy.egress, "to")
-    return spec
+    return json.dumps(policy_object(policy_spec_of(policy, "-"))["spec"], sort_keys=True)
 
 
 def _port(p: DeclaredPort) -> Port | None:

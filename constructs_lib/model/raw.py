@@ -18,9 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from constructs_lib.errors import ArtifactError, InvalidIntentError
+from constructs_lib.loaders.network_policy import LabelSelector, NetworkPolicy, PolicyRule
 from constructs_lib.model import validation
 from constructs_lib.model.port import Port, Protocol
-from constructs_lib.spec import IPBlock, Peer, PolicySpec, Requirement, Rule, Selector
+from constructs_lib.spec import (
+    Direction,
+    IPBlock,
+    Peer,
+    PolicySpec,
+    Requirement,
+    Rule,
+    Selector,
+)
 
 RAW_LABEL = ("netfence.io/raw-policy", "true")
 
@@ -82,14 +91,19 @@ def to_policy_spec(namespace: str, name: str, spec: Mapping[str, Any], reason: s
     from constructs_lib.loaders.manifests import policy_from_manifest
 
     loaded = policy_from_manifest(manifest(namespace, name, spec), f"raw_policy {namespace}/{name}")
+    return policy_spec_of(loaded, reason)
 
-    def selector(sel: Any) -> Selector:
+
+def policy_spec_of(loaded: NetworkPolicy, reason: str) -> PolicySpec:
+    """A loaded policy as the provider-neutral one the emitters write, rule for rule."""
+
+    def selector(sel: LabelSelector) -> Selector:
         return Selector(
             tuple(sel.match_labels),
             tuple(Requirement(r.key, r.operator, tuple(r.values)) for r in sel.match_expressions),
         )
 
-    def rules(items: Any) -> tuple[Rule, ...]:
+    def rules(items: tuple[PolicyRule, ...]) -> tuple[Rule, ...]:
         out = []
         for rule in items:
             peers = tuple(
@@ -106,11 +120,9 @@ def to_policy_spec(namespace: str, name: str, spec: Mapping[str, Any], reason: s
             out.append(Rule(peers, ports, verbatim=True))
         return tuple(out)
 
-    from constructs_lib.spec import Direction
-
     return PolicySpec(
-        namespace=namespace,
-        name=name,
+        namespace=loaded.namespace,
+        name=loaded.name,
         pod_selector=selector(loaded.pod_selector),
         policy_types=tuple(Direction(t) for t in loaded.policy_types),
         ingress=rules(loaded.ingress),
