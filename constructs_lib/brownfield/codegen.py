@@ -243,7 +243,7 @@ def render_app(intent: Intent) -> str:
             body.append(f"{i}{ns_var[r.namespace]}.raw_policy(")
             body.append(f"{i}{i}{_q(r.name)},")
             body += _literal(json.loads(r.spec), i + i, ",")
-            body.append(f"{i}{i}reason={_q(r.reason)},")
+            body += _text(i + i, "reason=", r.reason)
             body.append(f"{i})")
     out += body
     used = " ".join(body)
@@ -284,26 +284,38 @@ def render_app(intent: Intent) -> str:
     return "\n".join(out)
 
 
-def _literal(value: object, indent: str, tail: str = "") -> list[str]:
-    """A JSON value as a Python literal, one line when it fits, else one item per line."""
+def _literal(value: object, indent: str, tail: str = "", head: str = "") -> list[str]:
+    """A JSON value as a Python literal after ``head``: one line when it fits, else one
+    item per line (as ruff format breaks it)."""
     flat = _flat(value)
-    if len(indent) + len(flat) + len(tail) <= WIDTH or not isinstance(value, (dict, list)):
-        return [f"{indent}{flat}{tail}"]
+    if len(indent) + len(head) + len(flat) + len(tail) <= WIDTH or not isinstance(
+        value, (dict, list)
+    ):
+        return [f"{indent}{head}{flat}{tail}"]
     inner = indent + _INDENT
     if isinstance(value, dict):
-        lines = [f"{indent}{{"]
+        lines = [f"{indent}{head}{{"]
         for key, item in value.items():
-            sub = _literal(item, inner, ",")
-            lines.append(f"{inner}{_q(key)}: {sub[0].lstrip()}")
-            lines += sub[1:]
+            lines += _literal(item, inner, ",", f"{_q(key)}: ")
         lines.append(f"{indent}}}{tail}")
         return lines
     assert isinstance(value, list)
-    lines = [f"{indent}["]
+    lines = [f"{indent}{head}["]
     for item in value:
         lines += _literal(item, inner, ",")
     lines.append(f"{indent}]{tail}")
     return lines
+
+
+def _text(indent: str, head: str, text: str) -> list[str]:
+    """``head="text",`` or, too long, the string split into parenthesized pieces."""
+    one = f"{indent}{head}{_q(text)},"
+    if len(one) <= WIDTH:
+        return [one]
+    import textwrap
+
+    pieces = textwrap.wrap(text, WIDTH - len(indent) - 8, drop_whitespace=False)
+    return [f"{indent}{head}(", *(f"{indent}{_INDENT}{_q(p)}" for p in pieces), f"{indent}),"]
 
 
 def _flat(value: object) -> str:

@@ -108,7 +108,8 @@ def test_every_recipe_migrates_with_no_difference(recipes: MigrateResult) -> Non
     main = (recipes.out / "main.py").read_text()
     assert 'team_b_batch.isolate("egress")' in main
     expression = '{"key": "app", "operator": "In", "values": ["reader", "writer"]}'
-    assert f'"matchExpressions": [{expression}]' in main
+    assert f'"matchExpressions": [\n                    {expression},\n' in main
+    assert all(len(line) <= 99 for line in main.splitlines()[3:])
 
 
 def test_zero_trust_only_closes_and_lists_every_closing(tmp_path: Path) -> None:
