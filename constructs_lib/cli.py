@@ -267,8 +267,11 @@ def _run_diff(args: argparse.Namespace) -> int:
 # drift and import -----------------------------------------------------------------
 
 
-def _add_live(parser: argparse.ArgumentParser) -> None:
+def _add_live(parser: argparse.ArgumentParser, policies: str | None = None) -> None:
+    """--live / --kubeconfig (and, given its help, --policies as a third source)."""
     source = parser.add_mutually_exclusive_group(required=True)
+    if policies is not None:
+        source.add_argument("--policies", metavar="PATH", help=policies)
     source.add_argument(
         "--live",
         metavar="LIVE.json",
@@ -458,21 +461,11 @@ def _run_learn(args: argparse.Namespace) -> int:
 
 
 def _configure_migrate(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--policies",
-        metavar="PATH",
-        help="existing NetworkPolicies (YAML/JSON files or directories, as reach reads them)",
+    _add_live(
+        parser,
+        policies="existing NetworkPolicies (YAML/JSON files or directories, as reach reads them); "
+        "--live / --kubeconfig read them and the namespaces' labels from a cluster",
     )
-    parser.add_argument(
-        "--live",
-        metavar="FILE",
-        help="`kubectl get namespaces,networkpolicies -A -o json` output: policies and "
-        "namespace labels from a cluster",
-    )
-    parser.add_argument(
-        "--kubeconfig", metavar="FILE", help="read policies and namespaces from the cluster"
-    )
-    parser.add_argument("--context", help="kubeconfig context (with --kubeconfig)")
     parser.add_argument(
         "--inventory", required=True, metavar="FILE", help="namespaces and workloads (pods)"
     )
@@ -491,12 +484,6 @@ def _run_migrate(args: argparse.Namespace) -> int:
     from constructs_lib.loaders.inventory import Inventory, Namespace, load_inventory
     from constructs_lib.model import validation
 
-    sources = [a for a in ("policies", "live", "kubeconfig") if getattr(args, a) is not None]
-    if len(sources) != 1:
-        raise _UsageError(
-            "netfence migrate: give exactly one of --policies, --live or --kubeconfig "
-            f"(got {', '.join('--' + s for s in sources) or 'none'})"
-        )
     validation.dns_label("netfence migrate", "--stack", args.stack)
     inventory = load_inventory(args.inventory)
     if args.policies is not None:

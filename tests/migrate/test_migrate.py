@@ -148,12 +148,12 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     out = str(tmp_path / "o")
     assert cli.main(["migrate", "--inventory", inv, "--out", out]) == 2
     assert (
-        "netfence migrate: give exactly one of --policies, --live or --kubeconfig (got none)"
+        "netfence migrate: error: one of the arguments --policies --live --kubeconfig is required"
         in capsys.readouterr().err
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "kind: NetworkPolicy\nmetadata: {name: x, namespace: a}\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: x, namespace: a}\n"
         "spec: {podSelector: {}, ingress: [{ports: [{port: 1, endPort: named}]}]}\n"
     )
     assert cli.main(["migrate", "--policies", str(bad), "--inventory", inv, "--out", out]) == 2
@@ -183,16 +183,20 @@ def test_raw_policy_refusals_say_what_and_where() -> None:
 
 def test_awkward_names_become_valid_and_the_proof_still_holds(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\n"
         "kind: NetworkPolicy\nmetadata: {name: allow.web.v1, namespace: a}\n"
         "spec: {podSelector: {matchLabels: {app: all-pods}},\n"
         "  ingress: [{from: [{podSelector: {}}]}]}\n"
-        "---\nkind: NetworkPolicy\nmetadata: {name: default-deny, namespace: a}\n"
+        "---\napiVersion: networking.k8s.io/v1\n"
+        "kind: NetworkPolicy\nmetadata: {name: default-deny, namespace: a}\n"
         "spec: {podSelector: {}, policyTypes: [Ingress, Egress],\n"
         "  egress: [{ports: [{port: 53, protocol: UDP}]}]}\n"
-        "---\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\n"
+        "---\napiVersion: networking.k8s.io/v1\n"
+        "kind: NetworkPolicy\nmetadata: {name: deny, namespace: a}\n"
         "spec: {podSelector: {}, policyTypes: [Ingress]}\n"
     )
     (tmp_path / "i.yaml").write_text(
+        "namespaces: {a: {}}\n"
         "workloads:\n- {namespace: a, name: x, labels: {app: all-pods}, ports: [{port: 80}]}\n"
     )
     result = migrate(
