@@ -762,6 +762,19 @@ declare that widen access (exit 1 when there are any).
         "write intent code (a cdktf app) from existing policies, and prove it equal",
         _configure_migrate,
         _run_migrate,
+        """\
+Turn the NetworkPolicies a cluster already has into intent code a person
+keeps: OUT/main.py (namespaces adopted with the default_deny their deny-alls
+say, workloads named from their labels, isolate() for no-rule policies, and
+ns.raw_policy(...) with its reason for what the model cannot say exactly),
+cdktf.json and MIGRATION.md. migrate runs `python main.py` and proves, pair
+by pair over the inventory, that the result allows exactly what the
+originals allow; exit 1 on any difference that is not intended (--zero-trust
+closes everything both ways and lists each closing). See docs/migrate.md.
+
+  netfence migrate --policies k8s/ --inventory inventory.yaml --out infra/
+  netfence migrate --live live.json --inventory inventory.yaml --out infra/ --zero-trust
+""",
     ),
     Command(
         "lint",
