@@ -68,7 +68,7 @@ PROBE_PORTS = (
     DeclaredPort("UDP", 65535),
     DeclaredPort("SCTP", 9),
 )
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # used with fullmatch
 _DIRECTIONS = {(INGRESS,): "ingress", (EGRESS,): "egress", (INGRESS, EGRESS): "both"}
 
 
@@ -240,7 +240,7 @@ def derive(
     renamed = []
     raw_names: dict[str, set[str]] = {}
     for r in raws:
-        if not _DNS_LABEL.match(r.name):  # Kubernetes allows dots and 253 characters here
+        if not _DNS_LABEL.fullmatch(r.name):  # Kubernetes allows dots and 253 characters here
             new = RawPolicyIntent(r.namespace, dns_name(r.name, "policy"), r.spec, r.reason)
             kept_as[r.key] = f"raw_policy {new.name} (netfence names policies by DNS labels)"
             r = new
@@ -326,7 +326,7 @@ def _workloads(inventory: Inventory) -> list[WorkloadIntent]:
             if (w.namespace, selector) in seen_selectors:
                 continue
         seen_selectors.add((w.namespace, selector))
-        if _RESERVED_NAME.match(name):  # policy names netfence gives selections
+        if _RESERVED_NAME.fullmatch(name):  # policy names netfence gives selections
             name = f"{name}-app"
         name = unique(name, taken.setdefault(w.namespace, set()))
         ports = tuple(p for p in (_port(d) for d in w.ports) if p is not None)
