@@ -268,8 +268,11 @@ def _run_diff(args: argparse.Namespace) -> int:
 # drift and import -----------------------------------------------------------------
 
 
-def _add_live(parser: argparse.ArgumentParser) -> None:
+def _add_live(parser: argparse.ArgumentParser, policies: str | None = None) -> None:
+    """--live / --kubeconfig (and, given its help, --policies as a third source)."""
     source = parser.add_mutually_exclusive_group(required=True)
+    if policies is not None:
+        source.add_argument("--policies", metavar="PATH", help=policies)
     source.add_argument(
         "--live",
         metavar="LIVE.json",
@@ -451,6 +454,89 @@ def _run_learn(args: argparse.Namespace) -> int:
         for finding in result.proof.findings:
             print(f"proof: {finding}", file=sys.stderr)
         print(f"see {result.out / 'LEARNED.md'}", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+# migrate ----------------------------------------------------------------------------
+
+
+def _configure_migrate(parser: argparse.ArgumentParser) -> None:
+    _add_live(
+        parser,
+        policies="existing NetworkPolicies (YAML/JSON files or directories, as reach reads them); "
+        "--live / --kubeconfig read them and the namespaces' labels from a cluster",
+    )
+    parser.add_argument(
+        "--inventory", required=True, metavar="FILE", help="namespaces and workloads (pods)"
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="where main.py etc. go")
+    parser.add_argument("--stack", default="migrated", help="the stack name (default: migrated)")
+    parser.add_argument(
+        "--zero-trust",
+        action="store_true",
+        help="default deny both ways in every namespace; MIGRATION.md lists every pair that closes",
+    )
+
+
+def _run_migrate(args: argparse.Namespace) -> int:
+    from constructs_lib.brownfield.migrate import SynthesisFailed, migrate
+    from constructs_lib.loaders import load_policies
+    from constructs_lib.loaders.inventory import Inventory, Namespace, load_inventory
+    from constructs_lib.model import validation
+
+    validation.dns_label("netfence migrate", "--stack", args.stack)
+    inventory = load_inventory(args.inventory)
+    if args.policies is not None:
+        policies = load_policies(args.policies)
+        source = str(args.policies)
+    else:
+        live = _live(args)
+        policies = list(live.policies)
+        source = live.source
+        labels = live.namespace_labels()
+        known = {n.name for n in inventory.namespaces}
+        inventory = Inventory(
+            (
+                *(
+                    # the cluster's labels, and what the inventory adds to them
+                    Namespace(
+                        n.name,
+                        tuple(sorted({**dict(labels.get(n.name, ())), **dict(n.labels)}.items())),
+                    )
+                    for n in inventory.namespaces
+                ),
+                *(Namespace(n, labels[n]) for n in sorted(labels) if n not in known),
+            ),
+            inventory.workloads,
+            inventory.external,
+        )
+    try:
+        result = migrate(
+            policies,
+            inventory,
+            args.out,
+            stack=args.stack,
+            zero_trust=args.zero_trust,
+            source=source,
+        )
+    except SynthesisFailed as exc:
+        print(f"netfence migrate: internal error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    proof = result.proof
+    print(
+        f"migrated {result.policies} policies into {len(result.intent.namespaces)} namespaces, "
+        f"{len(result.intent.workloads)} workloads and {len(result.intent.raw_policies)} "
+        f"raw policies; proof: {proof.pairs} pairs, {proof.checks} port checks, "
+        f"{len(proof.differences)} differences ({len(proof.unintended)} unintended) "
+        f"-> {result.out}"
+    )
+    if not proof.ok or result.verify_findings:
+        for d in proof.unintended:
+            print(f"proof: {d.line()}", file=sys.stderr)
+        for f in result.verify_findings:
+            print(f"verify: {f}", file=sys.stderr)
+        print(f"see {result.out / 'MIGRATION.md'}", file=sys.stderr)
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -680,6 +766,25 @@ flow and nothing else between the observed workloads (exit 1 if not).
 
   hubble observe -o json > flows.json
   netfence learn --flows flows.json --pod-cidr 10.244.0.0/16 --out learned/
+""",
+    ),
+    Command(
+        "migrate",
+        "write intent code (a cdktf app) from existing policies, and prove it equal",
+        _configure_migrate,
+        _run_migrate,
+        """\
+Turn the NetworkPolicies a cluster already has into intent code a person
+keeps: OUT/main.py (namespaces adopted with the default_deny their deny-alls
+say, workloads named from their labels, isolate() for no-rule policies, and
+ns.raw_policy(...) with its reason for what the model cannot say exactly),
+cdktf.json and MIGRATION.md. migrate runs `python main.py` and proves, pair
+by pair over the inventory, that the result allows exactly what the
+originals allow; exit 1 on any difference that is not intended (--zero-trust
+closes everything both ways and lists each closing). See docs/migrate.md.
+
+  netfence migrate --policies k8s/ --inventory inventory.yaml --out infra/
+  netfence migrate --live live.json --inventory inventory.yaml --out infra/ --zero-trust
 """,
     ),
     Command(

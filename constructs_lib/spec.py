@@ -89,10 +89,16 @@ def _cidr_key(cidr: str) -> tuple[int, int, int]:
 
 @dataclass(frozen=True)
 class Rule:
-    """An ingress or egress rule; never empty (an empty rule allows all)."""
+    """An ingress or egress rule; never empty (an empty rule allows all).
+
+    ``verbatim``: a rule of a ``raw_policy``, emitted as written: empty
+    ``peers`` is a rule without from/to (every peer), empty ``ports`` one
+    without ports (every port).
+    """
 
     peers: tuple[Peer, ...]
     ports: tuple[Port, ...]
+    verbatim: bool = False
 
     def sort_key(self) -> tuple[object, ...]:
         return (

@@ -68,6 +68,8 @@ def topologies(draw: st.DrawFn) -> Topology:
             environment=draw(st.sampled_from(["prod", "staging"])),
             allow_dns=draw(st.booleans()),
             adopt=draw(st.booleans()),
+            # mostly the default; a rollout step leaves a direction open (or both)
+            default_deny=draw(st.sampled_from(["both", "both", "ingress", "egress", "none"])),
         )
         for i in range(n_ns)
     ]
@@ -80,6 +82,9 @@ def topologies(draw: st.DrawFn) -> Topology:
         ports = draw(st.lists(st.sampled_from(PORTS), unique=True, max_size=3))
         allow_dns = draw(st.booleans()) if i % 2 else True
         workloads.append(ns.workload(f"w{i}", labels=labels, ports=ports, allow_dns=allow_dns))
+        if ns.open and draw(st.booleans()):  # isolate just this workload in an open direction
+            choices = ["both", *(d.value.lower() for d in ns.open)]
+            workloads[-1].isolate(draw(st.sampled_from(choices)))
 
     def env_of(end: Any) -> str | None:
         return end.environment()

@@ -124,6 +124,12 @@ def render_app(intent: Intent) -> str:
             return f"{ns_var[ref.namespace]}.select({_dict(ref.labels)})"
         return ep_var[ref.name]
 
+    # Only what a later line refers to gets a variable (no unused locals in main.py).
+    ends = [end for f in intent.flows for end in (f.source, f.destination)]
+    used_wl = {(e.namespace, e.name) for e in ends if e.kind == "workload"}
+    used_wl |= {(w.namespace, w.name) for w in intent.workloads if w.isolate}
+    used_ns = {w.namespace for w in intent.workloads} | {r.namespace for r in intent.raw_policies}
+    used_ns |= {e.namespace for e in ends if e.kind == "selection"}
     title, notes = _doc(intent.title), [_doc(n) for n in intent.notes]
     out = ['"""' + title, "", *notes, '"""'] if notes else ['"""' + title + '"""']
     out += [
@@ -170,10 +176,13 @@ def render_app(intent: Intent) -> str:
             ]
             if n.adopt:
                 args.append("adopt=True")
+            if n.default_deny != "both":
+                args.append(f"default_deny={_q(n.default_deny)}")
             if not n.allow_dns:
                 args.append("allow_dns=False")
             body += _comment(i, n.comment)
-            body += _call(i, f"{ns_var[n.name]} = ZeroTrustNamespace", args)
+            assign = f"{ns_var[n.name]} = " if n.name in used_ns else ""
+            body += _call(i, f"{assign}ZeroTrustNamespace", args)
     if intent.workloads:
         body += ["", f"{i}# Workloads: the pods each selector matches, and the ports they accept."]
         for w in intent.workloads:
@@ -181,9 +190,15 @@ def render_app(intent: Intent) -> str:
             if w.ports:
                 args.append(("ports=", _ports(w.ports)))
             body += _comment(i, w.comment)
-            body += _call(
-                i, f"{wl_var[(w.namespace, w.name)]} = {ns_var[w.namespace]}.workload", args
+            assign = (
+                f"{wl_var[(w.namespace, w.name)]} = " if (w.namespace, w.name) in used_wl else ""
             )
+            body += _call(i, f"{assign}{ns_var[w.namespace]}.workload", args)
+    isolated = [w for w in intent.workloads if w.isolate]
+    if isolated:
+        body += ["", f"{i}# Isolated on their own, in a direction the namespace leaves open."]
+        for w in isolated:
+            body.append(f"{i}{wl_var[(w.namespace, w.name)]}.isolate({_q(w.isolate)})")
     if intent.endpoints:
         body += ["", f"{i}# External endpoints: addresses outside the cluster."]
         for e in intent.endpoints:
@@ -219,6 +234,17 @@ def render_app(intent: Intent) -> str:
                 body.append("")
             previous = owner
             body += _call(i, f"{owner}.{verb}", args)
+    if intent.raw_policies:
+        body += [
+            "",
+            f"{i}# Kept verbatim: what workloads and flows cannot say exactly (see MIGRATION.md).",
+        ]
+        for r in intent.raw_policies:
+            body.append(f"{i}{ns_var[r.namespace]}.raw_policy(")
+            body.append(f"{i}{i}{_q(r.name)},")
+            body += _literal(json.loads(r.spec), i + i, ",")
+            body += _text(i + i, "reason=", r.reason)
+            body.append(f"{i})")
     out += body
     used = " ".join(body)
     names = ["NetfenceError", "synth"] + [
@@ -256,6 +282,54 @@ def render_app(intent: Intent) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _literal(value: object, indent: str, tail: str = "", head: str = "") -> list[str]:
+    """A JSON value as a Python literal after ``head``: one line when it fits, else one
+    item per line (as ruff format breaks it)."""
+    flat = _flat(value)
+    if len(indent) + len(head) + len(flat) + len(tail) <= WIDTH or not isinstance(
+        value, (dict, list)
+    ):
+        return [f"{indent}{head}{flat}{tail}"]
+    inner = indent + _INDENT
+    if isinstance(value, dict):
+        lines = [f"{indent}{head}{{"]
+        for key, item in value.items():
+            lines += _literal(item, inner, ",", f"{_q(key)}: ")
+        lines.append(f"{indent}}}{tail}")
+        return lines
+    assert isinstance(value, list)
+    lines = [f"{indent}{head}["]
+    for item in value:
+        lines += _literal(item, inner, ",")
+    lines.append(f"{indent}]{tail}")
+    return lines
+
+
+def _text(indent: str, head: str, text: str) -> list[str]:
+    """``head="text",`` or, too long, the string split into parenthesized pieces."""
+    one = f"{indent}{head}{_q(text)},"
+    if len(one) <= WIDTH:
+        return [one]
+    import textwrap
+
+    pieces = textwrap.wrap(text, WIDTH - len(indent) - 8, drop_whitespace=False)
+    return [f"{indent}{head}(", *(f"{indent}{_INDENT}{_q(p)}" for p in pieces), f"{indent}),"]
+
+
+def _flat(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_q(k)}: {_flat(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flat(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        return _q(value)
+    return repr(value)
 
 
 def render_cdktf_json(project: str) -> str:

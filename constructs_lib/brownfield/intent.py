@@ -8,6 +8,7 @@ model's own (``Port``) and are validated by the model when main.py runs.
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from collections.abc import Iterable
@@ -41,6 +42,7 @@ class NamespaceIntent:
     adopt: bool = True
     allow_dns: bool = True
     comment: str = ""
+    default_deny: str = "both"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class WorkloadIntent:
     ports: tuple[Port, ...] = ()
     pod_labels: Labels = ()
     comment: str = ""
+    isolate: str = ""  # "", "ingress", "egress" or "both": workload.isolate(...)
 
     @property
     def key(self) -> str:
@@ -114,6 +117,20 @@ class FlowIntent:
 
 
 @dataclass(frozen=True)
+class RawPolicyIntent:
+    """A policy kept verbatim through ``ns.raw_policy`` (what the model cannot say exactly)."""
+
+    namespace: str
+    name: str
+    spec: str  # the NetworkPolicy spec as JSON (sorted keys)
+    reason: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
 class Intent:
     """Everything a generated app declares, in one stack."""
 
@@ -126,6 +143,7 @@ class Intent:
     notes: tuple[str, ...] = field(default=())
     pod_cidrs: tuple[str, ...] = ()  # the cluster's ranges (KubernetesCluster); empty: unknown
     service_cidrs: tuple[str, ...] = ()
+    raw_policies: tuple[RawPolicyIntent, ...] = ()
 
     def sorted(self) -> Intent:
         """The same intent in the canonical order (output never depends on input order)."""
@@ -144,6 +162,7 @@ class Intent:
             self.notes,
             self.pod_cidrs,
             self.service_cidrs,
+            tuple(sorted(self.raw_policies, key=lambda r: (r.namespace, r.name))),
         )
 
 
@@ -163,11 +182,18 @@ def to_record(intent: Intent) -> IntentRecord:
             managed=not n.adopt,
             allow_dns=n.allow_dns,
             dns=record_dns if n.allow_dns else None,
+            default_deny=n.default_deny,
         )
         for n in intent.namespaces
     )
     workloads = tuple(
-        Workload(w.namespace, w.name, w.pod_labels or w.selector, _declared(w.ports))
+        Workload(
+            w.namespace,
+            w.name,
+            w.pod_labels or w.selector,
+            _declared(w.ports),
+            isolate={"": (), "both": ("ingress", "egress")}.get(w.isolate, (w.isolate,)),
+        )
         for w in intent.workloads
     )
     externals = tuple(
@@ -177,12 +203,22 @@ def to_record(intent: Intent) -> IntentRecord:
         RecordFlow(_end(f.source), _end(f.destination), _declared(f.ports), f.cross_environment)
         for f in intent.flows
     )
+    from constructs_lib.loaders.manifests import policy_from_manifest
+    from constructs_lib.model.raw import manifest
+
+    raw = tuple(
+        policy_from_manifest(manifest(r.namespace, r.name, json.loads(r.spec)), r.key)
+        for r in intent.raw_policies
+    )
+    reasons = tuple((r.key, r.reason) for r in intent.raw_policies)
     return IntentRecord(
         intent.stack,
         namespaces,
         workloads,
         externals,
         flows,
+        raw_policies=raw,
+        raw_reasons=reasons,
         pod_cidrs=intent.pod_cidrs,
         service_cidrs=intent.service_cidrs,
     )

@@ -8,6 +8,13 @@ its destination, for every end that stands for pods of this stack: a
 workload, or a selection whose pods live in this stack's namespaces (the
 default deny isolates those too; their policies are ``all-pods-*`` or
 ``pods-<hash>-*``). External endpoints and pods elsewhere get no policy here.
+
+``default_deny`` narrows the namespace's default deny to one direction (or
+none). In an open direction a flow's policy is what isolates its subject,
+as ``workload.isolate()`` does with a policy of no rules; a subject
+isolated for egress there gets its own ``<name>-dns`` policy unless DNS is
+off for it, since the namespace-wide DNS policy (which would isolate every
+pod for egress) is written only where the default deny isolates egress.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 
+from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model.pipeline import DEPLOYER_RULES
 from constructs_lib.model.port import Port
-from constructs_lib.model.topology import Subject, Topology, Workload
+from constructs_lib.model.topology import Namespace, Subject, Topology, Workload
 from constructs_lib.spec import (
     CompiledStack,
     Direction,
@@ -46,43 +54,37 @@ def compile_topology(topology: Topology) -> CompiledStack:
     for name in sorted(topology.namespaces):
         ns = topology.namespaces[name]
         namespaces.append(NamespaceSpec(ns.name, ns.all_labels, managed=not ns.adopt))
-        policies.append(
-            PolicySpec(
-                namespace=ns.name,
-                name=DEFAULT_DENY,
-                pod_selector=Selector(),
-                policy_types=(Direction.INGRESS, Direction.EGRESS),
-                purpose="deny all ingress and egress that no other policy allows",
+        if ns.isolated:
+            what = " and ".join(d.value.lower() for d in ns.isolated)
+            left = "".join(
+                f"; {d.value.lower()} stays open (default_deny={ns.default_deny!r})"
+                for d in ns.open
             )
-        )
-        if ns.allow_dns:
-            dns = ns.dns
-            peer = Peer(
-                namespace_selector=Selector.namespace_named(dns.namespace),
-                pod_selector=Selector(dns.labels),
+            policies.append(
+                PolicySpec(
+                    namespace=ns.name,
+                    name=DEFAULT_DENY,
+                    pod_selector=Selector(),
+                    policy_types=ns.isolated,
+                    purpose=f"deny all {what} that no other policy allows{left}",
+                )
             )
-            without = sorted(
-                (w for w in topology.workloads.values() if w.namespace is ns and not w.allow_dns),
-                key=lambda w: w.name,
-            )
+        if ns.allow_dns and Direction.EGRESS in ns.isolated:
+            without = _without_dns(topology, ns, ())
             purpose = "let every pod resolve names through cluster DNS"
             if without:
                 purpose += (
                     f" except workloads {', '.join(w.name for w in without)} (allow_dns=False)"
                 )
-            for i, selector in enumerate(_dns_selectors(without)):
-                policies.append(
-                    PolicySpec(
-                        namespace=ns.name,
-                        name=ALLOW_DNS if i == 0 else f"{ALLOW_DNS}-{i + 1}",
-                        pod_selector=selector,
-                        policy_types=(Direction.EGRESS,),
-                        egress=(Rule((peer,), dns.ports),),
-                        purpose=purpose,
-                    )
-                )
+            policies += _dns_policies(ns, ALLOW_DNS, (), without, purpose)
 
     rules: dict[tuple[Subject, Direction], list[Rule]] = defaultdict(list)
+    for (ns_name, wl_name), directions in sorted(topology.isolated.items()):
+        wl = topology.workloads[(ns_name, wl_name)]
+        for subject in wl.subjects(topology):
+            for direction in directions:
+                # a policy of no rules: isolated, nothing allowed but its flows
+                rules.setdefault((subject, direction), [])
     for flow in topology.flows:
         for subject in flow.source.subjects(topology):
             rules[(subject, Direction.EGRESS)].append(
@@ -93,7 +95,12 @@ def compile_topology(topology: Topology) -> CompiledStack:
                 Rule(flow.source.peers(subject.namespace, topology.cluster), flow.ports)
             )
     cluster_ranges = {str(n) for n in topology.cluster.all}
-    for (subject, direction), subject_rules in rules.items():
+    for (subject, direction), subject_rules in sorted(
+        rules.items(), key=lambda item: (item[0][0].namespace, item[0][0].name, item[0][1].value)
+    ):
+        ns = topology.namespaces[subject.namespace]
+        if direction in ns.open and direction is Direction.EGRESS and ns.allow_dns:
+            policies += _subject_dns(topology, ns, subject)
         merged = _merge(subject_rules)
         excepted = sorted(
             {
@@ -127,6 +134,17 @@ def compile_topology(topology: Topology) -> CompiledStack:
                 + note,
             )
         )
+    generated = {(p.namespace, p.name) for p in policies}
+    for key in sorted(topology.raw_policies):
+        raw = topology.raw_policies[key]
+        if key in generated:
+            raise InvalidIntentError(
+                raw.path,
+                "name",
+                f"{raw.name!r} is also the name of a policy netfence generates in namespace "
+                f"{raw.namespace!r}; choose another name",
+            )
+        policies.append(raw.policy_spec())
     policies.sort(key=lambda p: (p.namespace, p.name))
     accounts, roles = _rbac(topology)
     return CompiledStack(tuple(namespaces), tuple(policies), topology.to_record(), accounts, roles)
@@ -155,6 +173,70 @@ def _rbac(topology: Topology) -> tuple[tuple[ServiceAccountSpec, ...], tuple[Rol
     accounts.sort(key=lambda a: (a.namespace, a.name))
     roles.sort(key=lambda r: (r.namespace, r.name))
     return tuple(accounts), tuple(roles)
+
+
+def _without_dns(
+    topology: Topology, ns: Namespace, labels: tuple[tuple[str, str], ...]
+) -> list[Workload]:
+    """Workloads of ``ns`` left out of DNS (allow_dns=False) that pods with ``labels`` may be."""
+    given = dict(labels)
+    return sorted(
+        (
+            w
+            for w in topology.workloads.values()
+            if w.namespace is ns
+            and not w.allow_dns
+            and all(given.get(k, v) == v for k, v in w.labels)
+        ),
+        key=lambda w: w.name,
+    )
+
+
+def _dns_policies(
+    ns: Namespace,
+    name: str,
+    labels: tuple[tuple[str, str], ...],
+    without: list[Workload],
+    purpose: str,
+) -> list[PolicySpec]:
+    """DNS egress for the pods with ``labels`` (all: none) except those of ``without``."""
+    dns = ns.dns
+    peer = Peer(
+        namespace_selector=Selector.namespace_named(dns.namespace),
+        pod_selector=Selector(dns.labels),
+    )
+    given = dict(labels)
+    selectors = [  # a NotIn of a value ``labels`` require selects nothing: leave it out
+        Selector(labels, s.match_expressions)
+        for s in _dns_selectors(without)
+        if not any(given.get(r.key) in r.values for r in s.match_expressions)
+    ]
+    return [
+        PolicySpec(
+            namespace=ns.name,
+            name=name if i == 0 else f"{name}-{i + 1}",
+            pod_selector=selector,
+            policy_types=(Direction.EGRESS,),
+            egress=(Rule((peer,), dns.ports),),
+            purpose=purpose,
+        )
+        for i, selector in enumerate(selectors)
+    ]
+
+
+def _subject_dns(topology: Topology, ns: Namespace, subject: Subject) -> list[PolicySpec]:
+    """``<subject>-dns``: DNS for pods isolated for egress where the namespace leaves it open."""
+    wl = topology.workloads.get((ns.name, subject.name))
+    if wl is not None and wl.labels == subject.labels and not wl.allow_dns:
+        return []
+    without = [w for w in _without_dns(topology, ns, subject.labels) if w is not wl]
+    purpose = (
+        f"let {subject.description} resolve names through cluster DNS (its egress is "
+        f"isolated; namespace {ns.name} leaves egress open)"
+    )
+    if without:
+        purpose += f" except workloads {', '.join(w.name for w in without)} (allow_dns=False)"
+    return _dns_policies(ns, f"{subject.name}-dns", subject.labels, without, purpose)
 
 
 def _dns_selectors(without: list[Workload]) -> list[Selector]:

@@ -279,6 +279,12 @@ class ZeroTrustNamespace(Construct):
         (``DnsTarget.openshift()`` for OpenShift, ``DnsTarget.create(...)``).
     adopt: left out (False), Terraform creates and owns the namespace; True
         leaves an existing namespace alone and only patches its labels.
+    default_deny: left out ("both"), every pod is isolated both ways.
+        "ingress" or "egress" isolates every pod in that direction only and
+        leaves the other open (a rollout step, docs/rollout.md); "none" writes
+        no default deny. In an open direction only workloads isolated there
+        (by ``workload.isolate(...)`` or by flows on their side) are
+        restricted; the rest are allowed everything, and verify says so.
     """
 
     def __init__(
@@ -292,6 +298,7 @@ class ZeroTrustNamespace(Construct):
         allow_dns: bool = True,
         dns: DnsTarget | None = None,
         adopt: bool = False,
+        default_deny: str = "both",
     ) -> None:
         path = check_scope(type(self).__name__, scope, id)
         with jsii_errors(path):
@@ -306,6 +313,7 @@ class ZeroTrustNamespace(Construct):
             allow_dns=allow_dns,
             dns=dns,
             adopt=adopt,
+            default_deny=default_deny,
         )
 
     @property
@@ -315,6 +323,10 @@ class ZeroTrustNamespace(Construct):
     @property
     def environment(self) -> str:
         return self.model.environment
+
+    @property
+    def default_deny(self) -> str:
+        return self.model.default_deny
 
     def workload(
         self,
@@ -339,6 +351,18 @@ class ZeroTrustNamespace(Construct):
     def select(self, labels: Mapping[str, str]) -> WorkloadSelection:
         """Every pod of this namespace whose labels include ``labels``."""
         return self.model.select(labels)
+
+    def raw_policy(self, name: str, spec: Mapping[str, Any], *, reason: str) -> PolicyHandle:
+        """Keep the NetworkPolicy ``spec`` (a dict, as in a manifest) verbatim.
+
+        The escape hatch for what workloads and flows cannot express exactly
+        (``netfence migrate`` writes it, with the reason): the spec is read as
+        strictly as any policy, emitted as written into both artifacts, and
+        recorded as declared, so ``verify`` checks it is there unchanged and
+        does not report what it allows.
+        """
+        self.model.raw_policy(name, spec, reason=reason)
+        return self.policy(name)
 
     def policy(self, name: str) -> PolicyHandle:
         """The generated NetworkPolicy ``name`` (``default-deny``, ``api-ingress``...)."""

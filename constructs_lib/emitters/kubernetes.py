@@ -236,6 +236,11 @@ def _port(port: Port) -> dict[str, Any]:
 
 
 def _rule(rule: Rule, peers_key: str) -> dict[str, Any]:
+    if rule.verbatim:  # a raw_policy's rule: as written, empty lists left out
+        kept: dict[str, Any] = {peers_key: [_peer(p) for p in rule.peers]} if rule.peers else {}
+        if rule.ports:
+            kept["ports"] = [_port(p) for p in rule.ports]
+        return kept
     if not rule.peers or not rule.ports:
         raise ValueError("refusing to emit a rule without peers or ports: it would allow all")
     out: dict[str, Any] = {peers_key: [_peer(p) for p in rule.peers]}

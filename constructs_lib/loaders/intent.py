@@ -26,11 +26,20 @@ from constructs_lib.loaders.inventory import (
     read_ports,
     with_name_label,
 )
-from constructs_lib.loaders.network_policy import Labels, LabelSelector
+from constructs_lib.loaders.manifests import policy_from_manifest
+from constructs_lib.loaders.network_policy import Labels, LabelSelector, NetworkPolicy
 
 RECORD_PATH = "//.metadata.netfence"
 ENVIRONMENT_LABEL = "environment"
 END_KINDS = ("workload", "external", "selection", "namespaces")
+# default_deny of a namespace: the directions it isolates for every pod
+DEFAULT_DENY: dict[str, tuple[str, ...]] = {
+    "both": ("Ingress", "Egress"),
+    "ingress": ("Ingress",),
+    "egress": ("Egress",),
+    "none": (),
+}
+DIRECTIONS = ("ingress", "egress")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,17 @@ class IntentNamespace:
     managed: bool = True
     allow_dns: bool = True
     dns: DnsTarget | None = None
+    default_deny: str = "both"
+
+    @property
+    def isolated(self) -> tuple[str, ...]:
+        """policyTypes the default deny must hold: ``Ingress``, ``Egress``."""
+        return DEFAULT_DENY[self.default_deny]
+
+    @property
+    def open(self) -> tuple[str, ...]:
+        """The directions (``Ingress``, ``Egress``) the default deny leaves open."""
+        return tuple(d for d in ("Ingress", "Egress") if d not in self.isolated)
 
 
 @dataclass(frozen=True)
@@ -132,6 +152,9 @@ class IntentRecord:
     file: str = "<memory>"
     pod_cidrs: tuple[str, ...] = ()  # where pods have IPs; empty: anywhere
     service_cidrs: tuple[str, ...] = ()
+    # ns.raw_policy(): policies kept verbatim, declared as written (reason per key)
+    raw_policies: tuple[NetworkPolicy, ...] = ()
+    raw_reasons: tuple[tuple[str, str], ...] = ()
 
     def inventory(self) -> Inventory:
         """Declared namespaces, workloads and externals, plus one stand-in per selection.
@@ -207,6 +230,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 labels=r.labels(item.get("labels"), f"{where}.labels"),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
                 allow_dns=r.boolean(item.get("allow_dns"), f"{where}.allow_dns", True),
+                isolate=_isolate(r, item.get("isolate", []), f"{where}.isolate"),
             )
         )
     externals = [
@@ -245,8 +269,24 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         )
         for key in ("pod_cidrs", "service_cidrs")
     }
+    raw_policies, raw_reasons = [], []
+    for item, where in r.blocks(top.get("raw_policies", []), f"{RECORD_PATH}.raw_policies"):
+        r.known(item, where, ("namespace", "name", "reason", "spec"))
+        namespace = r.string(item.get("namespace"), f"{where}.namespace")
+        name = r.string(item.get("name"), f"{where}.name")
+        reason = r.string(item.get("reason"), f"{where}.reason")
+        doc = {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": item.get("spec"),
+        }
+        raw_policies.append(policy_from_manifest(doc, f"{file} ({where})"))
+        raw_reasons.append((f"{namespace}/{name}", reason))
     stack = top.get("stack")
     return IntentRecord(
+        raw_policies=tuple(raw_policies),
+        raw_reasons=tuple(raw_reasons),
         pod_cidrs=ranges["pod_cidrs"],
         service_cidrs=ranges["service_cidrs"],
         stack=r.string(stack, f"{RECORD_PATH}.stack") if stack is not None else "",
@@ -256,6 +296,17 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         flows=tuple(flows),
         file=file,
     )
+
+
+def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
+    seen: list[str] = []
+    for i, v in enumerate(r.items(value, path)):
+        if v not in DIRECTIONS:
+            r.fail(f"{path}[{i}]", f"expected 'ingress' or 'egress', got {v!r}")
+        if v in seen:
+            r.fail(f"{path}[{i}]", f"{v!r} is listed twice")
+        seen.append(v)
+    return tuple(d for d in DIRECTIONS if d in seen)
 
 
 def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespace:
@@ -270,6 +321,12 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
             ports=read_ports(r, body.get("ports"), f"{where}.dns.ports"),
         )
     environment = item.get("environment")
+    default_deny = item.get("default_deny", "both")
+    if not isinstance(default_deny, str) or default_deny not in DEFAULT_DENY:
+        r.fail(
+            f"{where}.default_deny",
+            f"expected one of 'both', 'ingress', 'egress', 'none', got {default_deny!r}",
+        )
     return IntentNamespace(
         name=name,
         labels=with_name_label(name, r.labels(item.get("labels"), f"{where}.labels")),
@@ -279,6 +336,7 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
         managed=r.boolean(item.get("managed"), f"{where}.managed", True),
         allow_dns=allow_dns,
         dns=dns,
+        default_deny=default_deny,
     )
 
 

@@ -53,6 +53,7 @@ class Workload:
     ports: tuple[DeclaredPort, ...] = ()
     ip: str | None = None
     allow_dns: bool = True  # intent records only: False = left out of the namespace's DNS
+    isolate: tuple[str, ...] = ()  # intent records only: directions of workload.isolate()
 
     @property
     def key(self) -> str:

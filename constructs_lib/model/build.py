@@ -32,6 +32,15 @@ class BuildEnvironment:
     def __init__(
         self, namespace: Namespace, *, prod_environments: Sequence[str] = PROD_ENVIRONMENTS
     ):
+        if namespace.open:
+            raise InvalidIntentError(
+                namespace.path,
+                "default_deny",
+                f"a build environment isolates its jobs both ways; default_deny="
+                f"{namespace.default_deny!r} would leave "
+                f"{' and '.join(d.value.lower() for d in namespace.open)} open: "
+                "use default_deny='both'",
+            )
         self.namespace = namespace
         path = namespace.path
         self.prod_environments = tuple(

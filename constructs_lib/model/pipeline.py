@@ -141,6 +141,8 @@ class Pipeline:
             to manage workloads (see DEPLOYER_RULES) bound to its account.
         allow_dns: left out (True), the stage's pods may query cluster DNS;
             False leaves them out of the namespace's DNS policy.
+        In a namespace whose ``default_deny`` leaves a direction open, the
+        stage is isolated there all the same (as by ``isolate("both")``).
         """
         path = f"{self.path}/{id}"
         validation.dns_label(path, "id", id)
@@ -217,6 +219,8 @@ class Pipeline:
             ),
         )
         assert isinstance(stage, Stage)
+        if namespace.open:  # a stage accepts only upstream and reaches only downstream
+            self.topology.isolate(stage, "both", path)
         self.stages[id] = stage
         self.edges[stage] = []
         return stage

@@ -18,14 +18,32 @@ from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model import validation
 from constructs_lib.model.port import Port
 from constructs_lib.model.validation import Labels, Network
-from constructs_lib.spec import IPBlock, Peer, Selector
+from constructs_lib.spec import Direction, IPBlock, Peer, Selector
 
 if TYPE_CHECKING:
     from constructs_lib.model.peers import NamespacePods
     from constructs_lib.model.pipeline import Pipeline
+    from constructs_lib.model.raw import RawPolicy
 
 ENVIRONMENT_LABEL = "environment"
 MAX_DNS_POLICIES = 16
+# default_deny= of a namespace, and the directions each isolates for every pod.
+DEFAULT_DENY: dict[str, tuple[Direction, ...]] = {
+    "both": (Direction.INGRESS, Direction.EGRESS),
+    "ingress": (Direction.INGRESS,),
+    "egress": (Direction.EGRESS,),
+    "none": (),
+}
+ISOLATE: dict[str, tuple[Direction, ...]] = {
+    "ingress": (Direction.INGRESS,),
+    "egress": (Direction.EGRESS,),
+    "both": (Direction.INGRESS, Direction.EGRESS),
+}
+
+
+def direction_names(directions: Iterable[Direction]) -> str:
+    """``ingress``, ``egress`` or ``ingress and egress``."""
+    return " and ".join(d.value.lower() for d in directions)
 
 
 def _port_example(value: object) -> str:
@@ -217,7 +235,8 @@ class Endpoint(Protocol):
 
 @dataclass(frozen=True, eq=False)
 class Namespace:
-    """A zero-trust namespace: default deny both ways, DNS unless told not to."""
+    """A zero-trust namespace: default deny both ways (or the directions
+    ``default_deny`` names), DNS unless told not to."""
 
     topology: Topology = field(repr=False)
     path: str
@@ -227,6 +246,17 @@ class Namespace:
     allow_dns: bool
     dns: DnsTarget
     adopt: bool
+    default_deny: str = field(default="both", kw_only=True)
+
+    @property
+    def isolated(self) -> tuple[Direction, ...]:
+        """The directions the namespace's default deny isolates for every pod."""
+        return DEFAULT_DENY[self.default_deny]
+
+    @property
+    def open(self) -> tuple[Direction, ...]:
+        """The directions left open: only workloads isolated there (flows, isolate()) are."""
+        return tuple(d for d in Direction if d not in self.isolated)
 
     @property
     def all_labels(self) -> Labels:
@@ -256,7 +286,9 @@ class Namespace:
         allow_dns: left out (True), the pods share the namespace's DNS
             allowance; False leaves them out of it (the DNS policy's
             podSelector excludes them), so a workload without egress flows
-            can open no connection at all.
+            can open no connection at all. Where the namespace leaves egress
+            open (``default_deny``), it matters only once the workload is
+            isolated for egress (``isolate()`` or its egress flows).
         """
         return self.topology.add_workload(
             self, id, labels=labels, ports=ports, name=name, allow_dns=allow_dns
@@ -275,6 +307,15 @@ class Namespace:
             _namespace=self,
         )
 
+    def raw_policy(self, name: str, spec: Mapping[str, Any], *, reason: str) -> RawPolicy:
+        """Keep the NetworkPolicy ``spec`` (a dict) verbatim, as declared intent.
+
+        The escape hatch for what workloads and flows cannot say exactly; see
+        ``constructs_lib.model.raw``. ``reason`` says why (it goes into the
+        policy's purpose and the intent record).
+        """
+        return self.topology.add_raw_policy(self, f"{self.path}.raw_policy()", name, spec, reason)
+
     def to_record(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "name": self.name,
@@ -283,6 +324,8 @@ class Namespace:
             "allow_dns": self.allow_dns,
             "labels": dict(self.all_labels),
         }
+        if self.default_deny != "both":  # written only when set, so older records read the same
+            out["default_deny"] = self.default_deny
         if self.allow_dns:
             out["dns"] = self.dns.to_record()
         return out
@@ -302,6 +345,26 @@ class Workload:
     @property
     def ref(self) -> str:
         return f"{self.namespace.name}/{self.name}"
+
+    @property
+    def isolated(self) -> tuple[Direction, ...]:
+        """The directions ``isolate()`` isolates this workload in (flows aside)."""
+        return self.namespace.topology.isolated.get((self.namespace.name, self.name), ())
+
+    def isolate(self, direction: str = "both") -> None:
+        """Isolate just these pods in a direction their namespace leaves open.
+
+        For ``default_deny="none"`` (or the open direction of "ingress" /
+        "egress"): the workload gets its own ``<name>-ingress`` /
+        ``<name>-egress`` policy with that direction in policyTypes and no
+        rules beyond its declared flows, so only those are allowed. Isolated
+        for egress, it keeps the namespace's DNS allowance (a
+        ``<name>-dns`` policy) unless the workload says allow_dns=False.
+        direction: "ingress", "egress" or "both"; left out, "both". A
+        direction the namespace already isolates is refused when nothing
+        else is asked for.
+        """
+        self.namespace.topology.isolate(self, direction, f"{self.path}.isolate()")
 
     def allow_to(
         self,
@@ -383,6 +446,8 @@ class Workload:
         }
         if not self.allow_dns:
             out["allow_dns"] = False
+        if self.isolated:
+            out["isolate"] = [d.value.lower() for d in self.isolated]
         return out
 
 
@@ -707,7 +772,12 @@ class Topology:
         self.pipelines: dict[str, Pipeline] = {}
         self._named_outside: dict[str, str] = {}  # Namespaces.named(...) -> first flow's path
         self.cluster = ClusterRanges()
+        # workload.isolate(): (namespace, workload) -> directions, and where each was asked
+        self.isolated: dict[tuple[str, str], tuple[Direction, ...]] = {}
+        self._isolated_at: dict[tuple[str, str, Direction], str] = {}
         self.version = 0  # bumped on every change, so compiled output can be cached
+        # ns.raw_policy(): (namespace, name) -> the policy kept verbatim
+        self.raw_policies: dict[tuple[str, str], RawPolicy] = {}
 
     def set_cluster_ranges(
         self, path: str, *, pod_cidrs: Sequence[str], service_cidrs: Sequence[str]
@@ -734,8 +804,16 @@ class Topology:
         allow_dns: bool = True,
         dns: DnsTarget | None = None,
         adopt: bool = False,
+        default_deny: str = "both",
     ) -> Namespace:
         validation.dns_label(path, "name", name)
+        validation.one_of(
+            path,
+            "default_deny",
+            default_deny,
+            tuple(DEFAULT_DENY),
+            "the directions the namespace's default deny isolates for every pod",
+        )
         if not isinstance(environment, str) or not environment:
             raise InvalidIntentError(
                 path,
@@ -783,7 +861,17 @@ class Topology:
                 f"{self._named_outside[name]}; declare the namespace first and name it "
                 "through this ZeroTrustNamespace instead",
             )
-        ns = Namespace(self, path, name, environment, lab, allow_dns, dns or DnsTarget(), adopt)
+        ns = Namespace(
+            self,
+            path,
+            name,
+            environment,
+            lab,
+            allow_dns,
+            dns or DnsTarget(),
+            adopt,
+            default_deny=default_deny,
+        )
         self.namespaces[name] = ns
         self.version += 1
         return ns
@@ -845,6 +933,45 @@ class Topology:
         self.workloads[key] = wl
         self.version += 1
         return wl
+
+    def isolate(self, workload: Workload, direction: str, path: str) -> None:
+        """Record ``workload.isolate(direction)`` (see ``Workload.isolate``)."""
+        validation.one_of(
+            path,
+            "direction",
+            direction,
+            tuple(ISOLATE),
+            "the directions to isolate the workload in",
+        )
+        ns = workload.namespace
+        if ns.topology is not self:
+            raise InvalidIntentError(
+                path, "workload", f"{workload.describe()} {self.foreign(ns.topology)}"
+            )
+        key = (ns.name, workload.name)
+        asked = ISOLATE[direction]
+        wanted = [d for d in asked if d in ns.open]
+        if not wanted:
+            raise InvalidIntentError(
+                path,
+                "direction",
+                f"namespace {ns.name!r} already isolates every pod for {direction_names(asked)} "
+                f"(default_deny={ns.default_deny!r}); isolate() is for a direction the "
+                "namespace leaves open",
+            )
+        new = [d for d in wanted if (*key, d) not in self._isolated_at]
+        if not new:
+            raise InvalidIntentError(
+                path,
+                "direction",
+                f"{workload.describe()} is already isolated for {direction_names(wanted)} at "
+                f"{self._isolated_at[(*key, wanted[0])]}",
+            )
+        for d in new:
+            self._isolated_at[(*key, d)] = path
+        have = set(self.isolated.get(key, ())) | set(new)
+        self.isolated[key] = tuple(d for d in Direction if d in have)
+        self.version += 1
 
     def foreign(self, other: Topology) -> str:
         """Why something of ``other`` cannot be used in this stack, for messages."""
@@ -1021,9 +1148,33 @@ class Topology:
         self.version += 1
         return flow
 
+    def add_raw_policy(
+        self, namespace: Namespace, path: str, name: str, spec: Mapping[str, Any], reason: str
+    ) -> RawPolicy:
+        """Record ``ns.raw_policy(...)`` (see ``constructs_lib.model.raw``)."""
+        from constructs_lib.model.raw import make_raw_policy
+
+        raw = make_raw_policy(path, namespace.name, name, spec, reason)
+        key = (namespace.name, name)
+        if key in self.raw_policies:
+            raise InvalidIntentError(
+                path,
+                "name",
+                f"raw policy {name!r} is already declared in namespace {namespace.name!r} "
+                f"at {self.raw_policies[key].path}",
+            )
+        self.raw_policies[key] = raw
+        self.version += 1
+        return raw
+
     def to_record(self) -> dict[str, Any]:
         """The intent record written into the artifact (docs/artifact.md)."""
         cluster = {"cluster": self.cluster.to_record()} if self.cluster.all else {}
+        raw = (
+            {"raw_policies": [self.raw_policies[k].to_record() for k in sorted(self.raw_policies)]}
+            if self.raw_policies
+            else {}
+        )
         return {
             "version": 1,
             "stack": self.name,
@@ -1035,4 +1186,5 @@ class Topology:
                 (f.to_record() for f in self.flows),
                 key=lambda r: json.dumps(r, sort_keys=True),
             ),
+            **raw,
         }

@@ -128,6 +128,14 @@ def cidr(path: str, field: str, value: object) -> Network:
         ) from None
 
 
+def one_of(path: str, field: str, value: object, allowed: tuple[str, ...], what: str) -> str:
+    """A string from a closed set, e.g. ``default_deny`` or ``isolate()``'s direction."""
+    if not isinstance(value, str) or value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise InvalidIntentError(path, field, f"{value!r} is not one of {choices} ({what})")
+    return value
+
+
 def boolean(path: str, field: str, value: object) -> bool:
     """A yes/no prop: only ``True`` or ``False`` (a string such as 'no' is truthy)."""
     if not isinstance(value, bool):

@@ -50,6 +50,7 @@ def verification(result: Verification) -> dict[str, Any]:
                     {"kind": f.kind, "message": f.message, "policies": list(f.policies)}
                     for f in s.findings
                 ],
+                "notes": list(s.notes),
             }
             for s in result.stacks
         ],

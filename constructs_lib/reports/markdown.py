@@ -77,6 +77,10 @@ def write_verification(result: Verification, out: TextIO) -> None:
             f"### stack {code(stack.stack)}: {verdict}\n\n"
             f"{stack.policies} policies, {stack.flows} declared flows ({code(stack.file)})\n\n"
         )
+        for note in stack.notes:
+            out.write(f"- note: {cell(note)}\n")
+        if stack.notes:
+            out.write("\n")
         if stack.findings:
             out.write("| kind | finding | policies |\n|---|---|---|\n")
             for f in stack.findings:

@@ -26,6 +26,8 @@ def write_verification(result: Verification, out: TextIO) -> None:
             f"stack {stack.stack} ({stack.file}): {stack.policies} policies, "
             f"{stack.flows} declared flows\n"
         )
+        for note in stack.notes:
+            out.write(f"  note: {note}\n")
         if not stack.findings:
             out.write("  ok: the policies allow exactly the declared flows\n")
         for finding in stack.findings:

@@ -30,6 +30,7 @@ from constructs_lib.review.world import AFTER, BEFORE, World, WorldBuilder
 from constructs_lib.verifier.connections import NO_CONNECTIONS, ConnectionSet
 from constructs_lib.verifier.engine import Engine, external_set
 from constructs_lib.verifier.ipset import ALL_IPS, IPSet, partition
+from constructs_lib.verifier.isolation import Isolation, default_deny_directions
 
 RISK_KINDS: tuple[str, ...] = (
     "namespace-destroyed",
@@ -37,6 +38,7 @@ RISK_KINDS: tuple[str, ...] = (
     "cross-environment",
     "into-prod",
     "default-deny-lost",
+    "isolation-lost",
     "all-namespaces-peer",
 )
 PROD = "prod"
@@ -257,9 +259,15 @@ def assess(
                     f"{flow.destination} in prod on {flow.conns}",
                 )
             )
-    for namespace in sorted({p.namespace for p in before}):
+    denied_before = default_deny_directions(before)
+    denied_after = default_deny_directions(after)
+    lost: set[tuple[str, str]] = set()
+    for namespace in sorted(denied_before):
         for direction in (INGRESS, EGRESS):
-            if _denies(before, namespace, direction) and not _denies(after, namespace, direction):
+            if direction in denied_before[namespace] and direction not in denied_after.get(
+                namespace, ()
+            ):
+                lost.add((namespace, direction))
                 risks.append(
                     Risk(
                         "default-deny-lost",
@@ -268,6 +276,7 @@ def assess(
                         f"and {direction} in policyTypes)",
                     )
                 )
+    risks += _isolation_lost(before, after, world, lost)
     old = _all_namespace_peers(before)
     for key, text in sorted(_all_namespace_peers(after).items()):
         if key not in old:
@@ -291,11 +300,38 @@ def _declared(destination: str, world: World) -> bool:
     )
 
 
-def _denies(policies: Iterable[NetworkPolicy], namespace: str, direction: str) -> bool:
-    return any(
-        p.namespace == namespace and p.pod_selector.is_empty() and direction in p.policy_types
-        for p in policies
-    )
+def _isolation_lost(
+    before: Sequence[NetworkPolicy],
+    after: Sequence[NetworkPolicy],
+    world: World,
+    lost: set[tuple[str, str]],
+) -> list[Risk]:
+    """Pods isolated in a direction before and open after, beyond a namespace's lost
+    default deny (``lost``, reported once for the namespace): a workload's own
+    isolation (``isolate()``, or its only flow policy) removed."""
+    risks = []
+    changed = {p.namespace for p in (*before, *after)}
+    was_isolated, now_isolated = Isolation(before), Isolation(after)
+    for member in world.members:
+        pod = member.pod
+        if pod.namespace not in changed or not (
+            world.exists(pod.namespace, BEFORE) and world.exists(pod.namespace, AFTER)
+        ):
+            continue
+        was = was_isolated.directions(pod.namespace, pod.labels)
+        now = now_isolated.directions(pod.namespace, pod.labels)
+        for direction in (INGRESS, EGRESS):
+            if direction in was and direction not in now and (pod.namespace, direction) not in lost:
+                d = direction.lower()
+                risks.append(
+                    Risk(
+                        "isolation-lost",
+                        f"{member.display} is no longer isolated for {d} (no policy selecting "
+                        f"it has {direction} in policyTypes): every {d} connection is now "
+                        "allowed on its side",
+                    )
+                )
+    return risks
 
 
 def _all_namespace_peers(policies: Iterable[NetworkPolicy]) -> dict[tuple[str, ...], str]:

@@ -6,6 +6,12 @@ external endpoints, the check places stand-in pods where an accidental allow
 would show: an unlisted pod in each namespace, a pod in a namespace nobody
 listed, the DNS pods, one pod per declared selection, and every address
 outside the declared external endpoints.
+
+A direction a namespace's ``default_deny`` leaves open is declared too: a pod
+there that no workload's ``isolate()`` or flow isolates may make (or accept)
+every connection in that direction, and the report notes it instead of
+listing each. The artifact must leave such pods open, not only allow the
+flows (a stricter artifact would break what the intent left running).
 """
 
 from __future__ import annotations
@@ -33,7 +39,10 @@ from constructs_lib.verifier.ipset import ALL_IPS, EMPTY_IPS, IPSet, partition
 from constructs_lib.verifier.selectors import matches
 
 KINDS: tuple[str, ...] = (
+    "missing-raw-policy",
+    "changed-raw-policy",
     "default-deny",
+    "isolated",
     "missing-flow",
     "dns",
     "undeclared-flow",
@@ -68,6 +77,7 @@ class StackResult:
     policies: int
     flows: int
     findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = ()  # open directions the intent declares (not findings)
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,7 @@ def verify_stack(path: str | Path) -> Verification:
                 len(policies),
                 len(record.flows),
                 tuple(findings),
+                tuple(intent_notes(record)),
             )
         )
     return Verification(tuple(results))
@@ -142,8 +153,32 @@ class _Check:
 
 
 def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> list[Finding]:
-    """Findings for ``policies`` against ``record``; empty when they match exactly."""
+    """Findings for ``policies`` against ``record``; empty when they match exactly.
+
+    A recorded ``raw_policy`` must be in the artifact exactly as recorded; it
+    is then declared intent as written, and the rest of the artifact is
+    checked against the rest of the record.
+    """
+    raw_findings: list[Finding] = []
+    if record.raw_policies:
+        raw = {p.key: p for p in record.raw_policies}
+        found = {p.key: p for p in policies if p.key in raw}
+        for key in sorted(raw):
+            if key not in found:
+                raw_findings.append(
+                    Finding("missing-raw-policy", f"raw policy {key} is recorded but not written")
+                )
+            elif found[key] != raw[key]:
+                raw_findings.append(
+                    Finding(
+                        "changed-raw-policy",
+                        f"raw policy {key} differs from the spec the intent record declares",
+                        (found[key].describe(),),
+                    )
+                )
+        policies = [p for p in policies if p.key not in raw]
     check = _Check(record, list(policies))
+    check.findings.extend(raw_findings)
     managed_ns = {ns.name for ns in record.namespaces}
     namespaces: dict[str, dict[str, str]] = {ns.name: dict(ns.labels) for ns in record.namespaces}
     pods: list[Pod] = []
@@ -229,6 +264,7 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
                 )
 
     engine = Engine(check.policies, namespaces, pods)
+    isolation = _isolation(record, pods, namespaces)
     externals = {e.key: e for e in record.external}
     # An endpoint stands for its addresses outside the cluster's ranges, which the
     # compiler excepts (unless the endpoint includes them on purpose).
@@ -241,12 +277,97 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
 
     intended, required = _intended(record, engine, namespaces, selection_keys, dns_keys)
     _check_declared(check, engine, required, ext_ips, display, dns_keys)
-    _check_pairs(check, engine, intended, endpoints, display)
-    _check_addresses(check, engine, intended, endpoints, externals, ext_ips)
+    _check_pairs(check, engine, intended, endpoints, display, isolation)
+    _check_addresses(check, engine, intended, endpoints, externals, ext_ips, isolation)
+    _check_open(check, engine, endpoints, record, isolation)
     _check_invariants(check, record)
     _check_pod_ips(check, record)
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(check.findings, key=lambda f: (order[f.kind], f.message))
+
+
+def _isolation(
+    record: IntentRecord, pods: Iterable[Pod], namespaces: Mapping[str, Mapping[str, str]]
+) -> dict[str, set[str]]:
+    """The directions (``Ingress``, ``Egress``) the intent isolates each managed pod in.
+
+    The namespace's default deny, then in an open direction what the compiler
+    isolates there: a workload's ``isolate()``, and every flow end on its
+    side (the source's egress, the destination's ingress) that selects the pod.
+    Pods outside the record's namespaces are not under test and are absent.
+    """
+    by_name = {ns.name: ns for ns in record.namespaces}
+    workload_labels = {w.key: w.labels for w in record.workloads}
+    # (namespace, namespace selector, pod labels, direction)
+    isolators: list[tuple[str | None, LabelSelector | None, Mapping[str, str], str]] = []
+    if any(ns.open for ns in record.namespaces):
+        for w in record.workloads:
+            for d in w.isolate:
+                isolators.append((w.namespace, None, dict(w.labels), d.capitalize()))
+        for flow in record.flows:
+            for end, d in ((flow.source, EGRESS), (flow.destination, INGRESS)):
+                if end.kind == "workload":
+                    isolators.append((end.namespace, None, dict(workload_labels[str(end)]), d))
+                elif end.kind == "selection":
+                    isolators.append((end.namespace, None, dict(end.labels), d))
+                elif end.kind == "namespaces":
+                    isolators.append((None, end.namespace_selector, dict(end.labels), d))
+    out: dict[str, set[str]] = {}
+    for pod in pods:
+        ns = by_name.get(pod.namespace)
+        if ns is None:
+            continue
+        dirs = set(ns.isolated)
+        for namespace, selector, wanted, d in isolators if ns.open else ():
+            if d in dirs or namespace not in (None, pod.namespace):
+                continue
+            if selector is not None and not matches(selector, namespaces[pod.namespace]):
+                continue
+            if all(pod.labels.get(k) == v for k, v in wanted.items()):
+                dirs.add(d)
+        out[pod.key] = dirs
+    return out
+
+
+def intent_notes(record: IntentRecord) -> list[str]:
+    """What verify takes as declared without checking each connection: open directions.
+
+    One note per namespace that leaves a direction open, and one per declared
+    workload isolated in such a direction (by ``isolate()`` or by its flows).
+    """
+    namespaces = {ns.name: dict(ns.labels) for ns in record.namespaces}
+    pods = [Pod(w.key, w.namespace, dict(w.labels), w.ports) for w in record.workloads]
+    isolation = _isolation(record, pods, namespaces)
+    notes = [
+        f"raw policy {key} is declared as written (raw_policy): {reason}"
+        for key, reason in record.raw_reasons
+    ]
+    for ns in record.namespaces:
+        if not ns.open:
+            continue
+        dirs = " and ".join(d.lower() for d in ns.open)
+        notes.append(
+            f"namespace {ns.name}: default_deny={ns.default_deny!r} leaves {dirs} open; "
+            f"pods no workload isolate() or flow isolates there are allowed every {dirs} "
+            "connection (declared, not checked one by one)"
+        )
+        for w in record.workloads:
+            if w.namespace != ns.name:
+                continue
+            closed = [d for d in ns.open if d in isolation[w.key]]
+            if closed:
+                how = (
+                    "isolate()"
+                    if all(d.lower() in w.isolate for d in closed)
+                    else "its flows"
+                    if not any(d.lower() in w.isolate for d in closed)
+                    else "isolate() and its flows"
+                )
+                notes.append(
+                    f"workload {w.key} is isolated for {' and '.join(d.lower() for d in closed)} "
+                    f"by {how}: only its declared flows are allowed there"
+                )
+    return notes
 
 
 def _intended(
@@ -443,8 +564,15 @@ def _check_pairs(
     intended: Mapping[tuple[str, str], ConnectionSet],
     endpoints: Sequence[_Endpoint],
     display: Mapping[str, str],
+    isolation: Mapping[str, set[str]],
 ) -> None:
-    """Pod-to-pod connections the policies allow beyond the intent."""
+    """Pod-to-pod connections the policies allow beyond the intent.
+
+    A pair whose source's egress and destination's ingress are both open by
+    intent (or not under test) is intended to allow everything.
+    """
+    open_out = [EGRESS not in isolation.get(e.key, ()) for e in endpoints]
+    open_in = [INGRESS not in isolation.get(e.key, ()) for e in endpoints]
     managed_classes = 0
     for i, e in enumerate(endpoints):
         if e.managed:
@@ -462,7 +590,7 @@ def _check_pairs(
                     if sp == dp:
                         continue
                     a, b = endpoints[sp], endpoints[dp]
-                    if not (a.managed or b.managed):
+                    if not (a.managed or b.managed) or (open_out[sp] and open_in[dp]):
                         continue
                     want = intended.get((a.key, b.key), NO_CONNECTIONS)
                     excess = conns - want
@@ -495,13 +623,19 @@ def _check_addresses(
     endpoints: Sequence[_Endpoint],
     externals: Mapping[str, External],
     ext_ips: Mapping[str, IPSet],
+    isolation: Mapping[str, set[str]],
 ) -> None:
-    """Connections by IP: to and from declared external endpoints and the rest of the internet."""
+    """Connections by IP: to and from declared external endpoints and the rest of the internet.
+
+    A direction open by intent allows every address.
+    """
     for index, endpoint in enumerate(endpoints):
         if not endpoint.managed or endpoint.kind == "selection":
             continue
         cls = engine.pod_class[index]
         for outward in (True, False):
+            if (EGRESS if outward else INGRESS) not in isolation.get(endpoint.key, ()):
+                continue
             rects = engine.egress_rects(cls) if outward else engine.ingress_rects(cls)
             if not rects:
                 continue
@@ -553,22 +687,56 @@ def _check_addresses(
                 )
 
 
+def _check_open(
+    check: _Check,
+    engine: Engine,
+    endpoints: Sequence[_Endpoint],
+    record: IntentRecord,
+    isolation: Mapping[str, set[str]],
+) -> None:
+    """Pods the intent leaves open in a direction must be open in the artifact too."""
+    modes = {ns.name: ns.default_deny for ns in record.namespaces}
+    for index, endpoint in enumerate(endpoints):
+        if not endpoint.managed or endpoint.key not in isolation:
+            continue
+        cls = engine.classes[engine.pod_class[index]]
+        namespace = engine.pods[index].namespace
+        for direction, isolated, blame in (
+            (INGRESS, cls.ingress_isolated, cls.ingress_policies),
+            (EGRESS, cls.egress_isolated, cls.egress_policies),
+        ):
+            if isolated and direction not in isolation[endpoint.key]:
+                d = direction.lower()
+                check.add(
+                    "isolated",
+                    f"{endpoint.display} is isolated for {d}, but the intent leaves its {d} "
+                    f"open (namespace {namespace}: default_deny={modes.get(namespace)!r}, "
+                    f"no isolate() or flow isolates it for {d})",
+                    blame,
+                )
+
+
 def _check_invariants(check: _Check, record: IntentRecord) -> None:
     policies = check.policies
-    denying = {
-        p.namespace
-        for p in policies
-        if p.pod_selector.is_empty()
-        and set(p.policy_types) == {INGRESS, EGRESS}
-        and not p.ingress
-        and not p.egress
-    }
+    denying: dict[str, set[str]] = {}
+    for p in policies:
+        if p.pod_selector.is_empty() and not p.ingress and not p.egress:
+            denying.setdefault(p.namespace, set()).update(p.policy_types)
     for ns in record.namespaces:
-        if ns.name not in denying:
+        if not ns.isolated or set(ns.isolated) <= denying.get(ns.name, set()):
+            continue
+        if ns.default_deny == "both":
             check.add(
                 "default-deny",
                 f"namespace {ns.name} has no default-deny policy "
                 "(empty podSelector, policyTypes Ingress and Egress, no rules)",
+            )
+        else:
+            check.add(
+                "default-deny",
+                f"namespace {ns.name} has no default-deny policy for "
+                f"{ns.default_deny} (empty podSelector, policyTypes {ns.isolated[0]}, no "
+                f"rules; default_deny={ns.default_deny!r})",
             )
     internet = any(e.internet for e in record.external)
     open_selections: set[tuple[LabelSelector | None, LabelSelector | None, str | None]] = set()

@@ -135,9 +135,32 @@ def test_long_declarations_wrap_like_ruff_format() -> None:
         (),
     )
     source = render_app(intent)
-    assert "    shop_api = shop.workload(\n" in source
+    # no flow refers to it, so it gets no variable (no unused locals in main.py)
+    assert "    shop.workload(\n" in source
     assert "        ports=[\n            Port.tcp(8000),\n" in source
     assert all(len(line) <= 99 for line in source.splitlines())
+
+
+def test_only_referenced_declarations_get_a_variable() -> None:
+    api = EndRef("workload", "api", "shop")
+    db = EndRef("workload", "db", "shop")
+    intent = Intent(
+        "s",
+        (NamespaceIntent("shop", "prod"), NamespaceIntent("empty", "prod")),
+        (
+            WorkloadIntent("shop", "api", (("app", "api"),)),
+            WorkloadIntent("shop", "db", (("app", "db"),), (Port.tcp(5432),)),
+            WorkloadIntent("shop", "idle", (("app", "idle"),)),
+        ),
+        (),
+        (FlowIntent(api, db, (Port.tcp(5432),)),),
+    )
+    source = render_app(intent)
+    assert '    ZeroTrustNamespace(stack, "empty", environment="prod", adopt=True)\n' in source
+    shop_ns = '    shop = ZeroTrustNamespace(stack, "shop", environment="prod", adopt=True)\n'
+    assert shop_ns in source
+    assert '    shop_api = shop.workload("api", labels={"app": "api"})\n' in source
+    assert '    shop.workload("idle", labels={"app": "idle"})\n' in source
 
 
 @pytest.mark.parametrize(
