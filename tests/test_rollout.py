@@ -483,3 +483,14 @@ def test_a_build_environment_refuses_an_open_namespace() -> None:
         "rt/ci: default_deny: a build environment isolates its jobs both ways; "
         "default_deny='ingress' would leave egress open: use default_deny='both'"
     )
+
+
+def test_a_selection_inside_an_isolated_workload_gets_its_own_policy(tmp_path: Path) -> None:
+    topo, w = shop("none", isolate="egress")
+    front = w["web"].namespace.select({"app": "web", "tier": "front"})
+    front.allow_to(PAY)
+    # every pod it selects is web's, already isolated: its own policy isolates nothing new
+    names = [n for n, _, _ in policies(topo)]
+    assert names[0].startswith("pods-web-front-") and names[0].endswith("-egress")
+    assert names[1:] == ["web-dns", "web-egress"]
+    assert [str(f) for f in verify_stack(write(topo, tmp_path)).findings] == []
