@@ -303,6 +303,7 @@ class Run:
     rss_mib: float | None
     exit_code: int | None
     note: str = ""
+    cpu: float | None = None  # user + system seconds: less sensitive to a shared machine
 
 
 def measure(argv: Sequence[str], timeout: float, log: Path) -> Run:
@@ -316,7 +317,8 @@ def measure(argv: Sequence[str], timeout: float, log: Path) -> Run:
             waited, status, usage = os.wait4(pid, os.WNOHANG)
             if waited == pid:
                 wall = time.perf_counter() - start
-                return Run(wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+                return Run(wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status),
+                           cpu=usage.ru_utime + usage.ru_stime)
             if time.perf_counter() - start > timeout:
                 os.killpg(pid, signal.SIGKILL)
                 os.wait4(pid, 0)

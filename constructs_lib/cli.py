@@ -321,6 +321,46 @@ def _run_import(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.unmanaged else EXIT_OK
 
 
+# lint -------------------------------------------------------------------------
+
+
+def _configure_lint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="Kubernetes YAML/JSON (Lists too), cdk.tf.json, .tf.json, plans, state, "
+        "or directories of them",
+    )
+    parser.add_argument(
+        "--inventory",
+        metavar="INVENTORY.yaml",
+        help="namespaces and workloads: adds the checks that need pods (named ports, "
+        "policies or peers that match nothing, namespaces without default deny)",
+    )
+    parser.add_argument("--format", choices=("text", "md", "json", "sarif"), default="text")
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info"),
+        default="error",
+        help="exit 1 when a finding is at least this severe (default: error)",
+    )
+    _add_output(parser)
+
+
+def _run_lint(args: argparse.Namespace) -> int:
+    from constructs_lib.lint import Severity, lint_paths
+
+    result = lint_paths(args.paths, args.inventory)
+    _emit(
+        args,
+        {"text": "lint_text", "md": "lint_markdown", "json": "lint_json", "sarif": "lint_sarif"},
+        "write_lint",
+        result,
+    )
+    return EXIT_FINDINGS if result.fails(Severity.parse(args.fail_on)) else EXIT_OK
+
+
 COMMANDS: list[Command] = [
     Command(
         "reach",
@@ -357,6 +397,12 @@ COMMANDS: list[Command] = [
         "adopt live objects: write Terraform import entries, list unmanaged policies",
         _configure_import,
         _run_import,
+    ),
+    Command(
+        "lint",
+        "check policies as written: allow-alls, missing DNS, ignored rules, shadowing, ...",
+        _configure_lint,
+        _run_lint,
     ),
 ]
 

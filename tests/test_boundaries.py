@@ -48,3 +48,20 @@ def test_model_compiler_and_emitters_load_without_cdktf() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lint_runs_without_cdktf(tmp_path: Path) -> None:
+    """`netfence lint` reads artifacts only: no cdktf, jsii or provider bindings, any format."""
+    manifests = PACKAGE.parent / "tests" / "golden" / "prod.manifests.yaml"
+    synth = PACKAGE.parent / "tests" / "golden" / "prod.cdk.tf.json"
+    code = (
+        "import sys\n"
+        "from constructs_lib.cli import main\n"
+        f"for fmt in ('text', 'md', 'json', 'sarif'):\n"
+        f"    main(['lint', {str(manifests)!r}, {str(synth)!r}, '--format', fmt,"
+        f" '-o', {str(tmp_path / 'out')!r}])\n"
+        f"print(sorted(m for m in {CDKTF_MODULES!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert (tmp_path / "out").read_text().startswith("{")

@@ -117,6 +117,16 @@ def load_policies(paths: str | Path | Iterable[str | Path]) -> list[NetworkPolic
     return out
 
 
+def policy_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The files ``load_policies`` reads for these paths, in the order it reads them."""
+    return [file for path in paths for file in _files(Path(path))]
+
+
+def load_file(file: Path) -> list[NetworkPolicy]:
+    """One file's policies, without the check across files (lint reports duplicates)."""
+    return _load_file(file)
+
+
 def load_plan(path: str | Path) -> PlanPolicies:
     data = read_json(Path(path))
     if not isinstance(data, dict) or "resource_changes" not in data:

@@ -8,9 +8,12 @@ error names the file, the document and the field path as the user wrote it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from typing import Any, NoReturn
 
 from constructs_lib.errors import ArtifactError
@@ -32,6 +35,39 @@ from constructs_lib.loaders.network_policy import (
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 _PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+# Values the API server refuses (or network plugins read in different ways)
+# that still have one obvious reading. Every reader refuses them; lint, inside
+# ``collecting_doubts()``, reads on and reports each one as a finding.
+NON_CANONICAL_CIDR = "non-canonical-cidr"
+EXCEPT_OUTSIDE_CIDR = "except-outside-cidr"
+INVALID_END_PORT = "invalid-end-port"
+
+
+@dataclass(frozen=True)
+class Doubt:
+    """A refusal that lint turned into a finding: where, which kind, the value."""
+
+    file: str
+    document: int | None
+    path: str
+    kind: str
+    value: str
+    message: str
+
+
+_DOUBTS: ContextVar[list[Doubt] | None] = ContextVar("netfence_doubts", default=None)
+
+
+@contextmanager
+def collecting_doubts() -> Iterator[list[Doubt]]:
+    """Read on past the refusals above, collecting them (for lint only)."""
+    doubts: list[Doubt] = []
+    token = _DOUBTS.set(doubts)
+    try:
+        yield doubts
+    finally:
+        _DOUBTS.reset(token)
 
 
 @dataclass(frozen=True)
@@ -93,6 +129,13 @@ class Reader:
 
     def fail(self, path: str, message: str) -> NoReturn:
         raise ArtifactError(self.file, message, document=self.document, field=path or None)
+
+    def doubt(self, path: str, kind: str, value: str, message: str) -> None:
+        """Refuse, unless lint is collecting doubts (then record and read on)."""
+        doubts = _DOUBTS.get()
+        if doubts is None:
+            self.fail(path, message)
+        doubts.append(Doubt(self.file, self.document, path, kind, value, message))
 
     def mapping(self, value: Any, path: str) -> Mapping[str, Any]:
         if not isinstance(value, dict):
@@ -196,30 +239,41 @@ class Reader:
 
     # rules ------------------------------------------------------------------
 
-    def ip_block(self, value: Any, path: str) -> IPBlock | None:
+    def cidr(
+        self, text: str, path: str
+    ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]:
+        """The network and the text to keep (canonical when host bits were doubted)."""
         from constructs_lib.verifier.ipset import parse_cidr
 
+        try:
+            return parse_cidr(text), text
+        except ValueError as exc:
+            try:
+                net = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                self.fail(path, f"invalid CIDR {text!r}: {exc}")
+            self.doubt(path, NON_CANONICAL_CIDR, text, f"invalid CIDR {text!r}: {exc}")
+            return net, str(net)
+
+    def ip_block(self, value: Any, path: str) -> IPBlock | None:
         data, path = self.block(value, path)
         if data is None:
             return None
         self.known(data, path, ("cidr", "except"))
         cidr = self.string(data.get("cidr"), f"{path}.cidr")
-        try:
-            net = parse_cidr(cidr)
-        except ValueError as exc:
-            self.fail(f"{path}.cidr", f"invalid CIDR {cidr!r}: {exc}")
+        net, cidr_text = self.cidr(cidr, f"{path}.cidr")
         excepts = []
         for i, item in enumerate(self.items(data.get("except"), f"{path}.except")):
             where = f"{path}.except[{i}]"
             text = self.string(item, where)
-            try:
-                inner = parse_cidr(text)
-            except ValueError as exc:
-                self.fail(where, f"invalid CIDR {text!r}: {exc}")
+            inner, inner_text = self.cidr(text, where)
             if inner.version != net.version or not inner.subnet_of(net):  # type: ignore[arg-type]
-                self.fail(where, f"{text!r} is not inside cidr {cidr!r}")
-            excepts.append(text)
-        return IPBlock(cidr, tuple(excepts))
+                self.doubt(
+                    where, EXCEPT_OUTSIDE_CIDR, text, f"{text!r} is not inside cidr {cidr!r}"
+                )
+                continue
+            excepts.append(inner_text)
+        return IPBlock(cidr_text, tuple(excepts))
 
     def peer(self, data: Mapping[str, Any], path: str) -> Peer:
         s = self.s
@@ -268,9 +322,21 @@ class Reader:
                 self.fail(where, f"expected a number, got {type_name(end_raw)}")
             end_port = self.port_number(end_raw, where)
             if not isinstance(port, int):
-                self.fail(where, f"{s.end_port} needs a numeric port, got {port!r}")
-            if end_port < port:
-                self.fail(where, f"{s.end_port} {end_port} is below port {port}")
+                self.doubt(
+                    where,
+                    INVALID_END_PORT,
+                    str(end_port),
+                    f"{s.end_port} needs a numeric port, got {port!r}",
+                )
+                end_port = None
+            elif end_port < port:
+                self.doubt(
+                    where,
+                    INVALID_END_PORT,
+                    str(end_port),
+                    f"{s.end_port} {end_port} is below port {port}",
+                )
+                end_port = None
         return PolicyPort(protocol, port, end_port)
 
     def port_number(self, value: int, path: str) -> int:
@@ -338,5 +404,6 @@ class Reader:
             policy_types=default_policy_types(declared, egress),
             ingress=ingress,
             egress=egress,
-            source=source,
+            source=replace(source, path=path),
+            declared_types=declared or None,
         )

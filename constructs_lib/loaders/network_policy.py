@@ -20,11 +20,17 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Source:
-    """Where a policy came from: a Terraform address or a document index in a file."""
+    """Where a policy came from: a Terraform address or a document index in a file.
+
+    ``path`` is the field path of the policy object inside its document, as
+    loader errors spell it (``items[3].``, ``resource.TYPE.NAME.``); lint
+    maps it back to a line.
+    """
 
     file: str
     address: str | None = None
     document: int | None = None
+    path: str = ""
 
     def __str__(self) -> str:
         if self.address:
@@ -108,7 +114,11 @@ class PolicyRule:
 
 @dataclass(frozen=True)
 class NetworkPolicy:
-    """``policy_types`` is already defaulted the way the API server does it."""
+    """``policy_types`` is already defaulted the way the API server does it.
+
+    ``declared_types`` is policyTypes as written (None when omitted or empty),
+    for lint, which warns about what the defaulting does.
+    """
 
     namespace: str
     name: str
@@ -117,6 +127,7 @@ class NetworkPolicy:
     ingress: tuple[PolicyRule, ...] = ()
     egress: tuple[PolicyRule, ...] = ()
     source: Source = field(default=Source("<memory>"), compare=False)
+    declared_types: tuple[str, ...] | None = field(default=None, compare=False)
 
     @property
     def key(self) -> str:
@@ -134,9 +145,10 @@ def default_policy_types(
 ) -> tuple[str, ...]:
     """policyTypes as the API server stores it.
 
-    Omitted: Ingress always, Egress only when the egress list is non-empty
-    (``egress: []`` does not isolate egress).
+    Omitted or empty (the API server tests ``len == 0``): Ingress always,
+    Egress only when the egress list is non-empty (``egress: []`` does not
+    isolate egress).
     """
-    if declared is not None:
+    if declared:
         return tuple(t for t in (INGRESS, EGRESS) if t in declared)
     return (INGRESS, EGRESS) if egress else (INGRESS,)
