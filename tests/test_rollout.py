@@ -494,3 +494,21 @@ def test_a_selection_inside_an_isolated_workload_gets_its_own_policy(tmp_path: P
     assert names[0].startswith("pods-web-front-") and names[0].endswith("-egress")
     assert names[1:] == ["web-dns", "web-egress"]
     assert [str(f) for f in verify_stack(write(topo, tmp_path)).findings] == []
+
+
+def test_lint_reports_an_ingress_first_stack_as_half_open_info_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(shop("ingress", isolate="egress")[0], tmp_path)
+    assert main(["lint", str(path), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(f["rule"], f["severity"], f["name"]) for f in report["findings"]] == [
+        ("half-open-namespace", "info", "default-deny")
+    ]
+    assert main(["lint", str(path), "--fail-on", "info"]) == 1
+    capsys.readouterr()
+    # "both" and "none" are not half-open
+    for mode, isolate in (("both", None), ("none", "both")):
+        path = write(shop(mode, isolate=isolate)[0], tmp_path / mode)
+        assert main(["lint", str(path), "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["findings"] == []
