@@ -101,9 +101,10 @@ def compile_topology(topology: Topology) -> CompiledStack:
         rules.items(), key=lambda item: (item[0][0].namespace, item[0][0].name, item[0][1].value)
     ):
         ns = topology.namespaces[subject.namespace]
-        isolated = (subject.namespace, subject.name) in topology.isolated
-        if direction in ns.open and direction is Direction.EGRESS and ns.allow_dns and isolated:
-            policies += _subject_dns(topology, ns, subject)
+        isolated = topology.isolated.get((subject.namespace, subject.name), ())
+        if direction is Direction.EGRESS and direction in ns.open and direction in isolated:
+            # isolate("egress") closed DNS for it too; give it back unless told not to
+            policies += _subject_dns(topology, ns, subject) if ns.allow_dns else []
         merged = _merge(subject_rules)
         excepted = sorted(
             {
