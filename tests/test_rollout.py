@@ -512,3 +512,18 @@ def test_lint_reports_an_ingress_first_stack_as_half_open_info_only(
         path = write(shop(mode, isolate=isolate)[0], tmp_path / mode)
         assert main(["lint", str(path), "--format", "json"]) == 0
         assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_dns_goes_only_to_workloads_isolated_for_egress() -> None:
+    topo, w = shop("none", isolate="egress")
+    front = w["web"].namespace.workload(
+        "front", labels={"app": "web", "tier": "front"}, ports=[Port.tcp(81)]
+    )
+    front.isolate("ingress")
+    front.allow_to(PAY)  # front's pods are web's: its own egress policy isolates nothing new
+    assert [n for n, _, _ in policies(topo)] == [
+        "front-egress",
+        "front-ingress",
+        "web-dns",  # covers front's pods too; no front-dns
+        "web-egress",
+    ]
