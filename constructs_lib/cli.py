@@ -3,7 +3,8 @@
 Each subcommand is a ``Command`` (its name, how it adds its arguments, and
 what it runs) in ``COMMANDS``; adding one (diff, drift, import, ...) is one
 more entry. Commands that only read artifacts import nothing from cdktf, so
-they start quickly. Exit codes: 0 all good, 1 findings, 2 bad input.
+they start quickly. Exit codes: 0 all good, 1 findings, 2 bad input, 3 an
+internal error (a bug to report; never confusable with findings).
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from constructs_lib.errors import NetfenceError
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)
@@ -51,19 +53,14 @@ class _UsageError(Exception):
 
 @contextmanager
 def output(path: str | None) -> Iterator[TextIO]:
-    """stdout, or a file written atomically (a temporary file renamed into place)."""
+    """stdout, or a file written atomically (see constructs_lib.fsutil)."""
     if path is None:
         yield sys.stdout
         return
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            yield out
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from constructs_lib.fsutil import atomic_writer
+
+    with atomic_writer(path) as out:
+        yield out
 
 
 def _emit(args: argparse.Namespace, modules: dict[str, str], writer: str, value: object) -> None:
@@ -156,7 +153,7 @@ def _run_map(args: argparse.Namespace) -> int:
         intent_from_artifact,
         load_inventory,
         load_policies,
-        read_json,
+        read_synth,
     )
     from constructs_lib.verifier.netmap import network_map
     from constructs_lib.verifier.reach import Reachability
@@ -172,7 +169,7 @@ def _run_map(args: argparse.Namespace) -> int:
                 f"netfence map: error: {args.path} holds {len(stacks)} stacks; "
                 "name one stack dir, or pass --inventory"
             )
-        record = intent_from_artifact(read_json(stacks[0]), str(stacks[0]))
+        record = intent_from_artifact(read_synth(stacks[0]), str(stacks[0]))
         inventory = record.inventory()
         scope = {ns.name for ns in record.namespaces}
     network = network_map(Reachability(policies, inventory), scope)
@@ -256,15 +253,28 @@ def _add_live(parser: argparse.ArgumentParser) -> None:
         help="read the cluster itself (needs the `cluster` extra: pip install 'netfence[cluster]')",
     )
     parser.add_argument("--context", metavar="C", help="with --kubeconfig: the context to use")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --kubeconfig: how long to wait for the API server to connect and to answer "
+        "each request (default 10)",
+    )
 
 
 def _live(args: argparse.Namespace) -> LiveState:
     from constructs_lib.review.live import load_live, read_cluster
 
-    if args.context is not None and args.kubeconfig is None:
-        raise _UsageError(f"netfence {args.command}: error: --context goes with --kubeconfig")
+    for flag in ("context", "timeout"):
+        if getattr(args, flag) is not None and args.kubeconfig is None:
+            raise _UsageError(f"netfence {args.command}: error: --{flag} goes with --kubeconfig")
+    if args.timeout is not None and not 0 < args.timeout <= 3600:
+        raise _UsageError(
+            f"netfence {args.command}: error: --timeout {args.timeout:g}: give 0 < SECONDS <= 3600"
+        )
     if args.kubeconfig is not None:
-        return read_cluster(args.kubeconfig, args.context)
+        return read_cluster(args.kubeconfig, args.context, timeout=args.timeout or 10.0)
     return load_live(args.live)
 
 
@@ -319,6 +329,102 @@ def _run_import(args: argparse.Namespace) -> int:
             )
             module.write_import(result, sys.stderr)
     return EXIT_FINDINGS if result.unmanaged else EXIT_OK
+
+
+# learn ------------------------------------------------------------------------------
+
+EXIT_INTERNAL = 3  # learn's own defect (the generated app did not synthesize): never 1
+
+
+def _configure_learn(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flows", required=True, metavar="FILE", help="observed flows")
+    parser.add_argument(
+        "--format",
+        choices=("hubble", "csv", "jsonl"),
+        help="hubble (`hubble observe -o json`), csv or jsonl (docs/learn.md); "
+        "left out: csv for *.csv, else hubble",
+    )
+    parser.add_argument(
+        "--group-by",
+        metavar="LABEL",
+        help="the pod label that names workloads; left out: app.kubernetes.io/name, then app",
+    )
+    parser.add_argument(
+        "--endpoints",
+        metavar="FILE",
+        help="YAML map of CIDR -> endpoint name for outside addresses; left out: one per /24",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR", help="where main.py etc. go")
+    parser.add_argument("--stack", default="learned", help="the stack name (default: learned)")
+    parser.add_argument(
+        "--environment",
+        default="default",
+        help="environment of namespaces whose Hubble labels carry none (default: default)",
+    )
+    parser.add_argument(
+        "--pod-cidr",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="the cluster's pod range (repeat for more); written into the app's "
+        "KubernetesCluster so no external ipBlock can admit pods",
+    )
+    parser.add_argument(
+        "--service-cidr",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="the cluster's service range (repeat for more)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        metavar="N",
+        help="processes reading a large hubble/jsonl file (default: the CPUs, at most 4)",
+    )
+
+
+def _run_learn(args: argparse.Namespace) -> int:
+    from constructs_lib.brownfield.flows import guess_format
+    from constructs_lib.brownfield.learn import SynthesisFailed, learn
+    from constructs_lib.brownfield.observe import DEFAULT_GROUP_BY, load_endpoint_map
+    from constructs_lib.model import validation
+
+    group_by = DEFAULT_GROUP_BY
+    if args.group_by is not None:
+        group_by = (validation.label_key("netfence learn", "--group-by", args.group_by),)
+    endpoints = load_endpoint_map(args.endpoints) if args.endpoints is not None else None
+    fmt = args.format or guess_format(args.flows)
+    try:
+        result = learn(
+            args.flows,
+            args.out,
+            fmt=fmt,
+            group_by=group_by,
+            endpoints=endpoints,
+            stack=args.stack,
+            environment=args.environment,
+            progress=sys.stderr,
+            jobs=max(args.jobs, 1),
+            pod_cidrs=args.pod_cidr,
+            service_cidrs=args.service_cidr,
+        )
+    except SynthesisFailed as exc:
+        print(f"netfence learn: internal error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+    seen = result.seen
+    print(
+        f"learned {len(result.intent.flows)} flows between {len(result.intent.workloads)} "
+        f"workloads and {len(result.intent.endpoints)} external endpoints from {seen.read} "
+        f"flows read ({sum(seen.dropped.values())} dropped, not learned) -> {result.out}"
+    )
+    if not result.proof.ok:
+        for finding in result.proof.findings:
+            print(f"proof: {finding}", file=sys.stderr)
+        print(f"see {result.out / 'LEARNED.md'}", file=sys.stderr)
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 # lint -------------------------------------------------------------------------
@@ -399,6 +505,12 @@ COMMANDS: list[Command] = [
         _run_import,
     ),
     Command(
+        "learn",
+        "write intent code (a cdktf app) from observed flows, and prove it",
+        _configure_learn,
+        _run_learn,
+    ),
+    Command(
         "lint",
         "check policies as written: allow-alls, missing DNS, ignored rules, shadowing, ...",
         _configure_lint,
@@ -419,8 +531,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM/SIGHUP: unwind like Ctrl-C so partial output files are removed."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated(signum)
+
+
+@contextmanager
+def _signals_unwind() -> Iterator[None]:
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    previous = {}
+    for sig in wanted:
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            previous[sig] = signal.signal(sig, _terminate)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``netfence``; returns the exit code (the console script exits with it)."""
+    try:
+        with _signals_unwind():
+            return _main(argv)
+    except _Terminated as exc:
+        print("netfence: terminated; no partial output was left", file=sys.stderr)
+        return 128 + int(exc.args[0])
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         code: int = args.run(args)
@@ -437,8 +585,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except OSError as exc:
-        print(f"netfence: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        if not exc.filename:
+            return _internal(exc)
+        print(f"netfence: error: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("netfence: interrupted; no partial output was left", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return _internal(exc)
+
+
+def _internal(exc: BaseException) -> int:
+    print(
+        f"netfence: internal error ({type(exc).__name__}: {exc}); this is a bug in netfence, "
+        "not in your input: please report it with the command you ran",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -7,12 +7,15 @@ from the builtin that matches its meaning, so callers can catch either::
     ├── InvalidIntentError(ValueError)   a construct was declared with bad input;
     │                                    the message names the construct path,
     │                                    the field, the bad value, what is allowed
-    └── ArtifactError(ValueError)        a file on disk (synthesized JSON, YAML
-                                         manifests, plans, inventories) cannot be
-                                         read; the message names the file, the
-                                         document index and the field path
+    ├── ArtifactError(ValueError)        a file on disk (synthesized JSON, YAML
+    │                                    manifests, plans, inventories) cannot be
+    │                                    read; the message names the file, the
+    │                                    document index and the field path
+    └── OutputError                      a file netfence writes cannot be written;
+                                         the message names that file (never a
+                                         temporary one) and the reason
 
-The CLI maps both to exit code 2.
+The CLI maps all of them to exit code 2; anything else is an internal error (3).
 """
 
 from __future__ import annotations
@@ -55,3 +58,11 @@ class ArtifactError(NetfenceError, ValueError):
         if field:
             where += f" at {field}"
         super().__init__(f"{where}: {message}")
+
+
+class OutputError(NetfenceError):
+    """A file netfence writes cannot be written (missing directory, full disk, ...)."""
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        super().__init__(f"cannot write {file}: {message}")

@@ -6,15 +6,21 @@ nothing here imports cdktf, so the read-only commands start fast.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import yaml
+from typing import Any
 
 from constructs_lib.errors import ArtifactError
+from constructs_lib.loaders._read import (
+    is_yaml,
+    parse_json,
+    parse_yaml_documents,
+    read_json,
+    read_text,
+    read_yaml,
+    read_yaml_documents,
+    yaml_loader,
+)
 from constructs_lib.loaders.intent import IntentRecord, intent_from_artifact, load_intent
 from constructs_lib.loaders.inventory import (
     DeclaredPort,
@@ -62,12 +68,20 @@ __all__ = [
     "find_stacks",
     "intent_from_artifact",
     "inventory_from_dict",
+    "is_yaml",
     "load_intent",
     "load_inventory",
     "load_plan",
     "load_policies",
+    "parse_json",
+    "parse_yaml_documents",
     "policy_from_manifest",
     "read_json",
+    "read_synth",
+    "read_text",
+    "read_yaml",
+    "read_yaml_documents",
+    "yaml_loader",
 ]
 
 SYNTH_FILE = "cdk.tf.json"
@@ -87,6 +101,40 @@ def find_stacks(path: str | Path) -> list[Path]:
             return stacks
         raise ArtifactError(str(p), f"no {SYNTH_FILE} here, nor in stacks/*/ below it")
     raise ArtifactError(str(p), "no such file or directory")
+
+
+_KIND_TEXT = {
+    "plan": "a Terraform plan (`terraform show -json`); `netfence diff --plan` reads plans",
+    "state": "Terraform state; netfence reach and map read state",
+    "manifest": "Kubernetes objects; netfence reach and map read manifests",
+}
+
+
+def read_synth(file: str | Path) -> dict[str, Any]:
+    """A synthesized cdk.tf.json, or a refusal saying what was given instead.
+
+    verify, diff, import and drift compare with the intent record that only
+    synthesis writes, so any other input kind is bad input here, never an
+    empty stack.
+    """
+    expected = (
+        "expected a synthesized stack: cdk.tf.json as `cdktf synth` writes it to "
+        "cdktf.out/stacks/<stack>/ (give the file, its stack dir, or cdktf.out)"
+    )
+    if is_yaml(file):
+        raise ArtifactError(str(file), f"{expected}; this is a YAML file")
+    data = parse_json(read_text(file), str(file), expected=f"{expected}; this is")
+    kind = _json_kind(data)
+    if kind != "synth":
+        if isinstance(data, dict) and isinstance(data.get("kind"), str):
+            got = f"a Kubernetes {data['kind']} ({_KIND_TEXT['manifest']})"
+        elif isinstance(data, dict):
+            got = _KIND_TEXT.get(kind, "a JSON object of no kind netfence knows")
+        else:
+            got = f"a JSON {type(data).__name__.replace('dict', 'object')}"
+        raise ArtifactError(str(file), f"{expected}; this is {got}")
+    assert isinstance(data, dict)
+    return data
 
 
 def load_policies(paths: str | Path | Iterable[str | Path]) -> list[NetworkPolicy]:
@@ -164,21 +212,7 @@ def _load_file(file: Path) -> list[NetworkPolicy]:
         if kind == "state":
             return policies_from_state(data, str(file))
         return policies_from_documents([data], str(file))
-    import yaml
-
-    try:
-        documents = list(yaml.load_all(_read_text(file), Loader=yaml_loader()))
-    except yaml.YAMLError as exc:
-        raise ArtifactError(str(file), f"not valid YAML: {exc}") from None
-    return policies_from_documents(documents, str(file))
-
-
-def yaml_loader() -> type[yaml.SafeLoader]:
-    """libyaml's safe loader when PyYAML was built with it: ~10x faster on big manifests."""
-    import yaml
-
-    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return loader
+    return policies_from_documents(read_yaml_documents(file), str(file))
 
 
 def _json_kind(data: Any) -> str:
@@ -194,19 +228,3 @@ def _json_kind(data: Any) -> str:
         ):
             return "synth"
     return "manifest"
-
-
-def _read_text(file: Path) -> str:
-    try:
-        return file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ArtifactError(str(file), f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ArtifactError(str(file), "cannot read: not UTF-8 text") from None
-
-
-def read_json(file: Path) -> Any:
-    try:
-        return json.loads(_read_text(file))
-    except ValueError as exc:
-        raise ArtifactError(str(file), f"not valid JSON: {exc}") from None

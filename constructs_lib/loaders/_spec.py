@@ -1,9 +1,16 @@
-"""Shared parsing of a NetworkPolicy ``metadata``/``spec`` in either spelling.
+"""The reader rule, written once: every field netfence reads is read exactly or refused.
 
 Terraform writes snake_case blocks that may be objects or one-element lists;
 Kubernetes writes camelCase objects. One reader parameterised by the spelling
 keeps the semantics (and the error messages) identical for both, and every
 error names the file, the document and the field path as the user wrote it.
+
+Each value is read as the API server (or Terraform) reads it: its type, its
+range and its syntax (label keys and values, names, CIDRs, ports); anything
+they would refuse is refused here, and unknown fields are refused in every
+place where Kubernetes refuses them. Strings in Terraform configuration go
+through :meth:`Reader.string`, the one place that refuses Terraform templates
+(``${...}``, ``%{...}``), which Terraform evaluates and netfence cannot.
 """
 
 from __future__ import annotations
@@ -34,7 +41,42 @@ from constructs_lib.loaders.network_policy import (
 )
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
-_PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
+_DIGITS = re.compile(r"[0-9]+")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?")
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_CIDR = re.compile(r"[0-9A-Fa-f:.]+/(0|[1-9][0-9]{0,2})")
+_TEMPLATE = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
+API_VERSION = "networking.k8s.io/v1"
+# ObjectMeta as the API server accepts it; Terraform's metadata block (config, then state).
+K8S_METADATA = (
+    "annotations",
+    "creationTimestamp",
+    "deletionGracePeriodSeconds",
+    "deletionTimestamp",
+    "finalizers",
+    "generateName",
+    "generation",
+    "labels",
+    "managedFields",
+    "name",
+    "namespace",
+    "ownerReferences",
+    "resourceVersion",
+    "selfLink",
+    "uid",
+)
+TF_METADATA = (
+    "annotations",
+    "generate_name",
+    "generation",
+    "labels",
+    "name",
+    "namespace",
+    "resource_version",
+    "uid",
+)
 
 # Values the API server refuses (or network plugins read in different ways)
 # that still have one obvious reading. Every reader refuses them; lint, inside
@@ -82,9 +124,19 @@ class Spelling:
     policy_types: str
     end_port: str
     blocks_as_lists: bool
+    # Terraform configuration: strings may hold templates that Terraform evaluates.
+    templates: bool = False
+
+    @property
+    def terraform(self) -> bool:
+        return self.blocks_as_lists
+
+    def with_templates(self) -> Spelling:
+        return replace(self, templates=True)
 
 
-TERRAFORM = Spelling(
+# plans and state: values Terraform has already evaluated
+TERRAFORM_VALUES = Spelling(
     "pod_selector",
     "namespace_selector",
     "ip_block",
@@ -94,6 +146,7 @@ TERRAFORM = Spelling(
     "end_port",
     True,
 )
+TERRAFORM = TERRAFORM_VALUES.with_templates()
 KUBERNETES = Spelling(
     "podSelector",
     "namespaceSelector",
@@ -151,9 +204,120 @@ class Reader:
         return value
 
     def string(self, value: Any, path: str) -> str:
+        """A string as the consumer will see it: Terraform's escapes undone, templates refused."""
         if not isinstance(value, str):
             self.fail(path, f"expected a string, got {type_name(value)}")
+        if self.s.templates and ("{" in value):
+            return self.untemplated(value, path)
         return value
+
+    def untemplated(self, value: str, path: str) -> str:
+        out = []
+        last = 0
+        for match in _TEMPLATE.finditer(value):
+            token = match.group()
+            if token in ("${", "%{"):
+                self.fail(
+                    path,
+                    f"{value!r} is a Terraform template ({token}...}}), which Terraform "
+                    "evaluates and netfence cannot verify: write the literal value "
+                    f"(or ${token} to mean the characters {token})",
+                )
+            out.append(value[last : match.start()] + token[1:])
+            last = match.end()
+        out.append(value[last:])
+        return "".join(out)
+
+    def boolean(self, value: Any, path: str, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.fail(path, f"expected true or false, got {type_name(value)} {value!r}")
+        return value
+
+    def required(self, data: Mapping[str, Any], key: str, path: str) -> Any:
+        value = data.get(key)
+        if value is None:
+            self.fail(f"{path}.{key}" if path else key, "missing required field")
+        return value
+
+    # names ------------------------------------------------------------------
+
+    def name(self, value: Any, path: str, *, label: bool = False) -> str:
+        """An object name: a DNS subdomain (a DNS label for namespaces, ``label=True``)."""
+        return self.name_syntax(self.string(value, path), path, label=label)
+
+    def name_syntax(self, text: str, path: str, *, label: bool = False) -> str:
+        """``name`` for a string already read (a resolved Terraform reference)."""
+        pattern, limit, what = (
+            (_DNS_LABEL, 63, "a DNS label") if label else (_DNS_SUBDOMAIN, 253, "a DNS subdomain")
+        )
+        if not text or len(text) > limit or not pattern.fullmatch(text):
+            self.fail(
+                path,
+                f"invalid name {text!r}: must be {what} (at most {limit} characters: "
+                "lowercase letters, digits and '-', starting and ending with a letter or digit"
+                + ("" if label else ", dot-separated")
+                + ")",
+            )
+        return text
+
+    def label_key(self, value: Any, path: str) -> str:
+        if not isinstance(value, str):
+            self.fail(
+                path,
+                f"label key {value!r} is a {type_name(value)}; label keys are strings "
+                "(quote it in YAML)",
+            )
+        key = self.string(value, path)
+        prefix, _, name = key.rpartition("/")
+        problem = None
+        if not name or len(name) > 63 or not _LABEL_NAME.fullmatch(name):
+            problem = (
+                "the name part must be 1-63 characters: letters, digits, '-', '_' and '.', "
+                "starting and ending with a letter or digit"
+            )
+        elif "/" in key and (
+            len(prefix) > 253 or not prefix or not _DNS_SUBDOMAIN.fullmatch(prefix)
+        ):
+            problem = "the prefix before '/' must be a DNS subdomain (lowercase, dot-separated)"
+        if problem:
+            self.fail(path, f"invalid label key {key!r}: {problem}")
+        return key
+
+    def label_value(self, value: Any, path: str) -> str:
+        text = self.string(value, path)
+        if len(text) > 63 or not _LABEL_NAME.fullmatch(text):
+            self.fail(
+                path,
+                f"invalid label value {text!r}: at most 63 characters, letters, digits, "
+                "'-', '_' and '.', starting and ending with a letter or digit (or empty)",
+            )
+        return text
+
+    def cidr(self, value: Any, path: str) -> str:
+        """A CIDR as the API server parses it (an address with a prefix length, no zone)."""
+        from constructs_lib.verifier.ipset import parse_cidr
+
+        text = self.string(value, path)
+        if not _CIDR.fullmatch(text):
+            reason = (
+                "a bare address; add the prefix length (/32 or /128 for one address)"
+                if "/" not in text and "%" not in text
+                else "expected an address, '/' and a prefix length, without a zone"
+            )
+            self.fail(path, f"invalid CIDR {text!r}: {reason}")
+        try:
+            parse_cidr(text)
+        except ValueError as exc:
+            try:
+                net = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                self.fail(path, f"invalid CIDR {text!r}: {exc}")
+            # host bits set: refused, unless lint reads on with the network it names
+            self.doubt(path, NON_CANONICAL_CIDR, text, f"invalid CIDR {text!r}: {exc}")
+            return str(net)
+        return text
 
     def block(self, value: Any, path: str) -> tuple[Mapping[str, Any] | None, str]:
         """A nested block: an object, or in Terraform also a list of at most one."""
@@ -185,7 +349,7 @@ class Reader:
 
     def known(self, data: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
         for key in data:
-            if key not in allowed:
+            if key not in allowed and not (self.s.templates and key == "//"):
                 where = f"{path}.{key}" if path else key
                 self.fail(where, f"unknown field; expected one of {', '.join(sorted(allowed))}")
 
@@ -195,12 +359,14 @@ class Reader:
         if value is None:
             return ()
         data = self.mapping(value, path)
-        out = []
-        for key, val in data.items():
-            if not isinstance(val, str):
-                self.fail(f"{path}.{key}", f"expected a string, got {type_name(val)}")
-            out.append((str(key), val))
-        return tuple(sorted(out))
+        out: dict[str, str] = {}
+        for raw, val in data.items():
+            where = f"{path}.{raw}"
+            key = self.label_key(raw, where)
+            if key in out:
+                self.fail(where, f"label {key!r} is given twice")
+            out[key] = self.label_value(val, where)
+        return tuple(sorted(out.items()))
 
     def selector(self, value: Any, path: str) -> LabelSelector | None:
         data, path = self.block(value, path)
@@ -218,17 +384,15 @@ class Reader:
 
     def requirement(self, data: Mapping[str, Any], path: str) -> LabelRequirement:
         self.known(data, path, ("key", "operator", "values"))
-        if "key" not in data:
-            self.fail(f"{path}.key", "missing required field")
-        key = self.string(data["key"], f"{path}.key")
-        operator = self.string(data.get("operator"), f"{path}.operator")
+        key = self.label_key(self.required(data, "key", path), f"{path}.key")
+        operator = self.string(self.required(data, "operator", path), f"{path}.operator")
         if operator not in OPERATORS:
             self.fail(
                 f"{path}.operator",
                 f"unknown operator {operator!r}; expected In, NotIn, Exists or DoesNotExist",
             )
         values = tuple(
-            self.string(v, f"{path}.values[{i}]")
+            self.label_value(v, f"{path}.values[{i}]")
             for i, v in enumerate(self.items(data.get("values"), f"{path}.values"))
         )
         if operator in ("In", "NotIn") and not values:
@@ -239,41 +403,32 @@ class Reader:
 
     # rules ------------------------------------------------------------------
 
-    def cidr(
-        self, text: str, path: str
-    ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str]:
-        """The network and the text to keep (canonical when host bits were doubted)."""
-        from constructs_lib.verifier.ipset import parse_cidr
-
-        try:
-            return parse_cidr(text), text
-        except ValueError as exc:
-            try:
-                net = ipaddress.ip_network(text, strict=False)
-            except ValueError:
-                self.fail(path, f"invalid CIDR {text!r}: {exc}")
-            self.doubt(path, NON_CANONICAL_CIDR, text, f"invalid CIDR {text!r}: {exc}")
-            return net, str(net)
-
     def ip_block(self, value: Any, path: str) -> IPBlock | None:
         data, path = self.block(value, path)
         if data is None:
             return None
         self.known(data, path, ("cidr", "except"))
-        cidr = self.string(data.get("cidr"), f"{path}.cidr")
-        net, cidr_text = self.cidr(cidr, f"{path}.cidr")
+        cidr = self.cidr(self.required(data, "cidr", path), f"{path}.cidr")
         excepts = []
         for i, item in enumerate(self.items(data.get("except"), f"{path}.except")):
-            where = f"{path}.except[{i}]"
-            text = self.string(item, where)
-            inner, inner_text = self.cidr(text, where)
-            if inner.version != net.version or not inner.subnet_of(net):  # type: ignore[arg-type]
-                self.doubt(
-                    where, EXCEPT_OUTSIDE_CIDR, text, f"{text!r} is not inside cidr {cidr!r}"
-                )
-                continue
-            excepts.append(inner_text)
-        return IPBlock(cidr_text, tuple(excepts))
+            text = self.except_cidr(item, f"{path}.except[{i}]", cidr)
+            if text is not None:
+                excepts.append(text)
+        return IPBlock(cidr, tuple(excepts))
+
+    def except_cidr(self, value: Any, path: str, outer: str) -> str | None:
+        """An ``except`` entry: a strict subset of its cidr, as the API server requires
+        (None: lint collected the refusal as a doubt and reads on without it)."""
+        from constructs_lib.verifier.ipset import parse_cidr
+
+        text = self.cidr(value, path)
+        inner, net = parse_cidr(text), parse_cidr(outer)
+        if inner.version != net.version or not inner.subnet_of(net):  # type: ignore[arg-type]
+            self.doubt(path, EXCEPT_OUTSIDE_CIDR, text, f"{text!r} is not inside cidr {outer!r}")
+            return None
+        if inner.prefixlen == net.prefixlen:
+            self.fail(path, f"{text!r} is the whole cidr {outer!r}; except must be a part of it")
+        return text
 
     def peer(self, data: Mapping[str, Any], path: str) -> Peer:
         s = self.s
@@ -295,32 +450,55 @@ class Reader:
     def port(self, data: Mapping[str, Any], path: str) -> PolicyPort:
         s = self.s
         self.known(data, path, ("port", "protocol", s.end_port))
-        protocol = data.get("protocol") or "TCP"
-        if protocol not in PROTOCOLS:
-            self.fail(
-                f"{path}.protocol", f"unknown protocol {protocol!r}; expected TCP, UDP or SCTP"
-            )
+        protocol = self.protocol(data.get("protocol"), f"{path}.protocol")
         raw = data.get("port")
         port: int | str | None
-        if raw is None or raw == "":
+        if isinstance(raw, str):
+            raw = self.string(raw, f"{path}.port")
+        if raw is None or (raw == "" and s.terraform):
+            # Terraform's provider sends no port for an empty string.
             port = None
         elif isinstance(raw, bool) or not isinstance(raw, int | str):
-            self.fail(f"{path}.port", f"expected a number or a port name, got {type_name(raw)}")
-        elif isinstance(raw, int) or raw.isdigit():
+            self.fail(
+                f"{path}.port", f"expected a number or a port name, got {type_name(raw)} {raw!r}"
+            )
+        elif isinstance(raw, int):
+            port = self.port_number(raw, f"{path}.port")
+        elif _DIGITS.fullmatch(raw):
+            if not s.terraform:
+                self.fail(
+                    f"{path}.port",
+                    f"port {raw!r} is a string, which Kubernetes reads as a port name and "
+                    f"refuses: write {int(raw)} (a number) without quotes",
+                )
             port = self.port_number(int(raw), f"{path}.port")
         else:
-            if len(raw) > 15 or not _PORT_NAME.match(raw) or not re.search("[a-z]", raw):
-                self.fail(f"{path}.port", f"invalid port name {raw!r}")
+            if (
+                len(raw) > 15
+                or not _PORT_NAME.fullmatch(raw)
+                or not re.search("[a-z]", raw)
+                or "--" in raw
+            ):
+                self.fail(
+                    f"{path}.port",
+                    f"invalid port name {raw!r}: at most 15 lowercase letters, digits and "
+                    "single '-', with at least one letter, not starting or ending with '-'",
+                )
             port = raw
         end_raw = data.get(s.end_port)
+        if isinstance(end_raw, str):
+            end_raw = self.string(end_raw, f"{path}.{s.end_port}")
         end_port: int | None = None
-        if end_raw not in (None, 0, ""):
+        # Terraform's provider sends no endPort for 0 (its zero value); Kubernetes refuses 0.
+        if end_raw is not None and not (s.terraform and end_raw in (0, "", "0")):
             where = f"{path}.{s.end_port}"
-            if isinstance(end_raw, str) and end_raw.isdigit():
+            if s.terraform and isinstance(end_raw, str) and _DIGITS.fullmatch(end_raw):
                 end_raw = int(end_raw)
             if isinstance(end_raw, bool) or not isinstance(end_raw, int):
-                self.fail(where, f"expected a number, got {type_name(end_raw)}")
-            end_port = self.port_number(end_raw, where)
+                self.fail(where, f"expected a number, got {type_name(end_raw)} {end_raw!r}")
+            if port is None:
+                self.fail(where, f"{s.end_port} needs a numeric port; port is not set")
+            end_port = self.port_number(end_raw, where, s.end_port)
             if not isinstance(port, int):
                 self.doubt(
                     where,
@@ -339,9 +517,17 @@ class Reader:
                 end_port = None
         return PolicyPort(protocol, port, end_port)
 
-    def port_number(self, value: int, path: str) -> int:
+    def protocol(self, value: Any, path: str) -> str:
+        if value is None:
+            return "TCP"
+        text = self.string(value, path)
+        if text not in PROTOCOLS:
+            self.fail(path, f"unknown protocol {text!r}; expected TCP, UDP or SCTP")
+        return text
+
+    def port_number(self, value: int, path: str, what: str = "port") -> int:
         if not 1 <= value <= 65535:
-            self.fail(path, f"port {value} is outside 1-65535")
+            self.fail(path, f"{what} {value} is outside 1-65535")
         return value
 
     def rules(self, value: Any, path: str, peers_key: str) -> tuple[PolicyRule, ...]:
@@ -359,6 +545,37 @@ class Reader:
         return tuple(out)
 
     # whole policy -----------------------------------------------------------
+
+    def metadata(
+        self, value: Any, path: str, *, namespaced: bool = True, name_label: bool = False
+    ) -> tuple[Mapping[str, Any], str, str | None, str]:
+        """(metadata, its path, namespace, name) of a Kubernetes object.
+
+        Terraform names may be references, which the Terraform loader resolves
+        itself; it passes them through ``name``/``namespace`` after resolving.
+        """
+        metadata, meta_path = self.block(value, path)
+        if metadata is None:
+            self.fail(path, "missing required field")
+        self.known(metadata, meta_path, TF_METADATA if self.s.terraform else K8S_METADATA)
+        name = self.name(
+            self.required(metadata, "name", meta_path), f"{meta_path}.name", label=name_label
+        )
+        namespace = None
+        if namespaced:
+            raw = metadata.get("namespace")
+            namespace = (
+                "default" if raw is None else self.name(raw, f"{meta_path}.namespace", label=True)
+            )
+        return metadata, meta_path, namespace, name
+
+    def api_version(self, data: Mapping[str, Any], path: str, expected: str) -> None:
+        value = data.get("apiVersion")
+        where = f"{path}apiVersion"
+        if value is None:
+            self.fail(where, f"missing required field; expected {expected!r}")
+        if value != expected:
+            self.fail(where, f"expected {expected!r}, got {type_name(value)} {value!r}")
 
     def policy(
         self,
@@ -385,8 +602,8 @@ class Reader:
         ingress = self.rules(spec.get("ingress"), f"{spec_path}.ingress", "from")
         egress = self.rules(spec.get("egress"), f"{spec_path}.egress", "to")
         declared: tuple[str, ...] | None = None
+        types_path = f"{spec_path}.{s.policy_types}"
         if spec.get(s.policy_types) is not None:
-            types_path = f"{spec_path}.{s.policy_types}"
             declared = tuple(
                 self.string(t, f"{types_path}[{i}]")
                 for i, t in enumerate(self.items(spec[s.policy_types], types_path))
@@ -397,6 +614,18 @@ class Reader:
                         f"{types_path}[{i}]",
                         f"unknown policy type {t!r}; expected Ingress or Egress",
                     )
+            if len(declared) > 2:
+                self.fail(types_path, "at most two policy types (Ingress, Egress)")
+            if not declared:
+                if s.terraform:
+                    self.fail(
+                        types_path,
+                        "an empty list; Terraform requires at least one of Ingress, Egress",
+                    )
+                # The API server defaults an empty list exactly like an omitted one.
+                declared = None
+        elif s.terraform:
+            self.fail(types_path, "missing required field (Ingress, Egress or both)")
         return NetworkPolicy(
             namespace=namespace,
             name=name,

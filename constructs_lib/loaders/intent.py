@@ -7,7 +7,6 @@ only what reached the disk counts.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from constructs_lib.loaders.inventory import (
     Namespace,
     Workload,
     _cidr,
-    read_cidrs,
+    read_external,
     read_ports,
     with_name_label,
 )
@@ -191,14 +190,9 @@ class IntentRecord:
 
 
 def load_intent(path: str | Path) -> IntentRecord:
-    file = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise ArtifactError(file, f"not valid JSON: {exc}") from None
-    return intent_from_artifact(data, file)
+    from constructs_lib.loaders._read import read_json
+
+    return intent_from_artifact(read_json(path), str(path))
 
 
 def intent_from_artifact(data: Any, file: str) -> IntentRecord:
@@ -231,27 +225,21 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 name=r.string(item.get("name"), f"{where}.name"),
                 labels=r.labels(item.get("labels"), f"{where}.labels"),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                allow_dns=_flag(r, item.get("allow_dns", True), f"{where}.allow_dns"),
-                isolate=_isolate(r, item.get("isolate", []), f"{where}.isolate"),
+                allow_dns=r.boolean(item.get("allow_dns"), f"{where}.allow_dns", True),
+                isolate=_isolate(r, item.get("isolate"), f"{where}.isolate"),
             )
         )
-    externals = []
-    for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
-        externals.append(
-            External(
-                name=r.string(item.get("name"), f"{where}.name"),
-                cidrs=read_cidrs(r, item, where),
-                except_=tuple(
-                    r.string(v, f"{where}.except[{i}]")
-                    for i, v in enumerate(r.items(item.get("except"), f"{where}.except"))
-                ),
-                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                internet=bool(item.get("internet", False)),
-                include_cluster_ranges=_flag(
-                    r, item.get("include_cluster_ranges", False), f"{where}.include_cluster_ranges"
-                ),
-            )
+    externals = [
+        read_external(
+            r,
+            item,
+            where,
+            include_cluster_ranges=r.boolean(
+                item.get("include_cluster_ranges"), f"{where}.include_cluster_ranges", False
+            ),
         )
+        for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external")
+    ]
     known = {
         "workload": {w.key for w in workloads},
         "external": {e.name for e in externals},
@@ -263,7 +251,9 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 source=_end(r, item.get("from"), f"{where}.from", known),
                 destination=_end(r, item.get("to"), f"{where}.to", known),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                cross_environment=bool(item.get("cross_environment", False)),
+                cross_environment=r.boolean(
+                    item.get("cross_environment"), f"{where}.cross_environment", False
+                ),
             )
         )
     cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
@@ -288,12 +278,6 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     )
 
 
-def _flag(r: Reader, value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        r.fail(path, f"expected true or false, got {value!r}")
-    return value
-
-
 def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
     seen: list[str] = []
     for i, v in enumerate(r.items(value, path)):
@@ -307,7 +291,7 @@ def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
 
 def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespace:
     name = r.string(item.get("name"), f"{where}.name")
-    allow_dns = bool(item.get("allow_dns", False))
+    allow_dns = r.boolean(item.get("allow_dns"), f"{where}.allow_dns", False)
     dns = None
     if allow_dns:
         body = r.mapping(item.get("dns"), f"{where}.dns")
@@ -329,7 +313,7 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
         environment=r.string(environment, f"{where}.environment")
         if environment is not None
         else None,
-        managed=bool(item.get("managed", True)),
+        managed=r.boolean(item.get("managed"), f"{where}.managed", True),
         allow_dns=allow_dns,
         dns=dns,
         default_deny=default_deny,

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.errors import ArtifactError
 from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
 from constructs_lib.loaders.network_policy import Labels
 
@@ -89,24 +88,23 @@ def with_name_label(name: str, labels: Labels) -> Labels:
     return tuple(sorted({**dict(labels), NAME_LABEL: name}.items()))
 
 
-def load_inventory(path: str | Path) -> Inventory:
-    import yaml
+def load_inventory(path: str | Path, *, namespaces_elsewhere: bool = False) -> Inventory:
+    """An inventory file (``netfence reach``, ``map --inventory``): a workload's namespace
+    must be declared in it unless ``namespaces_elsewhere`` (a plan declares them)."""
+    from constructs_lib.loaders._read import read_yaml
 
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ArtifactError(file, f"cannot read: {exc.strerror or exc}") from None
-    try:
-        from constructs_lib.loaders import yaml_loader
-
-        data = yaml.load(text, Loader=yaml_loader())
-    except yaml.YAMLError as exc:
-        raise ArtifactError(file, f"not valid YAML: {exc}") from None
-    return inventory_from_dict(data, file)
+    return inventory_from_dict(
+        read_yaml(path), str(path), namespaces_elsewhere=namespaces_elsewhere
+    )
 
 
-def inventory_from_dict(data: Any, file: str = "<memory>") -> Inventory:
+def inventory_from_dict(
+    data: Any, file: str = "<memory>", *, namespaces_elsewhere: bool = True
+) -> Inventory:
+    """``namespaces_elsewhere``: a workload's namespace need not be declared here (it then
+    has only its name label: the library API's convenience, and a plan's namespaces come
+    from its namespace resources); files read for the CLI pass False, because a namespace's
+    labels decide which namespaceSelectors match its pods and guessing none hides flows."""
     r = Reader(file, None, KUBERNETES)
     top = r.mapping(data if data is not None else {}, "")
     r.known(top, "", ("namespaces", "workloads", "external"))
@@ -116,14 +114,17 @@ def inventory_from_dict(data: Any, file: str = "<memory>") -> Inventory:
     if isinstance(raw_ns, list):
         entries = []
         for item, where in r.blocks(raw_ns, "namespaces"):
-            entries.append((r.string(item.get("name"), f"{where}.name"), item, where))
+            entries.append((r.name(item.get("name"), f"{where}.name", label=True), item, where))
     else:
         entries = [
-            (str(k), v, f"namespaces.{k}") for k, v in r.mapping(raw_ns, "namespaces").items()
+            (r.name(k, f"namespaces.{k}", label=True), v, f"namespaces.{k}")
+            for k, v in r.mapping(raw_ns, "namespaces").items()
         ]
     for name, body, where in entries:
         body = r.mapping(body or {}, where)
         r.known(body, where, ("name", "labels"))
+        if name in namespaces:
+            r.fail(where, f"namespace {name} is listed twice")
         namespaces[name] = Namespace(
             name, with_name_label(name, r.labels(body.get("labels"), f"{where}.labels"))
         )
@@ -132,7 +133,7 @@ def inventory_from_dict(data: Any, file: str = "<memory>") -> Inventory:
     for item, where in r.blocks(top.get("workloads"), "workloads"):
         r.known(item, where, ("namespace", "name", "labels", "ip", "ports"))
         workload = Workload(
-            namespace=r.string(item.get("namespace"), f"{where}.namespace"),
+            namespace=r.name(item.get("namespace"), f"{where}.namespace", label=True),
             name=r.string(item.get("name"), f"{where}.name"),
             labels=r.labels(item.get("labels"), f"{where}.labels"),
             ports=read_ports(r, item.get("ports"), f"{where}.ports"),
@@ -144,31 +145,57 @@ def inventory_from_dict(data: Any, file: str = "<memory>") -> Inventory:
             )
         seen[workload.key] = where
         workloads.append(workload)
-        if workload.namespace not in namespaces:
+        if workload.namespace in namespaces:
+            continue
+        if namespaces_elsewhere:
             namespaces[workload.namespace] = Namespace(
                 workload.namespace, with_name_label(workload.namespace, ())
+            )
+        else:
+            r.fail(
+                f"{where}.namespace",
+                f"namespace {workload.namespace!r} is not declared under namespaces "
+                f"(declared: {', '.join(sorted(namespaces)) or 'none'}); add it with its labels",
             )
     externals: list[External] = []
     for item, where in r.blocks(top.get("external"), "external"):
         r.known(item, where, ("name", "ip", "cidr", "cidrs", "except", "ports", "internet"))
-        cidrs = read_cidrs(r, item, where)
-        externals.append(
-            External(
-                name=r.string(item.get("name"), f"{where}.name"),
-                cidrs=cidrs,
-                except_=tuple(
-                    _cidr(r, v, f"{where}.except[{i}]")
-                    for i, v in enumerate(r.items(item.get("except"), f"{where}.except"))
-                ),
-                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                internet=bool(item.get("internet", False)),
-            )
-        )
+        externals.append(read_external(r, item, where))
     return Inventory(
         tuple(sorted(namespaces.values(), key=lambda n: n.name)),
         tuple(sorted(workloads, key=lambda w: (w.namespace, w.name))),
         tuple(sorted(externals, key=lambda e: e.name)),
     )
+
+
+def read_external(
+    r: Reader, item: Mapping[str, Any], where: str, *, include_cluster_ranges: bool = False
+) -> External:
+    """An external endpoint, from an inventory or the intent record."""
+    cidrs = read_cidrs(r, item, where)
+    excepts = []
+    for i, v in enumerate(r.items(item.get("except"), f"{where}.except")):
+        at = f"{where}.except[{i}]"
+        text = _cidr(r, v, at)
+        inside = [c for c in cidrs if _strictly_inside(text, c)]
+        if not inside:
+            r.fail(at, f"{text!r} is not a part of any of its cidrs ({', '.join(cidrs)})")
+        excepts.append(text)
+    return External(
+        name=r.string(r.required(item, "name", where), f"{where}.name"),
+        cidrs=cidrs,
+        except_=tuple(excepts),
+        ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+        internet=r.boolean(item.get("internet"), f"{where}.internet", False),
+        include_cluster_ranges=include_cluster_ranges,
+    )
+
+
+def _strictly_inside(inner: str, outer: str) -> bool:
+    from constructs_lib.verifier.ipset import parse_cidr
+
+    a, b = parse_cidr(inner), parse_cidr(outer)
+    return a.version == b.version and a.subnet_of(b) and a.prefixlen > b.prefixlen  # type: ignore[arg-type]
 
 
 def read_cidrs(r: Reader, item: Mapping[str, Any], where: str) -> tuple[str, ...]:
@@ -192,9 +219,7 @@ def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
         if item.get("any_port") is not None or item.get("any_protocol") is not None:
             out.append(_any_port(r, item, where))
             continue
-        protocol = item.get("protocol") or "TCP"
-        if protocol not in PROTOCOLS:
-            r.fail(f"{where}.protocol", f"unknown protocol {protocol!r}; expected TCP, UDP or SCTP")
+        protocol = r.protocol(item.get("protocol"), f"{where}.protocol")
         port = item.get("port")
         if port is not None:
             if isinstance(port, bool) or not isinstance(port, int):
@@ -254,8 +279,4 @@ def _address(r: Reader, value: Any, path: str) -> str | None:
 def _cidr(r: Reader, value: Any, path: str) -> str:
     from constructs_lib.verifier.ipset import parse_cidr
 
-    text = r.string(value, path)
-    try:
-        return str(parse_cidr(text))
-    except ValueError as exc:
-        r.fail(path, f"invalid CIDR {text!r}: {exc}")
+    return str(parse_cidr(r.cidr(value, path)))

@@ -10,21 +10,28 @@ error, never skipped.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from constructs_lib.loaders._spec import KUBERNETES, Reader
-from constructs_lib.loaders.network_policy import NetworkPolicy, Source
+from constructs_lib.loaders._spec import API_VERSION, KUBERNETES, Reader
+from constructs_lib.loaders.network_policy import NetworkPolicy, Source, unique_policies
 
 
-def policies_from_documents(documents: list[Any], file: str) -> list[NetworkPolicy]:
+def policies_from_documents(
+    documents: list[Any], file: str, *, located: bool = True
+) -> list[NetworkPolicy]:
+    """``located=False``: the documents are not the user's (a cluster's answer), so a
+    policy's source is ``file`` alone rather than a document and List item nobody can see."""
     out: list[NetworkPolicy] = []
     for index, doc in enumerate(documents):
         if doc is None:
             continue
         reader = Reader(file, index, KUBERNETES)
         data = reader.mapping(doc, "")
-        out.extend(_objects(reader, data, "", file, index))
-    return out
+        out.extend(_objects(reader, data, "", file, index, 0))
+    if not located:
+        out = [replace(p, source=Source(file)) for p in out]
+    return unique_policies(out, file)
 
 
 def policy_from_manifest(
@@ -39,8 +46,11 @@ def policy_from_manifest(
     return _policy(reader, data, "", file, document)
 
 
+_MAX_LIST_DEPTH = 8
+
+
 def _objects(
-    reader: Reader, data: Mapping[str, Any], path: str, file: str, index: int
+    reader: Reader, data: Mapping[str, Any], path: str, file: str, index: int, depth: int
 ) -> list[NetworkPolicy]:
     kind = data.get("kind")
     kind_path = f"{path}kind"
@@ -50,9 +60,11 @@ def _objects(
     if kind == "NetworkPolicy":
         return [_policy(reader, data, path, file, index)]
     if kind.endswith("List"):
+        if depth >= _MAX_LIST_DEPTH:
+            reader.fail(kind_path, f"Lists nested more than {_MAX_LIST_DEPTH} deep")
         out = []
         for item, where in reader.blocks(data.get("items"), f"{path}items"):
-            out.extend(_objects(reader, item, f"{where}.", file, index))
+            out.extend(_objects(reader, item, f"{where}.", file, index, depth + 1))
         return out
     return []
 
@@ -61,13 +73,9 @@ def _policy(
     reader: Reader, data: Mapping[str, Any], path: str, file: str, index: int | None
 ) -> NetworkPolicy:
     reader.known(data, path.rstrip("."), ("apiVersion", "kind", "metadata", "spec", "status"))
-    metadata, meta_path = reader.block(data.get("metadata"), f"{path}metadata")
-    if metadata is None:
-        reader.fail(f"{path}metadata", "missing required field")
-    if not metadata.get("name"):
-        reader.fail(f"{meta_path}.name", "missing required field")
-    name = reader.string(metadata["name"], f"{meta_path}.name")
-    namespace = reader.string(metadata.get("namespace") or "default", f"{meta_path}.namespace")
+    reader.api_version(data, path, API_VERSION)
+    metadata, _, namespace, name = reader.metadata(data.get("metadata"), f"{path}metadata")
+    assert namespace is not None
     address = None if index is not None or file != "<memory>" else f"{namespace}/{name}"
     source = Source(file, address, index)
     return reader.policy(metadata, data.get("spec"), path, source, namespace, name)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from constructs_lib.errors import ArtifactError
+
 OPERATORS: tuple[str, ...] = ("In", "NotIn", "Exists", "DoesNotExist")
 INGRESS = "Ingress"
 EGRESS = "Egress"
@@ -20,11 +22,11 @@ Labels = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Source:
-    """Where a policy came from: a Terraform address or a document index in a file.
+    """Where a policy came from: a Terraform address, or a document (and List item) in a file.
 
     ``path`` is the field path of the policy object inside its document, as
     loader errors spell it (``items[3].``, ``resource.TYPE.NAME.``); lint
-    maps it back to a line.
+    maps it back to a line, and a policy without an address is cited by it.
     """
 
     file: str
@@ -35,6 +37,10 @@ class Source:
     def __str__(self) -> str:
         if self.address:
             return self.address
+        item = self.path.rstrip(".")
+        if item:
+            where = f" (document {self.document})" if self.document else ""
+            return f"{self.file}{where} {item}"
         if self.document is not None:
             return f"{self.file} (document {self.document})"
         return self.file
@@ -152,3 +158,18 @@ def default_policy_types(
     if declared:
         return tuple(t for t in (INGRESS, EGRESS) if t in declared)
     return (INGRESS, EGRESS) if egress else (INGRESS,)
+
+
+def unique_policies(policies: list[NetworkPolicy], file: str) -> list[NetworkPolicy]:
+    """Refuse the same namespace/name twice in one input: Kubernetes keeps only one."""
+    seen: dict[str, NetworkPolicy] = {}
+    for policy in policies:
+        first = seen.get(policy.key)
+        if first is not None:
+            raise ArtifactError(
+                file,
+                f"policy {policy.key} is defined twice: at {first.source} and at "
+                f"{policy.source}; Kubernetes would keep only one of them",
+            )
+        seen[policy.key] = policy
+    return policies

@@ -80,7 +80,7 @@ def write_import(result: ImportResult, out: TextIO) -> None:
     for u in result.unmanaged:
         out.write(
             f"### {WARNING} unmanaged policy `{u.policy}`\n\n"
-            "Not declared by the stack; it widens access beyond the intent.\n\n"
+            f"Not declared by the stack; it {u.verdict}.\n\n"
         )
         for line in u.rules:
             out.write(f"- {cell(line)}\n")

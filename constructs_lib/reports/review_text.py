@@ -51,7 +51,7 @@ def write_import(result: ImportResult, out: TextIO) -> None:
     for e in result.imports:
         out.write(f"  import {e.to} <- {e.id}\n")
     for u in result.unmanaged:
-        out.write(f"  unmanaged policy {u.policy} ({u.source}) widens access beyond the intent:\n")
+        out.write(f"  unmanaged policy {u.policy} ({u.source}) {u.verdict}:\n")
         for line in u.rules:
             out.write(f"      {line}\n")
         for f in u.widens:

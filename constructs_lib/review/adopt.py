@@ -51,6 +51,13 @@ class Unmanaged:
     rules: tuple[str, ...]
     widens: tuple[FlowChange, ...]
 
+    @property
+    def verdict(self) -> str:
+        """What the analysis found, in the words every report uses."""
+        if self.widens:
+            return "widens access beyond the intent"
+        return "allows nothing beyond the intent (it can only isolate pods further)"
+
 
 @dataclass(frozen=True)
 class ImportResult:

@@ -15,7 +15,13 @@ from typing import Any
 
 from constructs_lib.addresses import covers_internet
 from constructs_lib.errors import ArtifactError
-from constructs_lib.loaders import find_stacks, intent_from_artifact, load_inventory, read_json
+from constructs_lib.loaders import (
+    find_stacks,
+    intent_from_artifact,
+    load_inventory,
+    read_json,
+    read_synth,
+)
 from constructs_lib.loaders._spec import TERRAFORM, Reader
 from constructs_lib.loaders.intent import IntentRecord
 from constructs_lib.loaders.network_policy import EGRESS, INGRESS, NetworkPolicy
@@ -349,9 +355,7 @@ class SynthStack:
 
 
 def read_stack(file: Path, *, need_record: bool) -> SynthStack:
-    data = read_json(file)
-    if not isinstance(data, dict):
-        raise ArtifactError(str(file), "expected a synthesized cdk.tf.json (a JSON object)")
+    data = read_synth(file)
     policies = tuple(policies_from_synth(data, str(file)))
     record = intent_from_artifact(data, str(file)) if need_record or "//" in data else None
     return SynthStack(str(file), data, policies, record)
@@ -444,12 +448,14 @@ def diff_plan(
         )
     policies = plan_policies(data, str(plan))
     builder = WorldBuilder()
+    names: list[str] = []
     for path in stacks:
-        for stack in _stacks(path).values():
+        for stack_name, stack in _stacks(path).items():
+            names.append(stack_name)
             if stack.record is not None:
                 builder.record(stack.record)
     for path in inventories:
-        builder.inventory(load_inventory(path))
+        builder.inventory(load_inventory(path, namespaces_elsewhere=True))
     for side, name, labels in plan_namespaces(data, str(plan)):
         builder.namespace(name, labels, side)
     for name, present in _created_or_deleted(data, str(plan)).items():
@@ -458,7 +464,7 @@ def diff_plan(
     return Diff(
         (
             stack_diff(
-                "plan",
+                _plan_name(Path(plan), names),
                 f"{plan} (before)",
                 f"{plan} (after)",
                 policies.before,
@@ -467,6 +473,15 @@ def diff_plan(
             ),
         )
     )
+
+
+def _plan_name(plan: Path, stacks: Sequence[str]) -> str:
+    """The stack a plan belongs to: its --stack, its cdktf.out/stacks/<name>/ dir, its file."""
+    if stacks:
+        return ", ".join(sorted(set(stacks)))
+    if plan.parent.parent.name == "stacks":
+        return plan.parent.name
+    return plan.stem
 
 
 def _created_or_deleted(data: Mapping[str, Any], file: str) -> dict[str, str]:

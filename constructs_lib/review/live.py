@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import ArtifactError
-from constructs_lib.loaders import read_json, yaml_loader
+from constructs_lib.loaders import read_json, read_yaml_documents
 from constructs_lib.loaders._spec import KUBERNETES, Reader
 from constructs_lib.loaders.manifests import policies_from_documents
-from constructs_lib.loaders.network_policy import Labels, NetworkPolicy
+from constructs_lib.loaders.network_policy import Labels, NetworkPolicy, Source
 
 # kind -> namespaced; the kinds a stack creates and `netfence import` can adopt
 KINDS: dict[str, bool] = {
@@ -62,55 +62,78 @@ class LiveState:
 def load_live(path: str | Path) -> LiveState:
     """A live-objects file: JSON (kubectl, fake cluster) or YAML, one or many documents."""
     file = Path(path)
-    if not file.is_file():
-        raise ArtifactError(str(file), "no such file")
-    if file.suffix == ".json":
-        documents = [read_json(file)]
-    else:
-        import yaml
-
-        try:
-            documents = list(yaml.load_all(file.read_text(encoding="utf-8"), Loader=yaml_loader()))
-        except yaml.YAMLError as exc:
-            raise ArtifactError(str(file), f"not valid YAML: {exc}") from None
+    documents = [read_json(file)] if file.suffix == ".json" else read_yaml_documents(file)
     return live_from_documents(documents, str(file))
 
 
-def live_from_documents(documents: list[Any], source: str) -> LiveState:
-    objects: list[LiveObject] = []
+def live_from_documents(documents: list[Any], source: str, *, located: bool = True) -> LiveState:
+    objects: dict[tuple[str, str | None, str], tuple[LiveObject, str]] = {}
     for index, doc in enumerate(documents):
         if doc is None:
             continue
         reader = Reader(source, index, KUBERNETES)
         _walk(reader, reader.mapping(doc, ""), "", objects)
-    return LiveState(source, tuple(objects), tuple(policies_from_documents(documents, source)))
+    policies = policies_from_documents(documents, source, located=located)
+    return LiveState(source, tuple(o for o, _ in objects.values()), tuple(policies))
 
 
-def _walk(reader: Reader, data: Mapping[str, Any], path: str, out: list[LiveObject]) -> None:
+_MAX_LIST_DEPTH = 8
+# RBAC object names are path segments (system:controller:x), not DNS subdomains.
+_PATH_SEGMENT_KINDS = ("Role", "RoleBinding")
+
+
+def _walk(
+    reader: Reader,
+    data: Mapping[str, Any],
+    path: str,
+    out: dict[tuple[str, str | None, str], tuple[LiveObject, str]],
+    depth: int = 0,
+) -> None:
+    """Objects into ``out`` by key; one object twice is refused, naming both places."""
     if data.get("kind") is None:
         reader.fail(f"{path}kind", "missing required field")
     kind = reader.string(data["kind"], f"{path}kind")
     if kind.endswith("List"):
+        if depth >= _MAX_LIST_DEPTH:
+            reader.fail(f"{path}kind", f"Lists nested more than {_MAX_LIST_DEPTH} deep")
         for item, where in reader.blocks(data.get("items"), f"{path}items"):
-            _walk(reader, item, f"{where}.", out)
+            _walk(reader, item, f"{where}.", out, depth + 1)
         return
     if kind not in KINDS:
         return
     meta, meta_path = reader.block(data.get("metadata"), f"{path}metadata")
-    if meta is None or not meta.get("name"):
-        reader.fail(
-            f"{meta_path}.name" if meta is not None else meta_path, "missing required field"
-        )
-    name = reader.string(meta["name"], f"{meta_path}.name")
+    if meta is None:
+        reader.fail(f"{path}metadata", "missing required field")
+    raw_name = reader.required(meta, "name", meta_path)
+    if kind in _PATH_SEGMENT_KINDS:
+        name = reader.string(raw_name, f"{meta_path}.name")
+        if name in ("", ".", "..") or "/" in name or "%" in name:
+            reader.fail(f"{meta_path}.name", f"invalid name {name!r}: a path segment name")
+    else:
+        name = reader.name(raw_name, f"{meta_path}.name", label=kind == "Namespace")
     namespace = None
     if KINDS[kind]:
-        namespace = reader.string(meta.get("namespace") or "default", f"{meta_path}.namespace")
+        raw_ns = meta.get("namespace")
+        namespace = (
+            "default"
+            if raw_ns is None
+            else reader.name(raw_ns, f"{meta_path}.namespace", label=True)
+        )
     labels = reader.labels(meta.get("labels"), f"{meta_path}.labels")
-    out.append(LiveObject(kind, namespace, name, labels))
+    obj = LiveObject(kind, namespace, name, labels)
+    here = str(Source(reader.file, None, reader.document, path))
+    if obj.key in out:
+        what = f"{namespace}/{name}" if namespace else name
+        reader.fail(path.rstrip("."), f"{kind} {what} is listed twice (first at {out[obj.key][1]})")
+    out[obj.key] = (obj, here)
 
 
-def read_cluster(kubeconfig: str, context: str | None = None) -> LiveState:
-    """The objects netfence cares about, listed through the official Kubernetes client."""
+def read_cluster(kubeconfig: str, context: str | None = None, timeout: float = 10.0) -> LiveState:
+    """The objects netfence cares about, listed through the official Kubernetes client.
+
+    ``timeout`` bounds both the connection and each answer: a server that
+    accepts the connection and never answers is an error naming it, not a hang.
+    """
     source = kubeconfig if context is None else f"{kubeconfig} (context {context})"
     try:
         from kubernetes import client, config
@@ -136,10 +159,20 @@ def read_cluster(kubeconfig: str, context: str | None = None) -> LiveState:
     items: list[dict[str, Any]] = []
     for kind, call in listings:
         try:
-            answer = api.sanitize_for_serialization(call())
+            answer = api.sanitize_for_serialization(call(_request_timeout=(timeout, timeout)))
         except Exception as exc:  # ApiException, connection errors: all bad input here
-            raise ArtifactError(source, f"cannot list {kind} objects: {exc}") from None
+            server = getattr(getattr(api, "configuration", None), "host", None) or "the server"
+            if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower():
+                raise ArtifactError(
+                    source,
+                    f"cannot list {kind} objects: {server} did not answer within "
+                    f"{timeout:g} s (change the wait with --timeout)",
+                ) from None
+            raise ArtifactError(
+                source, f"cannot list {kind} objects from {server}: {exc}"
+            ) from None
         for item in (answer or {}).get("items") or []:
             # List items from the API carry no kind; the reader needs one.
             items.append({**item, "kind": kind, "apiVersion": _API_VERSIONS[kind]})
-    return live_from_documents([{"apiVersion": "v1", "kind": "List", "items": items}], source)
+    listing = {"apiVersion": "v1", "kind": "List", "items": items}
+    return live_from_documents([listing], source, located=False)

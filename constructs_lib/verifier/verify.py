@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from constructs_lib.addresses import covers_internet
-from constructs_lib.loaders import find_stacks, read_json
+from constructs_lib.loaders import find_stacks, read_synth
 from constructs_lib.loaders.intent import FlowEnd, IntentRecord, intent_from_artifact
 from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External
 from constructs_lib.loaders.network_policy import (
@@ -95,7 +95,7 @@ def verify_stack(path: str | Path) -> Verification:
     """Verify a cdk.tf.json, a stack dir, or every stack under cdktf.out."""
     results = []
     for file in find_stacks(path):
-        data = read_json(file)
+        data = read_synth(file)
         record = intent_from_artifact(data, str(file))
         policies = policies_from_synth(data, str(file))
         findings = verify_intent(policies, record)

@@ -106,7 +106,7 @@ def test_missing_and_extra_policies(
         {
             "kind": "extra",
             "policy": "shop/debug",
-            "detail": f"in the cluster ({live} (document 0)), not declared by the stack",
+            "detail": f"in the cluster ({live} items[5]), not declared by the stack",
         },
     ]
     live_only = {(f["from"], f["to"], f["ports"]) for f in result["allowed_live_not_declared"]}
@@ -173,7 +173,11 @@ def fake_kubernetes(objects: dict[str, list[dict[str, Any]]], calls: list[Any]) 
             return {"apiVersion": "v1", "kind": "List", "items": copy.deepcopy(answer.items)}
 
     def lister(kind: str) -> Any:
-        return lambda: _Answer(objects.get(kind, []))
+        def call(**options: Any) -> _Answer:
+            calls.append(options)
+            return _Answer(objects.get(kind, []))
+
+        return call
 
     def api(**methods: str) -> Any:
         def make(client: ApiClient) -> Any:
@@ -217,10 +221,10 @@ def test_drift_through_a_kubeconfig(
     monkeypatch.setitem(sys.modules, "kubernetes", fake_kubernetes({"NetworkPolicy": items}, calls))
     argv = ["drift", "--desired", str(stack), "--kubeconfig", "kc.yaml", "--context", "prod"]
     code, out, _ = run(argv, capsys)
-    assert calls == [("kc.yaml", "prod")]
+    assert calls == [("kc.yaml", "prod")] + [{"_request_timeout": (10.0, 10.0)}] * 5
     assert code == 1
     assert (
-        "  extra: shop/debug: in the cluster (kc.yaml (context prod) (document 0)), "
+        "  extra: shop/debug: in the cluster (kc.yaml (context prod)), "
         "not declared by the stack" in out
     )
 
@@ -306,6 +310,29 @@ def test_unmanaged_policy_is_a_finding_with_what_it_allows(
         ("kube-system/<unlisted pod>", "shop/db", "any port"),
         ("kube-system/{k8s-app=kube-dns}", "shop/db", "any port"),
     }
+
+
+def test_rule_less_deny_all_is_not_described_as_widening(
+    tmp_path: Path, stack: Path, doc: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    deny = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "lockdown", "namespace": "shop"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+    live = live_file(tmp_path, adopted_cluster(doc, deny))
+    argv = ["import", "--live", str(live), "--stack", str(stack), "--write", str(tmp_path / "i")]
+    code, out, _ = run(argv, capsys)
+    assert code == 1
+    assert (
+        f"  unmanaged policy shop/lockdown ({live} items[4]) allows nothing beyond the intent "
+        "(it can only isolate pods further):\n"
+        "      selects all pods; isolates Ingress, Egress\n"
+    ) in out
+    assert "widens" not in out
+    code, out, _ = run([*argv, "--format", "json"], capsys)
+    assert json.loads(out)["unmanaged"][0]["widens"] == []
 
 
 def test_import_refuses_a_directory_of_several_stacks(

@@ -25,6 +25,7 @@ from constructs_lib.loaders import (
 
 from .stacks import exact_stack, write_stack
 
+NP = "networking.k8s.io/v1"
 API_EGRESS_TF: dict[str, Any] = {
     "metadata": {"name": "api-egress", "namespace": "shop"},
     "spec": {
@@ -246,7 +247,7 @@ def test_multi_document_yaml_skips_other_kinds(tmp_path: Path) -> None:
 def test_kubectl_list_json(tmp_path: Path) -> None:
     listing = {"apiVersion": "v1", "kind": "List", "items": [k8s_policy()]}
     path = write_json(tmp_path, "live.json", listing)
-    check_api_egress(load_policies(path), f"{path} (document 0)")
+    check_api_egress(load_policies(path), f"{path} items[0]")
 
 
 def test_omitted_policy_types_default_like_the_api_server(tmp_path: Path) -> None:
@@ -292,7 +293,7 @@ def test_same_policy_twice_is_an_error(tmp_path: Path) -> None:
 def test_inventory_file(tmp_path: Path) -> None:
     path = tmp_path / "inv.yaml"
     path.write_text(
-        "namespaces:\n  x: {labels: {team: a}}\n"
+        "namespaces:\n  x: {labels: {team: a}}\n  y: {}\n"
         "workloads:\n  - {namespace: x, name: a, labels: {pod: a}, ip: 10.0.0.1,\n"
         "     ports: [{port: 80, protocol: TCP, name: serve-80-tcp}]}\n"
         "  - {namespace: y, name: b}\n"
@@ -399,7 +400,8 @@ SPEC = "resource.kubernetes_network_policy_v1.p.spec"
         (
             {"pod_selector": {}, "egress": [{"ports": [{"port": "Web_Port"}]}]},
             f"{SPEC}.egress[0].ports[0].port",
-            "invalid port name 'Web_Port'",
+            "invalid port name 'Web_Port': at most 15 lowercase letters, digits and single '-', "
+            "with at least one letter, not starting or ending with '-'",
         ),
         (
             {"pod_selector": {}, "egress": [{"ports": [{"port": "http", "end_port": 90}]}]},
@@ -451,9 +453,9 @@ def test_unresolvable_interpolation_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError) as err:
         load_policies(path)
     assert str(err.value) == (
-        f"{path} at resource.kubernetes_network_policy_v1.p.metadata.namespace: cannot resolve "
-        "'${var.namespace}': only ${TYPE.NAME.metadata[0].name} of a resource with a literal "
-        "name in the same file is supported"
+        f"{path} at resource.kubernetes_network_policy_v1.p.metadata.namespace: "
+        "'${var.namespace}' is a Terraform template (${...}), which Terraform evaluates and "
+        "netfence cannot verify: write the literal value (or $${ to mean the characters ${)"
     )
 
 
@@ -461,7 +463,7 @@ def test_unresolvable_interpolation_is_an_error(tmp_path: Path) -> None:
     ("documents", "where", "message"),
     [
         (
-            [{"kind": "NetworkPolicy", "metadata": {"namespace": "x"}, "spec": {}}],
+            [{"kind": "NetworkPolicy", "apiVersion": NP, "metadata": {"namespace": "x"}}],
             "(document 0) at metadata.name",
             "missing required field",
         ),
@@ -478,6 +480,7 @@ def test_unresolvable_interpolation_is_an_error(tmp_path: Path) -> None:
                     "items": [
                         {
                             "kind": "NetworkPolicy",
+                            "apiVersion": NP,
                             "metadata": {"name": "p"},
                             "spec": {"podSelector": {}, "ingress": [{"from": [{}]}]},
                         }
@@ -491,6 +494,7 @@ def test_unresolvable_interpolation_is_an_error(tmp_path: Path) -> None:
             [
                 {
                     "kind": "NetworkPolicy",
+                    "apiVersion": NP,
                     "metadata": {"name": "p"},
                     "spec": {
                         "podSelector": {},
@@ -532,7 +536,7 @@ def test_unreadable_and_unparsable_files(tmp_path: Path) -> None:
             "at workloads[0].ip: invalid IP address '10.0.0.300'",
         ),
         (
-            "workloads: [{namespace: x, name: a}, {namespace: x, name: a}]",
+            "namespaces: {x: {}}\nworkloads: [{namespace: x, name: a}, {namespace: x, name: a}]",
             "at workloads[1]: workload x/a is listed twice (first at workloads[0])",
         ),
         (
