@@ -33,10 +33,34 @@ EXIT_INTERRUPTED = 130
 
 @dataclass(frozen=True)
 class Command:
+    """A subcommand: ``help`` is its line in ``netfence --help``; ``description``
+    (examples, what the exit codes mean) heads ``netfence NAME --help``."""
+
     name: str
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    description: str = ""
+
+
+DESCRIPTION = """\
+netfence: zero-trust Kubernetes NetworkPolicies from Python intent.
+
+Declare namespaces, workloads and the flows allowed between them in a CDK
+app (cdktf or cdktn); synthesizing it writes Terraform JSON and manifests.
+netfence then reads that artifact back and proves it allows exactly the
+declared flows, draws it, and reviews changes to it.
+
+  netfence init my-policies            start a project of your own
+  netfence verify cdktf.out            prove every synthesized stack
+  netfence diff base/cdktf.out cdktf.out --format md   review a change
+"""
+
+EPILOG = """\
+exit codes: 0 all good, 1 findings (what the command checks for), 2 bad input
+(the message names the file, the item and the field). `netfence COMMAND --help`
+shows a command's options.
+"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,7 +135,12 @@ def _run_reach(args: argparse.Namespace) -> int:
 
 def _configure_verify(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="a stack dir, its cdk.tf.json, or cdktf.out")
-    parser.add_argument("--format", choices=("text", "json", "md"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json", "md"),
+        default="text",
+        help="text for terminals (default), json for tools, md for a PR comment",
+    )
     _add_output(parser)
 
 
@@ -155,13 +184,12 @@ def _run_map(args: argparse.Namespace) -> int:
         load_policies,
         read_synth,
     )
-    from constructs_lib.verifier.netmap import network_map
+    from constructs_lib.verifier.netmap import network_map, stack_network
     from constructs_lib.verifier.reach import Reachability
 
     policies = load_policies(args.path)
-    scope: set[str] | None = None
     if args.inventory is not None:
-        inventory = load_inventory(args.inventory)
+        network = network_map(Reachability(policies, load_inventory(args.inventory)))
     else:
         stacks = find_stacks(args.path)
         if len(stacks) != 1:
@@ -169,10 +197,9 @@ def _run_map(args: argparse.Namespace) -> int:
                 f"netfence map: error: {args.path} holds {len(stacks)} stacks; "
                 "name one stack dir, or pass --inventory"
             )
-        record = intent_from_artifact(read_synth(stacks[0]), str(stacks[0]))
-        inventory = record.inventory()
-        scope = {ns.name for ns in record.namespaces}
-    network = network_map(Reachability(policies, inventory), scope)
+        network = stack_network(
+            policies, intent_from_artifact(read_synth(stacks[0]), str(stacks[0]))
+        )
     _emit(args, {"mermaid": "mermaid", "dot": "dot", "md": "markdown"}, "write_map", network)
     return EXIT_OK
 
@@ -427,6 +454,61 @@ def _run_learn(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# init -----------------------------------------------------------------------------
+
+
+def _configure_init(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("directory", metavar="DIR", help="where to create the project")
+    parser.add_argument(
+        "--cdk",
+        choices=("cdktf", "cdktn"),
+        default="cdktf",
+        help="CDK for Terraform (default) or its community fork CDK Terrain",
+    )
+    parser.add_argument(
+        "--name",
+        metavar="NAME",
+        help="project name, also the prefix of its namespaces; default: DIR's name",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty DIR (the scaffold's files are overwritten)",
+    )
+
+
+def _run_init(args: argparse.Namespace) -> int:
+    from constructs_lib.scaffold import init_project
+
+    written = init_project(args.directory, cdk=args.cdk, name=args.name, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: cd {args.directory} and follow README.md (run: python main.py; test: pytest)")
+    return EXIT_OK
+
+
+# report ---------------------------------------------------------------------------
+
+
+def _configure_report(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="DIR", help="cdktf.out, a stack dir, or its cdk.tf.json")
+    parser.add_argument(
+        "--format",
+        choices=("md", "html"),
+        default="md",
+        help="md (GitHub renders its Mermaid map) or html (one self-contained page)",
+    )
+    _add_output(parser)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from constructs_lib.reports.audit import audit_app
+
+    audit = audit_app(args.path)
+    _emit(args, {"md": "audit_markdown", "html": "audit_html"}, "write_audit", audit)
+    return EXIT_OK if audit.ok else EXIT_FINDINGS
+
+
 # lint -------------------------------------------------------------------------
 
 
@@ -469,40 +551,119 @@ def _run_lint(args: argparse.Namespace) -> int:
 
 COMMANDS: list[Command] = [
     Command(
+        "init",
+        "create a project of your own: app, tests, config and PR workflow",
+        _configure_init,
+        _run_init,
+        """\
+Create a ready project in DIR (new or empty): main.py with one small
+zero-trust stack, tests using constructs_lib.testing, netfence.yaml,
+requirements.txt and package.json pinning netfence and the CDK, cdktf.json,
+.gitignore, a README with its two commands, and the pull-request review
+workflow (.github/workflows/netfence.yml).
+
+  netfence init my-policies --name shop
+  netfence init my-policies --cdk cdktn
+""",
+    ),
+    Command(
         "reach",
         "which connections policies allow between inventory endpoints",
         _configure_reach,
         _run_reach,
+        """\
+Which connections any NetworkPolicies allow between the endpoints of an
+inventory (namespaces, labelled workloads with IPs and ports, external IPs),
+under Kubernetes' own semantics. Policies may be Terraform JSON, plans,
+state, or Kubernetes YAML/JSON.
+
+  netfence reach --policies manifests/ --inventory inventory.yaml --format table
+""",
     ),
     Command(
         "verify",
         "prove a synthesized stack allows exactly its declared flows",
         _configure_verify,
         _run_verify,
+        """\
+Prove that a synthesized stack allows exactly the flows it declares: nothing
+declared is blocked (also partly: a port, part of a CIDR), nothing undeclared
+is allowed, and the zero-trust invariants hold (default deny both ways, DNS
+where allowed, no accidental allow-all). Reads only the artifact on disk.
+Exit 1 lists each finding with the policies responsible.
+
+  netfence verify cdktf.out                 every stack
+  netfence verify cdktf.out/stacks/prod     one stack
+""",
     ),
     Command(
         "map",
         "draw the allowed flows (mermaid, dot, or markdown with a matrix)",
         _configure_map,
         _run_map,
+        """\
+Draw what a stack's policies allow between its workloads and external
+endpoints, grouped by namespace: Mermaid (GitHub renders it), Graphviz DOT,
+or Markdown with a from/to matrix.
+
+  netfence map cdktf.out/stacks/prod --format md --output MAP.md
+""",
     ),
     Command(
         "diff",
         "flows a change opens and closes, with risk flags (synth outputs or a plan)",
         _configure_diff,
         _run_diff,
+        """\
+Which flows a change opens and which it closes, per namespace, with risk
+flags (new internet egress, new cross-environment flows, flows into prod,
+lost default deny, peers newly selecting all namespaces). Compares two synth
+outputs, or reads the policies a `terraform show -json` plan would apply.
+
+  netfence diff base/cdktf.out cdktf.out --format md --fail-on risk
+  netfence diff --plan plan.json --stack cdktf.out/stacks/prod
+""",
+    ),
+    Command(
+        "report",
+        "an audit report of a synthesized app: namespaces, flows, policies, findings, map",
+        _configure_report,
+        _run_report,
+        """\
+Write an audit of a synthesized app, per stack: its namespaces and their
+environments, every declared flow with its ports, every policy with its
+purpose, verify's findings, and the network map (Mermaid in Markdown, inline
+SVG in HTML; the HTML page is self-contained and works offline). Exit 1 when
+verify has findings (the report is written all the same).
+
+  netfence report cdktf.out --format html --output audit.html
+""",
     ),
     Command(
         "drift",
         "compare a stack with the cluster: connections and policy objects",
         _configure_drift,
         _run_drift,
+        """\
+Compare what a stack declares with what the cluster runs: policies changed,
+deleted or added by hand, and the connections that differs by. Exit 1 on drift.
+
+  kubectl get networkpolicies,namespaces -A -o json > live.json
+  netfence drift --desired cdktf.out/stacks/prod --live live.json
+""",
     ),
     Command(
         "import",
         "adopt live objects: write Terraform import entries, list unmanaged policies",
         _configure_import,
         _run_import,
+        """\
+Adopt what already runs: write Terraform import entries for the objects the
+stack declares and the cluster has, and list policies the stack does not
+declare that widen access (exit 1 when there are any).
+
+  netfence import --live live.json --stack cdktf.out/stacks/prod --write imports/prod.json
+""",
     ),
     Command(
         "learn",
@@ -515,17 +676,41 @@ COMMANDS: list[Command] = [
         "check policies as written: allow-alls, missing DNS, ignored rules, shadowing, ...",
         _configure_lint,
         _run_lint,
+        """\
+Check NetworkPolicies as they are written, with or without netfence intent
+(manifests, Helm output, a cluster dump, Terraform JSON, plans, state): empty
+rules that allow everything, peers selecting every namespace, egress without
+DNS, rules Kubernetes ignores, shadowed and duplicate rules, and with an
+inventory the checks that need pods. Each finding has a stable id, a severity,
+the file and line, the field and a fix; exit 1 at or above --fail-on.
+
+  netfence lint k8s/ --format sarif --output netfence.sarif --fail-on warning
+""",
     ),
 ]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="netfence", description=__doc__.splitlines()[0] if __doc__ else None)
+    from constructs_lib._version import __version__
+
+    parser = _Parser(
+        prog="netfence",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"netfence {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
     for command in COMMANDS:
-        child = sub.add_parser(command.name, help=command.help, description=command.help)
+        child = sub.add_parser(
+            command.name,
+            help=command.help,
+            description=command.description or command.help,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         command.configure(child)
         child.set_defaults(run=command.run)
     return parser

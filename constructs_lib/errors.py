@@ -11,9 +11,11 @@ from the builtin that matches its meaning, so callers can catch either::
     │                                    manifests, plans, inventories) cannot be
     │                                    read; the message names the file, the
     │                                    document index and the field path
-    └── OutputError                      a file netfence writes cannot be written;
-                                         the message names that file (never a
-                                         temporary one) and the reason
+    ├── OutputError                      a file netfence writes cannot be written;
+    │                                    the message names that file (never a
+    │                                    temporary one) and the reason
+    └── ScaffoldError(ValueError)        ``netfence init`` cannot write the project
+                                         there (not empty, bad --name)
 
 The CLI maps all of them to exit code 2; anything else is an internal error (3).
 """
@@ -66,3 +68,7 @@ class OutputError(NetfenceError):
     def __init__(self, file: str, message: str) -> None:
         self.file = file
         super().__init__(f"cannot write {file}: {message}")
+
+
+class ScaffoldError(NetfenceError, ValueError):
+    """``netfence init`` refuses the target directory or the project name."""

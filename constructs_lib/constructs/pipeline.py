@@ -144,8 +144,8 @@ def preview_namespace(
     """A per-branch (or per-PR) namespace with the policies ``template`` declares.
 
     branch: the branch or PR; left out, the cdktf context ``netfence.preview``
-        (``cdktf synth --context netfence.preview=123``), then the environment
-        variable NETFENCE_PREVIEW. The namespace is ``<prefix>-<branch>``, which
+        (``"context"`` in cdktf.json, or CDKTF_CONTEXT_JSON), then the
+        environment variable NETFENCE_PREVIEW. The namespace is ``<prefix>-<branch>``, which
         must be a DNS-1123 label: it is validated, never silently rewritten.
     """
     path = f"{scope.node.path}/{id}"

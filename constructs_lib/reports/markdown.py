@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -10,15 +11,53 @@ from constructs_lib.verifier.netmap import NetworkMap
 from constructs_lib.verifier.reach import Row
 from constructs_lib.verifier.verify import Verification
 
+_INLINE = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "\\": "\\\\",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "~": "\\~",
+        "|": "\\|",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
 
 def cell(text: str) -> str:
-    """Text safe in a Markdown table cell or list item.
+    """Text (names from an artifact, messages quoting them) safe in a table cell,
+    a list item or a heading: it renders as the same characters, never as markup.
 
-    GitHub drops what looks like an HTML tag, so ``ops/<unlisted pod>`` would
-    render as ``ops/``: angle brackets become entities.
+    Newlines become spaces (no new heading or list can start); an escaped
+    ``](`` keeps ``[x](u)`` / ``![x](u)`` from becoming a link or an image, and
+    backticks, ``*``, ``_``, ``~`` from opening code or emphasis; ``<`` ``>``
+    ``&`` become entities, since GitHub drops what looks like an HTML tag
+    (``ops/<unlisted pod>`` would render as ``ops/``); ``|`` cannot end a cell.
     """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\n", " ")
+    # without "](" no inline link or image can form; reference links need a
+    # definition line, and no newline survives
+    return text.translate(_INLINE).replace("](", "]\\(")
+
+
+def code(text: str, *, table: bool = False) -> str:
+    """``text`` as one inline code span, whatever backticks or newlines it holds.
+
+    The fence is one backtick longer than the longest run inside, padded with
+    a space when the text starts or ends with a backtick (CommonMark strips
+    one), so a name can never close the span early. In a table (``table``)
+    ``|`` is escaped: GFM splits cells before it reads code spans.
+    """
+    text = " ".join(text.splitlines()) or " "
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    if table:
+        text = text.replace("|", "\\|")
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def write_reach(rows: Iterable[Row], out: TextIO) -> None:
@@ -35,8 +74,8 @@ def write_verification(result: Verification, out: TextIO) -> None:
     for stack in result.stacks:
         verdict = "exact" if not stack.findings else f"{len(stack.findings)} finding(s)"
         out.write(
-            f"### stack `{stack.stack}`: {verdict}\n\n"
-            f"{stack.policies} policies, {stack.flows} declared flows (`{stack.file}`)\n\n"
+            f"### stack {code(stack.stack)}: {verdict}\n\n"
+            f"{stack.policies} policies, {stack.flows} declared flows ({code(stack.file)})\n\n"
         )
         for note in stack.notes:
             out.write(f"- note: {cell(note)}\n")
@@ -45,7 +84,9 @@ def write_verification(result: Verification, out: TextIO) -> None:
         if stack.findings:
             out.write("| kind | finding | policies |\n|---|---|---|\n")
             for f in stack.findings:
-                out.write(f"| {f.kind} | {cell(f.message)} | {cell('; '.join(f.policies))} |\n")
+                out.write(
+                    f"| {cell(f.kind)} | {cell(f.message)} | {cell('; '.join(f.policies))} |\n"
+                )
             out.write("\n")
 
 

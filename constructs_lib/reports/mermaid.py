@@ -6,9 +6,15 @@ from typing import TextIO
 
 from constructs_lib.verifier.netmap import NetworkMap
 
+_LABEL = str.maketrans(
+    {"#": "#35;", '"': "#34;", "`": "#96;", "<": "#60;", ">": "#62;", "\n": " ", "\r": " "}
+)
+
 
 def _quote(text: str) -> str:
-    return text.replace('"', "#quot;")
+    """A label safe inside ``["..."]``: Mermaid entity codes for what it (or the
+    HTML it renders labels as, or the Markdown fence around it) would read."""
+    return text.translate(_LABEL)
 
 
 def render_mermaid(network: NetworkMap) -> str:

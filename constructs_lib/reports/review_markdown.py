@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
-from constructs_lib.reports.markdown import cell
+from constructs_lib.reports.markdown import cell, code
 from constructs_lib.reports.review_summary import by_group, diff_summary, plural
 from constructs_lib.review.adopt import ImportResult
 from constructs_lib.review.diff import Diff, FlowChange
@@ -20,7 +20,7 @@ WARNING = "⚠️"
 
 def _table(out: TextIO, flows: Sequence[FlowChange], level: str = "####") -> None:
     for group, items in by_group(flows):
-        out.write(f"{level} namespace `{group}`\n\n| from | to | ports |\n|---|---|---|\n")
+        out.write(f"{level} namespace {code(group)}\n\n| from | to | ports |\n|---|---|---|\n")
         for f in items:
             out.write(f"| {cell(f.source)} | {cell(f.destination)} | {cell(str(f.conns))} |\n")
         out.write("\n")
@@ -31,12 +31,12 @@ def write_diff(diff: Diff, out: TextIO) -> None:
     out.write(f"## netfence connectivity diff\n\n**{marker}{diff_summary(diff)}**\n\n")
     for s in diff.stacks:
         if len(diff.stacks) > 1 or s.name != "plan":
-            out.write(f"### stack `{s.name}`\n\n")
-        out.write(f"`{s.base}` → `{s.head}`\n\n")
+            out.write(f"### stack {code(s.name)}\n\n")
+        out.write(f"{code(s.base)} → {code(s.head)}\n\n")
         if s.risks:
             out.write(f"#### {WARNING} Risk flags\n\n")
             for r in s.risks:
-                out.write(f"- {WARNING} **{r.kind}**: {cell(r.message)}\n")
+                out.write(f"- {WARNING} **{cell(r.kind)}**: {cell(r.message)}\n")
             out.write("\n")
         if not s.opened and not s.closed:
             out.write("No flow opened or closed.\n\n")
@@ -53,11 +53,13 @@ def write_drift(drift: Drift, out: TextIO) -> None:
     out.write("## netfence drift\n\n")
     for s in drift.stacks:
         verdict = f"{WARNING} drift" if s.drifted else "no drift"
-        out.write(f"### stack `{s.stack}`: {verdict}\n\n`{s.desired}` vs `{s.live}`\n\n")
+        out.write(
+            f"### stack {code(s.stack)}: {verdict}\n\n{code(s.desired)} vs {code(s.live)}\n\n"
+        )
         if s.objects:
             out.write("| change | policy | detail |\n|---|---|---|\n")
             for o in s.objects:
-                out.write(f"| {o.kind} | {cell(o.policy)} | {cell(o.detail)} |\n")
+                out.write(f"| {cell(o.kind)} | {cell(o.policy)} | {cell(o.detail)} |\n")
             out.write("\n")
         if s.live_only:
             out.write("#### Allowed live but not declared\n\n")
@@ -69,17 +71,17 @@ def write_drift(drift: Drift, out: TextIO) -> None:
 
 def write_import(result: ImportResult, out: TextIO) -> None:
     out.write(
-        f"## netfence import: stack `{result.stack}`\n\n"
-        f"{plural(len(result.imports), 'object')} to import from `{result.live}`\n\n"
+        f"## netfence import: stack {code(result.stack)}\n\n"
+        f"{plural(len(result.imports), 'object')} to import from {code(result.live)}\n\n"
     )
     if result.imports:
         out.write("| address | id |\n|---|---|\n")
         for e in result.imports:
-            out.write(f"| `{e.to}` | `{e.id}` |\n")
+            out.write(f"| {code(e.to, table=True)} | {code(e.id, table=True)} |\n")
         out.write("\n")
     for u in result.unmanaged:
         out.write(
-            f"### {WARNING} unmanaged policy `{u.policy}`\n\n"
+            f"### {WARNING} unmanaged policy {code(u.policy)}\n\n"
             f"Not declared by the stack; it {u.verdict}.\n\n"
         )
         for line in u.rules:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from constructs_lib.loaders.intent import IntentRecord
+from constructs_lib.loaders.network_policy import NetworkPolicy
 from constructs_lib.verifier.connections import ConnectionSet
 from constructs_lib.verifier.reach import Reachability
 
@@ -57,3 +59,9 @@ def network_map(reach: Reachability, scope: Collection[str] | None = None) -> Ne
             if not conns.is_empty():
                 edges.append((source, destination, conns))
     return NetworkMap(nodes, tuple(edges))
+
+
+def stack_network(policies: Sequence[NetworkPolicy], record: IntentRecord) -> NetworkMap:
+    """The map of one stack: its declared endpoints, the pairs its namespaces govern."""
+    scope = {ns.name for ns in record.namespaces}
+    return network_map(Reachability(policies, record.inventory()), scope)
