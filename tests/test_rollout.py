@@ -447,7 +447,8 @@ def test_verify_markdown_lists_the_notes(
     assert main(["verify", str(path), "--format", "md"]) == 0
     out = capsys.readouterr().out
     assert "### stack `rt`: exact" in out
-    assert "- note: namespace shop: default_deny='egress' leaves ingress open;" in out
+    # Markdown escapes the underscore (GitHub would read _..._ as emphasis)
+    assert "- note: namespace shop: default\\_deny='egress' leaves ingress open;" in out
     assert "- note: workload" not in out  # nothing is isolated by isolate()
 
 
@@ -527,3 +528,16 @@ def test_dns_goes_only_to_workloads_isolated_for_egress() -> None:
         "web-dns",  # covers front's pods too; no front-dns
         "web-egress",
     ]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_the_audit_report_carries_the_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    path = write(shop("ingress", isolate="egress")[0], tmp_path)
+    assert main(["report", str(path.parent), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    # each format escapes in its own way: Markdown the underscore, HTML the quotes
+    mode = "default\\_deny='ingress'" if fmt == "md" else "default_deny=&#x27;ingress&#x27;"
+    assert f"note: namespace shop: {mode} leaves egress open" in out
+    assert "note: workload shop/web is isolated for egress by isolate()" in out
