@@ -1,6 +1,6 @@
 """Reachability benchmark: `netfence verify`, `netfence reach` and network-config-analyzer.
 
-    python bench/reach_bench.py [--sizes 100,1000,10000] [--skip-nca] [--workdir DIR]
+    python bench/reach_bench.py [--sizes 100,300,1000,10000] [--skip-nca] [--workdir DIR]
 
 For each size it generates one zero-trust topology and writes it three ways:
 
@@ -10,7 +10,10 @@ For each size it generates one zero-trust topology and writes it three ways:
 - ``policies.yaml`` + ``inventory.yaml``: the same policies as Kubernetes
   manifests and the reach inventory, for ``netfence reach --format json``;
 - ``namespaces.yaml`` + ``pods.yaml``: the same cluster as Namespace and Pod
-  lists, for network-config-analyzer's connectivity map over ``policies.yaml``.
+  lists, for network-config-analyzer's connectivity map over ``policies.yaml``;
+- ``head/cdk.tf.json``: the stack with every 100th flow removed, for
+  ``netfence diff stack head``; ``live.json``: the stack's namespaces and
+  policies as a kubectl List, for ``netfence drift --live``.
 
 The topology: 10 workloads per namespace; workload i of namespace k calls
 workload i+1 of its own namespace and workload i of namespace k+1 on
@@ -282,6 +285,19 @@ def write_inputs(size: int, folder: Path) -> tuple[int, int]:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     (folder / "policies.yaml").write_text(yaml.dump_all(manifests, Dumper=dumper))
     (folder / "inventory.yaml").write_text(yaml.dump(inv, Dumper=dumper))
+    # diff: the same topology with every 100th flow removed (1% of the flows).
+    head = Topology(topo.namespaces, topo.workloads,
+                    [f for n, f in enumerate(topo.flows) if n % 100 != 99], topo.ips)
+    (folder / "head").mkdir(exist_ok=True)
+    (folder / "head" / "cdk.tf.json").write_text(
+        json.dumps(stack_artifact(head, policies(head)), indent=1, sort_keys=True))
+    # drift: the live cluster as `kubectl get networkpolicies,namespaces -A -o json` lists it.
+    live_ns = [{"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": ns, "labels": {"team": ns, "environment": "bench",
+                                                    NAME_LABEL: ns}}}
+               for ns in topo.namespaces]
+    (folder / "live.json").write_text(json.dumps(
+        {"apiVersion": "v1", "kind": "List", "items": live_ns + manifests}))
     namespaces, pods = nca_inputs(inv)
     (folder / "namespaces.yaml").write_text(yaml.dump(namespaces, Dumper=dumper))
     (folder / "pods.yaml").write_text(yaml.dump(pods, Dumper=dumper))
@@ -363,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seconds verify/reach get per size (default: 1800)")
     parser.add_argument("--reach-max", type=int, default=2000,
                         help="largest size `reach --format json` is run on (default: 2000)")
+    parser.add_argument("--change-max", type=int, default=10000,
+                        help="largest size diff and drift are run on (default: 10000)")
     default_workdir = Path(tempfile.gettempdir()) / "netfence-reach-bench"
     parser.add_argument("--workdir", type=Path, default=default_workdir,
                         help=f"where inputs and outputs go (default: {default_workdir})")
@@ -387,6 +405,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         if verify.exit_code not in (0, None):
             verify.note = f"exit {verify.exit_code}: see {folder / 'verify.txt'}"
         rows.append((size, n_policies, "netfence verify", verify))
+
+        if size <= args.change_max:
+            print(f"[{size}] netfence diff (1% of flows removed)", file=sys.stderr)
+            diff = measure([netfence, "diff", str(folder / "stack"), str(folder / "head"),
+                            "--output", str(folder / "diff.txt")], args.timeout,
+                           folder / "diff.log")
+            if diff.exit_code not in (0, None):
+                diff.note = f"exit {diff.exit_code}: see {folder / 'diff.log'}"
+            rows.append((size, n_policies, "netfence diff", diff))
+            print(f"[{size}] netfence drift --live (a List of the same size)", file=sys.stderr)
+            drift = measure([netfence, "drift", "--desired", str(folder / "stack"), "--live",
+                             str(folder / "live.json"), "--output", str(folder / "drift.txt")],
+                            args.timeout, folder / "drift.log")
+            if drift.exit_code not in (0, None):
+                drift.note = f"exit {drift.exit_code}: see {folder / 'drift.log'}"
+            rows.append((size, n_policies, "netfence drift", drift))
 
         if size <= args.reach_max:
             print(f"[{size}] netfence reach --format json", file=sys.stderr)

@@ -47,6 +47,7 @@ _LAZY = {
     "NetfenceStack": "constructs_lib.constructs",
     "ZeroTrustNamespace": "constructs_lib.constructs",
     "synth": "constructs_lib.constructs",
+    "create_app": "constructs_lib.constructs",
 }
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "Workload",
     "WorkloadSelection",
     "ZeroTrustNamespace",
+    "create_app",
     "preview_namespace",
     "synth",
 ]

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
+from constructs_lib._bulk import bulk_allocation
 from constructs_lib.errors import NetfenceError
 
 if TYPE_CHECKING:
@@ -670,6 +671,16 @@ declare that widen access (exit 1 when there are any).
         "write intent code (a cdktf app) from observed flows, and prove it",
         _configure_learn,
         _run_learn,
+        """\
+Turn observed traffic into intent code: pods are grouped into workloads by a
+label, replies and DNS queries fold into the DNS allowance, outside addresses
+become external endpoints, dropped flows are reported and not learned. learn
+then synthesizes the app it wrote and proves the policies allow every learned
+flow and nothing else between the observed workloads (exit 1 if not).
+
+  hubble observe -o json > flows.json
+  netfence learn --flows flows.json --pod-cidr 10.244.0.0/16 --out learned/
+""",
     ),
     Command(
         "lint",
@@ -756,7 +767,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        code: int = args.run(args)
+        with bulk_allocation():
+            code: int = args.run(args)
         return code
     except _UsageError as exc:
         print(exc, file=sys.stderr)

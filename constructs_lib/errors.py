@@ -11,13 +11,16 @@ from the builtin that matches its meaning, so callers can catch either::
     │                                    manifests, plans, inventories) cannot be
     │                                    read; the message names the file, the
     │                                    document index and the field path
-    ├── OutputError                      a file netfence writes cannot be written;
-    │                                    the message names that file (never a
-    │                                    temporary one) and the reason
+    ├── OutputError(OSError)             a file netfence writes cannot be written
+    │                                    (missing directory, disk full, read-only,
+    │                                    another synthesis holds the outdir); the
+    │                                    message names that file (never a temporary
+    │                                    one) and the cause
     └── ScaffoldError(ValueError)        ``netfence init`` cannot write the project
                                          there (not empty, bad --name)
 
-The CLI maps all of them to exit code 2; anything else is an internal error (3).
+The CLI and ``python -m stacks`` map all of them to exit code 2; anything else
+is an internal error (3).
 """
 
 from __future__ import annotations
@@ -62,12 +65,12 @@ class ArtifactError(NetfenceError, ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class OutputError(NetfenceError):
-    """A file netfence writes cannot be written (missing directory, full disk, ...)."""
+class OutputError(NetfenceError, OSError):
+    """A file or stack directory netfence writes cannot be written; what was there is kept."""
 
-    def __init__(self, file: str, message: str) -> None:
-        self.file = file
-        super().__init__(f"cannot write {file}: {message}")
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
 
 
 class ScaffoldError(NetfenceError, ValueError):

@@ -28,17 +28,19 @@ def _check_parent(target: Path, make_parents: bool) -> None:
     for ancestor in (parent, *parent.parents):
         if ancestor.exists() or ancestor.is_symlink():
             if not ancestor.is_dir():
-                raise OutputError(str(target), f"{ancestor} is a file, not a directory")
+                raise OutputError(
+                    str(target), f"cannot write: {ancestor} is a file, not a directory"
+                )
             break
     if not parent.is_dir():
         if not make_parents:
-            raise OutputError(str(target), f"directory {parent} does not exist")
+            raise OutputError(str(target), f"cannot write: directory {parent} does not exist")
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(str(target), f"cannot create {parent}: {exc.strerror}") from None
     if target.is_dir():
-        raise OutputError(str(target), "it is a directory; name a file")
+        raise OutputError(str(target), "cannot write: it is a directory; name a file")
 
 
 def _remove_stale(target: Path) -> None:
@@ -82,16 +84,16 @@ def atomic_writer(path: str | os.PathLike[str], *, make_parents: bool = False) -
             prefix=f".{target.name}.netfence-{os.getpid()}-", suffix=".tmp", dir=target.parent
         )
     except OSError as exc:
-        raise OutputError(str(target), exc.strerror or str(exc)) from None
+        raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
     try:
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
                 yield handle
             os.replace(tmp, target)
         except OSError as exc:
-            if isinstance(exc, BrokenPipeError):
+            if isinstance(exc, (BrokenPipeError, OutputError)):
                 raise
-            raise OutputError(str(target), exc.strerror or str(exc)) from None
+            raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Idempotent setup: a virtualenv with netfence installed (editable, with the dev
-# tools) and the pinned cdktf CLI in node_modules. Re-runs only what changed.
+# tools) and the pinned cdktf and cdktn CLIs in node_modules. Re-runs only what
+# changed.
+#
+#   scripts/bootstrap.sh          .venv        cdktf (the default CDK)
+#   scripts/bootstrap.sh cdktn    .venv-cdktn  cdktn beside cdktf, for `make test-cdktn`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
+case "${1:-cdktf}" in
+  cdktf) venv=.venv extras=dev ;;
+  cdktn) venv=.venv-cdktn extras=dev-cdktn ;;
+  *) echo "bootstrap: unknown environment '$1' (cdktf or cdktn)" >&2; exit 2 ;;
+esac
+
+if [ ! -x "$venv/bin/python" ]; then
+  "$python" -m venv "$venv"
 fi
 
 want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
-if [ "$(cat .venv/.netfence-stamp 2>/dev/null)" != "$want" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-  echo "$want" > .venv/.netfence-stamp
+if [ "$(cat "$venv/.netfence-stamp" 2>/dev/null)" != "$want" ]; then
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+  echo "$want" > "$venv/.netfence-stamp"
 fi
 
 if command -v npm >/dev/null 2>&1; then
@@ -22,5 +32,5 @@ if command -v npm >/dev/null 2>&1; then
     echo "$lock" > node_modules/.netfence-stamp
   fi
 else
-  echo "bootstrap: npm not found; 'npx cdktf' tests will be skipped" >&2
+  echo "bootstrap: npm not found; 'npx cdktf|cdktn' tests will be skipped" >&2
 fi

@@ -28,7 +28,7 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture
 def synth_stack(tmp_path: Path) -> Callable[..., dict[str, Any]]:
     """Build a stack with ``declare(stack)`` and return its synthesized cdk.tf.json."""
-    from cdktf import App, TerraformStack
+    from cdk_under_test import App, TerraformStack
 
     import constructs_lib  # noqa: F401  (chooses jsii's node before cdktf starts)
     from constructs_lib import synth

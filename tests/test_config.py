@@ -19,12 +19,12 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def _synth(tmp_path: Path, config_text: str, stack: str = "prod") -> dict[str, Any]:
-    from cdktf import App
+    from cdk_under_test import App, cli_context
 
     from constructs_lib import synth
 
     config = load_config(_write(tmp_path, config_text))
-    app = App(outdir=str(tmp_path / "out"))
+    app = App(outdir=str(tmp_path / "out"), context=cli_context())
     st = NetfenceStack(app, stack, config=config)
     shop = ZeroTrustNamespace(st, "shop", environment="prod")
     api = shop.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])

@@ -297,7 +297,7 @@ def test_preview_namespace_takes_its_name_from_the_environment(
 
 
 def test_invalid_preview_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cdktf import App, TerraformStack
+    from cdk_under_test import App, TerraformStack
 
     monkeypatch.setenv("NETFENCE_PREVIEW", "Feature/Login")
     with pytest.raises(InvalidIntentError) as info:
@@ -310,7 +310,7 @@ def test_invalid_preview_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_missing_preview_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cdktf import App, TerraformStack
+    from cdk_under_test import App, TerraformStack
 
     monkeypatch.delenv("NETFENCE_PREVIEW", raising=False)
     with pytest.raises(InvalidIntentError) as info:

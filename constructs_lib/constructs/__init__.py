@@ -1,4 +1,4 @@
-"""The cdktf construct layer (the only place, with the cdktf emitter, that imports cdktf)."""
+"""The construct layer, on cdktf or cdktn (only ``cdk.py`` names either; see there)."""
 
 from constructs_lib.constructs.namespace import (
     KubernetesCluster,
@@ -9,7 +9,7 @@ from constructs_lib.constructs.namespace import (
 )
 from constructs_lib.constructs.pipeline import BuildEnvironment, Pipeline, preview_namespace
 from constructs_lib.constructs.stack import NetfenceStack, apply_backend
-from constructs_lib.constructs.synth import SynthSummary, synth
+from constructs_lib.constructs.synth import SynthSummary, create_app, synth
 
 __all__ = [
     "BuildEnvironment",
@@ -21,6 +21,7 @@ __all__ = [
     "SynthSummary",
     "ZeroTrustNamespace",
     "apply_backend",
+    "create_app",
     "preview_namespace",
     "stack_states",
     "synth",

@@ -1,4 +1,4 @@
-"""The cdktf construct layer: thin wrappers that put model objects in a construct tree."""
+"""The construct layer: thin wrappers that put model objects in a cdktf/cdktn construct tree."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ from constructs_lib._node import ensure_node
 
 ensure_node()
 
-from cdktf import App, TerraformStack  # noqa: E402
 from constructs import Construct  # noqa: E402
 
 from constructs_lib.compiler import compile_topology  # noqa: E402
-from constructs_lib.emitters.cdktf_emitter import NetfenceElement  # noqa: E402
+from constructs_lib.constructs.cdk import cdk_of, stack_of  # noqa: E402
+from constructs_lib.emitters.cdktf_emitter import element_class  # noqa: E402
 from constructs_lib.emitters.terraform import (  # noqa: E402
+    DEPRECATED_TWINS,
     LABELS,
     NAMESPACE,
     NETWORK_POLICY,
+    PROVIDER_VERSION,
+    PROVIDER_VERSIONS,
     ProviderConfig,
     render_terraform,
     resource_name,
@@ -36,15 +39,16 @@ from constructs_lib.model import (  # noqa: E402
 from constructs_lib.spec import CompiledStack  # noqa: E402
 
 _STATE_ATTR = "_netfence_state"
+_PATH_ATTR = "_netfence_path"
 _ELEMENT_ID = "netfence"
 _TF_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _OVERRIDE_PATH = re.compile(r"^[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*$")
 
 
 class StackState:
-    """What netfence keeps per cdktf stack: the intent, provider, overrides."""
+    """What netfence keeps per stack: the intent, provider, overrides."""
 
-    def __init__(self, stack: TerraformStack) -> None:
+    def __init__(self, stack: Any) -> None:
         self.topology = Topology(stack.node.id)
         self.provider: ProviderConfig | None = None
         self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
@@ -52,14 +56,22 @@ class StackState:
         self.moves: list[tuple[str, str]] = []  # (old address, new address)
         self._cache: tuple[int, CompiledStack] | None = None
         self._rendered: tuple[object, dict[str, Any]] | None = None
-        # While True, the element hands cdktf nothing and ``synth(app)`` merges
-        # the fragment into cdk.tf.json itself (no jsii marshalling).
+        # While True, the element hands cdktf nothing and the stack's
+        # StagedSynthesizer merges the fragment into cdk.tf.json itself (no
+        # jsii marshalling); cdktf's Testing helpers still get it through jsii.
         self.deferred = False
-        NetfenceElement(stack, _ELEMENT_ID, self._element_fragment, self._element_metadata)
+        cdk = cdk_of(stack)
+        element_class(cdk)(stack, _ELEMENT_ID, self._element_fragment, self._element_metadata)
+        from constructs_lib.constructs.synth import staged_synthesizer  # imports this module
+
+        stack.synthesizer = staged_synthesizer(cdk)(stack.node.id, stack.synthesizer, self)
 
     @staticmethod
     def of(scope: Construct) -> StackState:
-        stack = TerraformStack.of(scope)
+        state: StackState | None = getattr(scope, _STATE_ATTR, None)
+        if state is not None:  # scope is the stack: no jsii round-trip
+            return state
+        stack = stack_of(scope)
         state = getattr(stack, _STATE_ATTR, None)
         if state is None:
             state = StackState(stack)
@@ -112,8 +124,13 @@ class KubernetesCluster(Construct):
         CNIs let an ipBlock match pod IPs), and verify checks that no ipBlock
         can admit pods. Left out, verify assumes pods may have any IP, so every
         ipBlock that a pod could match is reported.
-    Without a KubernetesCluster in the stack, no provider block is written and
-    the provider takes its whole configuration from the environment.
+    provider_version: the hashicorp/kubernetes version the JSON is written
+        for and pinned to: 2.38.0, 3.4.0 or 3.5.0; left out, 2.38.0 (what the
+        cdktf bindings target, so existing stacks plan no change; docs/cdk.md
+        says what 3.x changes in a plan).
+    Without a KubernetesCluster in the stack, no provider block is written,
+    the provider takes its whole configuration from the environment and the
+    version is 2.38.0.
     """
 
     def __init__(
@@ -126,9 +143,17 @@ class KubernetesCluster(Construct):
         in_cluster: bool = False,
         pod_cidrs: Sequence[str] = (),
         service_cidrs: Sequence[str] = (),
+        provider_version: str = PROVIDER_VERSION,
     ) -> None:
         super().__init__(scope, id)
         path = self.node.path
+        if provider_version not in PROVIDER_VERSIONS:
+            raise InvalidIntentError(
+                path,
+                "provider_version",
+                f"{provider_version!r} is not a hashicorp/kubernetes version netfence "
+                f"writes for; supported: {', '.join(PROVIDER_VERSIONS)} (docs/cdk.md)",
+            )
         if in_cluster and (config_path or config_context):
             raise InvalidIntentError(
                 path,
@@ -145,7 +170,7 @@ class KubernetesCluster(Construct):
                 path, "id", "the stack already has a KubernetesCluster; declare one per stack"
             )
         state.topology.set_cluster_ranges(path, pod_cidrs=pod_cidrs, service_cidrs=service_cidrs)
-        state.provider = ProviderConfig(config_path, config_context, in_cluster)
+        state.provider = ProviderConfig(config_path, config_context, in_cluster, provider_version)
 
 
 class PolicyHandle:
@@ -180,19 +205,25 @@ class PolicyHandle:
 
         For adopting state from hand-written configurations: Terraform moves
         the state entry instead of destroying and recreating the object.
+        The address may also be of the deprecated twin type (``kubernetes_namespace``
+        for ``kubernetes_namespace_v1``); that move needs a provider version
+        that moves state across types, which synth checks (docs/cdk.md).
         """
-        prefix = f"{self.resource_type}."
-        valid = (
-            isinstance(address, str)
-            and address.startswith(prefix)
-            and _TF_NAME.match(address[len(prefix) :]) is not None
+        prefixes = [f"{self.resource_type}."]
+        twin = DEPRECATED_TWINS.get(self.resource_type)
+        if twin is not None:
+            prefixes.append(f"{twin}.")
+        valid = isinstance(address, str) and any(
+            address.startswith(p) and _TF_NAME.match(address[len(p) :]) is not None
+            for p in prefixes
         )
         if not valid:
+            forms = " or ".join(f"'{p}<name>'" for p in prefixes)
             raise InvalidIntentError(
                 self.address,
                 "moved_from",
-                f"{address!r} is not an address of the form "
-                f"'{prefix}<name>' (moved blocks cannot change the resource type)",
+                f"{address!r} is not an address of the form {forms} (moved blocks "
+                "change the type only from the deprecated twin)",
             )
         if address == self.address:
             raise InvalidIntentError(
@@ -237,10 +268,10 @@ class ZeroTrustNamespace(Construct):
         default_deny: str = "both",
     ) -> None:
         super().__init__(scope, id)
-        self._state = StackState.of(self)
+        self._state = StackState.of(scope)
         ns_name = name if name is not None else id
         self.model: Namespace = self._state.topology.add_namespace(
-            self.node.path,
+            child_path(scope, id),
             name=ns_name,
             environment=environment,
             labels=labels,
@@ -298,7 +329,16 @@ class ZeroTrustNamespace(Construct):
         return PolicyHandle(self._state, rtype, resource_name(self.name))
 
 
-def stack_states(app: App) -> list[tuple[str, StackState]]:
+def child_path(scope: Construct, id: str) -> str:
+    """``node.path`` of the child ``id`` of ``scope``; the scope's own path asked of jsii once."""
+    base: str | None = getattr(scope, _PATH_ATTR, None)
+    if base is None:
+        base = scope.node.path
+        setattr(scope, _PATH_ATTR, base)
+    return f"{base}/{id}" if base else id
+
+
+def stack_states(app: Construct) -> list[tuple[str, StackState]]:
     out = []
     for child in app.node.children:
         state = getattr(child, _STATE_ATTR, None)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
-import cdktf
 from constructs import Construct
 
 from constructs_lib.config import BackendConfig, ProjectConfig, load_config
+from constructs_lib.constructs.cdk import FollowsApp, cdk_of
 from constructs_lib.constructs.namespace import StackState
 
 CONFIG_CONTEXT = "netfence.config"
@@ -22,8 +23,10 @@ def default_state_path(stack: str) -> str:
     return f"../../../terraform.{stack}.tfstate"
 
 
-class NetfenceStack(cdktf.TerraformStack):
+class NetfenceStack(metaclass=FollowsApp):
     """A stack configured from ``netfence.yaml`` (see ``constructs_lib.config``).
+
+    It is a ``TerraformStack`` of the CDK its App comes from (cdktf or cdktn).
 
     config: the parsed settings; left out, the file named by the cdktf context
         ``netfence.config``, else ``./netfence.yaml``, else local state in
@@ -31,43 +34,49 @@ class NetfenceStack(cdktf.TerraformStack):
     """
 
     def __init__(self, scope: Construct, id: str, *, config: ProjectConfig | None = None) -> None:
-        super().__init__(scope, id)
+        # the next base is the TerraformStack of the App's CDK (see FollowsApp)
+        super().__init__(scope, id)  # type: ignore[call-arg]
+        stack: Any = self
         if config is None:
-            config = load_config(self.node.try_get_context(CONFIG_CONTEXT))
+            config = load_config(stack.node.try_get_context(CONFIG_CONTEXT))
         settings = config.for_stack(id)
-        apply_backend(self, settings.backend or BackendConfig("local", {}))
-        StackState.of(self).imports = settings.imports
+        apply_backend(stack, settings.backend or BackendConfig("local", {}))
+        StackState.of(stack).imports = settings.imports
 
 
-def apply_backend(stack: cdktf.TerraformStack, backend: BackendConfig) -> cdktf.TerraformBackend:
+def apply_backend(stack: Any, backend: BackendConfig) -> Any:
+    """The stack's backend, made with the stack's own CDK (cdktf or cdktn)."""
+    cdk = cdk_of(stack)
     s: dict[str, Any] = dict(backend.settings)
     if backend.type == "local":
-        return cdktf.LocalBackend(
+        return cdk.LocalBackend(
             stack,
             path=s.get("path", default_state_path(stack.node.id)),
             workspace_dir=s.get("workspace_dir"),
         )
     if backend.type == "s3":
+        if "use_lockfile" in inspect.signature(cdk.S3Backend.__init__).parameters:
+            return cdk.S3Backend(stack, **s)  # cdktn: native (cdktf.json targets terraform >= 1.10)
         lockfile = s.pop("use_lockfile", None)
-        made = cdktf.S3Backend(stack, **s)
+        made = cdk.S3Backend(stack, **s)
         if lockfile is not None:  # Terraform >= 1.10; cdktf 0.21 has no argument for it
             made.add_override("use_lockfile", lockfile)
         return made
     if backend.type == "gcs":
-        return cdktf.GcsBackend(stack, **s)
+        return cdk.GcsBackend(stack, **s)
     if backend.type == "azurerm":
-        return cdktf.AzurermBackend(stack, **s)
+        return cdk.AzurermBackend(stack, **s)
     spaces = s.pop("workspaces")
     if backend.type == "remote":
         remote_ws: Any = (
-            cdktf.NamedRemoteWorkspace(name=spaces["name"])
+            cdk.NamedRemoteWorkspace(name=spaces["name"])
             if "name" in spaces
-            else cdktf.PrefixedRemoteWorkspaces(prefix=spaces["prefix"])
+            else cdk.PrefixedRemoteWorkspaces(prefix=spaces["prefix"])
         )
-        return cdktf.RemoteBackend(stack, workspaces=remote_ws, **s)
+        return cdk.RemoteBackend(stack, workspaces=remote_ws, **s)
     cloud_ws: Any = (
-        cdktf.NamedCloudWorkspace(name=spaces["name"], project=spaces.get("project"))
+        cdk.NamedCloudWorkspace(name=spaces["name"], project=spaces.get("project"))
         if "name" in spaces
-        else cdktf.TaggedCloudWorkspaces(tags=spaces["tags"], project=spaces.get("project"))
+        else cdk.TaggedCloudWorkspaces(tags=spaces["tags"], project=spaces.get("project"))
     )
-    return cdktf.CloudBackend(stack, workspaces=cloud_ws, **s)
+    return cdk.CloudBackend(stack, workspaces=cloud_ws, **s)

@@ -1,13 +1,14 @@
 """Renderers of compiled stacks: Terraform JSON (pure data) and Kubernetes YAML.
 
 ``cdktf_emitter`` (imported only by the construct layer) wraps the Terraform
-renderer in a cdktf element; nothing else here touches cdktf.
+renderer in a cdktf/cdktn element; nothing else here touches either.
 """
 
 from constructs_lib.emitters.manifests import render_manifests
 from constructs_lib.emitters.terraform import (
     PROVIDER_SOURCE,
     PROVIDER_VERSION,
+    PROVIDER_VERSIONS,
     ProviderConfig,
     render_terraform,
     resource_name,
@@ -16,6 +17,7 @@ from constructs_lib.emitters.terraform import (
 __all__ = [
     "PROVIDER_SOURCE",
     "PROVIDER_VERSION",
+    "PROVIDER_VERSIONS",
     "ProviderConfig",
     "render_manifests",
     "render_terraform",

@@ -27,7 +27,23 @@ RBAC_API = "rbac.authorization.k8s.io"
 
 
 def objects(compiled: CompiledStack) -> list[dict[str, Any]]:
-    """Managed namespaces, policies, service accounts, then each Role and its binding."""
+    """Managed namespaces, policies, service accounts, then each Role and its binding.
+
+    Both emitters read the same stack in a row: the last result is kept for
+    the same CompiledStack. Callers read it and never change it.
+    """
+    global _last
+    if _last is not None and _last[0] is compiled:
+        return _last[1]
+    out = _build_objects(compiled)
+    _last = (compiled, out)
+    return out
+
+
+_last: tuple[CompiledStack, list[dict[str, Any]]] | None = None
+
+
+def _build_objects(compiled: CompiledStack) -> list[dict[str, Any]]:
     out = [namespace_object(ns) for ns in compiled.namespaces if ns.managed]
     out += [policy_object(p) for p in compiled.policies]
     out += [service_account_object(a) for a in compiled.service_accounts]
@@ -190,18 +206,17 @@ _USER_MAPS = {"labels", "annotations", "matchLabels"}
 
 def terraform_body(obj: dict[str, Any]) -> dict[str, Any]:
     """The resource body for hashicorp/kubernetes: fields renamed, ports as strings."""
-    body = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
-    renamed: dict[str, Any] = _rename(body, "")
-    return renamed
+    return _rename({k: v for k, v in obj.items() if k not in ("apiVersion", "kind")})
 
 
-def _rename(value: Any, key: str) -> Any:
-    if isinstance(value, dict):
-        if key in _USER_MAPS:
-            return dict(value)
-        return {_TERRAFORM_NAMES.get(k, k): _rename(v, k) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_rename(v, key) for v in value]
-    if key == "port":  # the provider takes numeric and named ports as one string
-        return str(value)
-    return value
+def _rename(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if type(value) is dict:
+            value = dict(value) if key in _USER_MAPS else _rename(value)
+        elif type(value) is list:
+            value = [_rename(v) if type(v) is dict else v for v in value]
+        elif key == "port":  # the provider takes numeric and named ports as one string
+            value = str(value)
+        out[_TERRAFORM_NAMES.get(key, key)] = value
+    return out

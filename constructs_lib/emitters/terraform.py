@@ -1,24 +1,42 @@
-"""Render a CompiledStack as Terraform JSON for hashicorp/kubernetes 2.38.0.
+"""Render a CompiledStack as Terraform JSON for hashicorp/kubernetes 2.38.0 or 3.x.
 
 The output is plain data (dicts, lists, strings) in the shape the provider's
 schema expects: single blocks as objects, repeated blocks as lists, ports as
 strings. Resource names derive from Kubernetes names only, so they survive
 any refactor of the Python code that declares them.
+
+The six resource types keep one configuration syntax from 2.38.0 to 3.5.0;
+what differs by version (``PROVIDER_VERSIONS``) is which resources the
+Plugin Framework serves (``FRAMEWORK_SINCE``): those reject null label and
+annotation values, may plan a one-time update for an explicitly empty map,
+reject a Role with both ``name`` and ``generate_name``, and move state from
+their deprecated twin (``moved`` across types, Terraform >= 1.8).
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+import io
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from constructs_lib.emitters.kubernetes import objects, terraform_body
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.spec import CompiledStack
 
+_quote = json.encoder.encode_basestring_ascii  # json's own (C) string quoting
+
 PROVIDER_SOURCE = "hashicorp/kubernetes"
+# The default: what the cdktf bindings (cdktf-cdktf-provider-kubernetes 12.x)
+# target, so existing stacks plan no change; 3.x is a deliberate upgrade
+# (docs/cdk.md: what changes in a plan).
 PROVIDER_VERSION = "2.38.0"
+# Versions whose behaviour for the six resources is established (provider
+# source and changelog; the cdktn bindings 17.1.0 target 3.4.0). 3.6.0 is
+# not among them: its release notes could not be read here.
+PROVIDER_VERSIONS = ("2.38.0", "3.4.0", "3.5.0")
 
 NAMESPACE = "kubernetes_namespace_v1"
 LABELS = "kubernetes_labels"
@@ -26,6 +44,17 @@ NETWORK_POLICY = "kubernetes_network_policy_v1"
 SERVICE_ACCOUNT = "kubernetes_service_account_v1"
 ROLE = "kubernetes_role_v1"
 ROLE_BINDING = "kubernetes_role_binding_v1"
+# First provider version serving the type through the Plugin Framework
+# (CHANGELOG 3.3.0 GH-2979, 3.4.0 GH-2964, 3.5.0 GH-2978). Not listed: still SDKv2.
+FRAMEWORK_SINCE = {NAMESPACE: "3.3.0", ROLE: "3.4.0", ROLE_BINDING: "3.5.0"}
+# The deprecated (3.0.0) type each netfence type replaces; same schema.
+DEPRECATED_TWINS = {
+    NAMESPACE: "kubernetes_namespace",
+    NETWORK_POLICY: "kubernetes_network_policy",
+    SERVICE_ACCOUNT: "kubernetes_service_account",
+    ROLE: "kubernetes_role",
+    ROLE_BINDING: "kubernetes_role_binding",
+}
 _RESOURCE_TYPES = {
     "NetworkPolicy": NETWORK_POLICY,
     "ServiceAccount": SERVICE_ACCOUNT,
@@ -41,11 +70,14 @@ class ProviderConfig:
     config_path / config_context: a kubeconfig file and context. in_cluster:
     the provider's in-cluster service account (set nothing else). All left
     out: the provider reads KUBE_CONFIG_PATH and friends from the environment.
+    version: the hashicorp/kubernetes version the JSON is written for and
+    pinned to (one of ``PROVIDER_VERSIONS``).
     """
 
     config_path: str | None = None
     config_context: str | None = None
     in_cluster: bool = False
+    version: str = PROVIDER_VERSION
 
     def render(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -54,6 +86,16 @@ class ProviderConfig:
         if self.config_context:
             out["config_context"] = self.config_context
         return out
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def framework_serves(rtype: str, version: str) -> bool:
+    """True when provider ``version`` serves ``rtype`` through the Plugin Framework."""
+    since = FRAMEWORK_SINCE.get(rtype)
+    return since is not None and version_key(version) >= version_key(since)
 
 
 def resource_name(namespace: str, suffix: str | None = None) -> str:
@@ -119,11 +161,11 @@ def render_terraform(
             )
         for path, value in changes:
             _set_path(target, path, copy.deepcopy(value))
+    version = provider.version if provider is not None else PROVIDER_VERSION
+    _fit_provider(resources, version)
     out: dict[str, Any] = {
         "terraform": {
-            "required_providers": {
-                "kubernetes": {"source": PROVIDER_SOURCE, "version": PROVIDER_VERSION}
-            }
+            "required_providers": {"kubernetes": {"source": PROVIDER_SOURCE, "version": version}}
         },
         "resource": resources,
         "output": {
@@ -144,10 +186,78 @@ def render_terraform(
                 )
         out["import"] = [{"to": address, "id": ident} for address, ident in imports]
     if moves:
+        for old, new in moves:
+            _check_move(old, new, version)
         out["moved"] = [{"from": old, "to": new} for old, new in sorted(set(moves))]
     if provider is not None:
         out["provider"] = {"kubernetes": [provider.render()]}
     return out
+
+
+def _fit_provider(resources: dict[str, dict[str, Any]], version: str) -> None:
+    """Keep the bodies valid for ``version`` (after overrides, which may add to them).
+
+    Everywhere: no ``generate_name`` beside ``name`` (the API ignores it; 3.4.0's
+    kubernetes_role_v1 rejects the pair). On Framework-served types: no null
+    label or annotation value (rejected at plan), and no explicitly empty
+    label or annotation map (a needless one-time update; absent means the same).
+    """
+    for rtype, group in resources.items():
+        framework = framework_serves(rtype, version)
+        for rname, body in group.items():
+            meta = body.get("metadata")
+            if not isinstance(meta, dict):
+                continue
+            where = f"{rtype}.{rname}"
+            if "generate_name" in meta and "name" in meta:
+                raise InvalidIntentError(
+                    where,
+                    "add_override",
+                    "metadata.generate_name beside metadata.name: netfence names every "
+                    "object; the API ignores generate_name when name is set and "
+                    "hashicorp/kubernetes >= 3.4.0 rejects the pair for kubernetes_role_v1",
+                )
+            if not framework:
+                continue
+            for field in ("labels", "annotations"):
+                values = meta.get(field)
+                if values == {}:
+                    del meta[field]
+                    continue
+                for key, value in (values or {}).items():
+                    if value is None:
+                        raise InvalidIntentError(
+                            where,
+                            "add_override",
+                            f"metadata.{field}[{key!r}] is null; hashicorp/kubernetes "
+                            f"{version} serves {rtype} through the Plugin Framework, which "
+                            "rejects null label and annotation values at plan: give a "
+                            "string or leave the entry out",
+                        )
+
+
+def _check_move(old: str, new: str, version: str) -> None:
+    """A ``moved`` block across types is valid only where the provider moves the state."""
+    old_type, new_type = old.split(".")[0], new.split(".")[0]
+    if old_type == new_type or framework_serves(new_type, version):
+        return
+    since = FRAMEWORK_SINCE.get(new_type)
+    if since is None:
+        reason = (
+            f"no supported hashicorp/kubernetes version ({', '.join(PROVIDER_VERSIONS)}) "
+            f"can move state from {old_type} to {new_type}"
+        )
+    else:
+        reason = (
+            f"hashicorp/kubernetes {version} cannot move state from {old_type} to "
+            f"{new_type}; {since} and later can (with Terraform >= 1.8): declare "
+            f"KubernetesCluster(..., provider_version={PROVIDER_VERSIONS[-1]!r})"
+        )
+    raise InvalidIntentError(
+        new,
+        "moved_from",
+        f"{old}: {reason}, or move it yourself: terraform state mv '{old}' '{new}'",
+    )
 
 
 def _owner(namespace: str, managed: set[str]) -> str:
@@ -163,3 +273,67 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
             nxt = target[part] = {}
         target = nxt
     target[parts[-1]] = value
+
+
+def dump_json(doc: Any) -> str:
+    """``json.dumps(doc, indent=2, sort_keys=True) + "\n"``, byte for byte, several times faster."""
+    buffer = io.StringIO()
+    write_json(doc, buffer)
+    return buffer.getvalue()
+
+
+def write_json(doc: Any, handle: TextIO) -> None:
+    """Write ``dump_json(doc)`` to ``handle`` in pieces of about a megabyte.
+
+    json's C encoder does not indent, and its Python encoder spends most of
+    a large synthesis in generator frames; this appends the same text to one
+    list of chunks, handed to ``handle`` whenever it grows long (a whole
+    130,000-resource artifact as chunks would take gigabytes).
+    """
+    out: list[str] = []
+
+    def flush() -> None:
+        handle.write("".join(out))
+        out.clear()
+
+    _dump_value(doc, "\n", out, flush)
+    out.append("\n")
+    flush()
+
+
+_FLUSH_AT = 1 << 16  # chunks
+
+
+def _dump_value(value: Any, newline: str, out: list[str], flush: Callable[[], None]) -> None:
+    if isinstance(value, str):
+        out.append(_quote(value))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = newline + "  "
+        sep = "{" + inner
+        for key in sorted(value):
+            if not isinstance(key, str):
+                raise TypeError(f"JSON object keys must be strings, not {key!r}")
+            out.append(sep)
+            out.append(_quote(key))
+            out.append(": ")
+            _dump_value(value[key], inner, out, flush)
+            sep = "," + inner
+            if len(out) > _FLUSH_AT:
+                flush()
+        out.append(newline + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            out.append("[]")
+            return
+        inner = newline + "  "
+        sep = "[" + inner
+        for item in value:
+            out.append(sep)
+            _dump_value(item, inner, out, flush)
+            sep = "," + inner
+        out.append(newline + "]")
+    else:
+        out.append(json.dumps(value))  # numbers, booleans, null: exactly as json spells them

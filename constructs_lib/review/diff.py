@@ -111,8 +111,20 @@ def compare(
     members = world.members
     in_before = [world.exists(m.pod.namespace, BEFORE) for m in members]
     in_after = [world.exists(m.pod.namespace, AFTER) for m in members]
-    for i, src in enumerate(members):
-        for j, dst in enumerate(members):
+    # Only pairs that some side may connect can change: each side's engine
+    # names the candidate sources of a destination (all of them when it is
+    # not isolated), instead of trying every ordered pair of members.
+    of_class: tuple[dict[int, list[int]], dict[int, list[int]]] = ({}, {})
+    for i in range(len(members)):
+        of_class[0].setdefault(eb.pod_class[i], []).append(i)
+        of_class[1].setdefault(ea.pod_class[i], []).append(i)
+    for j, dst in enumerate(members):
+        candidates: set[int] = set()
+        for engine, members_of in ((eb, of_class[0]), (ea, of_class[1])):
+            for c in engine.sources_of(engine.pod_class[j]):
+                candidates.update(members_of.get(c, ()))
+        for i in sorted(candidates):
+            src = members[i]
             if i == j:
                 continue
             both_before, both_after = in_before[i] and in_before[j], in_after[i] and in_after[j]

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from constructs_lib.loaders.intent import FlowEnd, IntentRecord
 from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External, Inventory
 from constructs_lib.loaders.network_policy import Labels, LabelSelector, NetworkPolicy
-from constructs_lib.verifier.engine import Pod
-from constructs_lib.verifier.selectors import matches
+from constructs_lib.verifier.engine import Pod, iter_bits
+from constructs_lib.verifier.selectors import LabelIndex
 
 UNLISTED_NAMESPACE = "netfence-unlisted-namespace"
 UNLISTED_NAMESPACE_DISPLAY = "<any other namespace>"
@@ -81,6 +81,8 @@ class WorldBuilder:
     _externals: dict[str, External] = field(default_factory=dict)
     _absent: dict[str, set[str]] = field(default_factory=lambda: {BEFORE: set(), AFTER: set()})
     _synthetic: dict[str, str] = field(default_factory=dict)  # stand-in namespace -> display
+    # (namespace, sorted labels) of every member: "is there a pod like this already?"
+    _shapes: set[tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=set)
 
     # namespaces ---------------------------------------------------------------
 
@@ -125,6 +127,7 @@ class WorldBuilder:
             return
         pod = Pod(key, namespace, dict(labels), ports)
         self._members[key] = Member(pod, display or key, group or namespace)
+        self._shapes.add((namespace, tuple(sorted(pod.labels.items()))))
 
     def unlisted(self, namespace: str) -> None:
         group = self._synthetic.get(namespace)
@@ -195,6 +198,9 @@ class WorldBuilder:
         """A pod for every selector the policies use, in the namespaces it can match."""
         known = self._labels(AFTER)
         known_before = self._labels(BEFORE)
+        names = sorted(set(known) | set(known_before))
+        after_index = LabelIndex([known.get(n, {}) for n in names])
+        before_index = LabelIndex([known_before.get(n, {}) for n in names])
         for policy in policies:
             self.namespace(policy.namespace)
             self.unlisted(policy.namespace)
@@ -208,11 +214,11 @@ class WorldBuilder:
                         self._selected(policy.namespace, pods)
                         continue
                     wanted = selector_labels(peer.namespace_selector)
-                    for name in sorted(set(known) | set(known_before)):
-                        if matches(peer.namespace_selector, known.get(name, {})) or matches(
-                            peer.namespace_selector, known_before.get(name, {})
-                        ):
-                            self._selected(name, pods)
+                    selected = after_index.select(peer.namespace_selector) | before_index.select(
+                        peer.namespace_selector
+                    )
+                    for n in iter_bits(selected):
+                        self._selected(names[n], pods)
                     if peer.namespace_selector.is_empty():
                         self._selected(UNLISTED_NAMESPACE, pods)
                     elif NAME_LABEL in wanted:
@@ -229,9 +235,8 @@ class WorldBuilder:
         if not labels:
             self.unlisted(namespace)
             return
-        for m in self._members.values():
-            if m.pod.namespace == namespace and dict(m.pod.labels) == dict(labels):
-                return  # a declared workload already stands for these pods
+        if (namespace, tuple(sorted(labels.items()))) in self._shapes:
+            return  # a declared workload already stands for these pods
         if namespace == UNLISTED_NAMESPACE:
             text = _labels_text(labels)
             self.pod(

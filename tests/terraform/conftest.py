@@ -24,7 +24,7 @@ from tf_workspace import (
     ROOT,
     TESTS,
     TIMEOUT,
-    VERSION,
+    VERSIONS,
     TerraformEnv,
     Workspace,
     namespace_object,
@@ -42,9 +42,10 @@ def _terraform() -> str:
 def terraform_env(tmp_path_factory: pytest.TempPathFactory) -> TerraformEnv:
     binary = _terraform()
     home = tmp_path_factory.mktemp("terraform")
-    target = home / "mirror" / PROVIDER / VERSION / PLATFORM
-    target.mkdir(parents=True)
-    shutil.copy2(LAUNCHER, target / f"terraform-provider-kubernetes_v{VERSION}_x5")
+    for version in VERSIONS:  # the launcher reads its version from its name
+        target = home / "mirror" / PROVIDER / version / PLATFORM
+        target.mkdir(parents=True)
+        shutil.copy2(LAUNCHER, target / f"terraform-provider-kubernetes_v{version}_x5")
     (home / "plugin-cache").mkdir()
     write_certificate(home / "cert")
     rc = home / "terraform.rc"
@@ -106,11 +107,16 @@ def namespace() -> Callable[[str], dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A throwaway project root for ``npx cdktf``: its own cdktf.out and state files."""
+    """A throwaway project root for ``npx cdktf|cdktn``: its own cdktf.out and state files.
+
+    Its ``.venv`` is the running interpreter's, so the CLI's ``app`` command
+    (cdktf.json) runs the example stacks in the environment under test.
+    """
     root = tmp_path_factory.mktemp("project")
     shutil.copy2(ROOT / "cdktf.json", root / "cdktf.json")
     shutil.copy2(ROOT / "package.json", root / "package.json")
-    for name in (".venv", "node_modules", "stacks", "constructs_lib"):
+    (root / ".venv").symlink_to(Path(sys.prefix))
+    for name in ("node_modules", "stacks", "constructs_lib"):
         (root / name).symlink_to(ROOT / name)
     return root
 

@@ -1,4 +1,4 @@
-"""``npx cdktf deploy`` of an example stack, end to end: synth, init, plan, apply."""
+"""``npx cdktf deploy`` (or ``npx cdktn deploy`` under cdktn) of an example stack, end to end."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import cdk_under_test
 import pytest
 from tf_workspace import ROOT, TIMEOUT, TerraformEnv, Workspace
+
+from constructs_lib._node import path_for_cli
 
 pytestmark = pytest.mark.slow
 
@@ -16,10 +19,13 @@ pytestmark = pytest.mark.slow
 def test_cdktf_deploy_applies_the_prod_stack(
     terraform_env: TerraformEnv, project_copy: Path
 ) -> None:
-    if shutil.which("npx") is None or not (ROOT / "node_modules" / ".bin" / "cdktf").exists():
-        pytest.skip("npx or node_modules/.bin/cdktf missing: run scripts/bootstrap.sh")
+    cli = cdk_under_test.name()  # the CLI of the CDK the suite runs on
+    if shutil.which("npx") is None or not (ROOT / "node_modules" / ".bin" / cli).exists():
+        pytest.skip(f"npx or node_modules/.bin/{cli} missing: run scripts/bootstrap.sh")
     cluster = project_copy / "cluster.json"
     env = terraform_env.env | {
+        "NETFENCE_CDK": cli,
+        "PATH": path_for_cli(cli, terraform_env.env.get("PATH")),
         "NETFENCE_FAKE_CLUSTER": str(cluster),
         "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "1",  # keep cdktf out of ~/.terraform.d
         "CI": "1",
@@ -27,7 +33,7 @@ def test_cdktf_deploy_applies_the_prod_stack(
     }
     # --skip-provider-lock: `terraform providers lock` asks the registry, not the mirror
     deploy = subprocess.run(
-        ["npx", "cdktf", "deploy", "prod", "--auto-approve", "--skip-provider-lock"],
+        ["npx", cli, "deploy", "prod", "--auto-approve", "--skip-provider-lock"],
         cwd=project_copy,
         env=env,
         capture_output=True,

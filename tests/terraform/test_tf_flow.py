@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from tf_workspace import Workspace
+from tf_workspace import Workspace, for_version
 
 pytestmark = pytest.mark.slow
 
@@ -32,11 +32,16 @@ def test_every_example_stack_goes_through_terraform(
     assert sorted(example_stacks) == sorted(EXAMPLE_STACKS), "add new stacks to EXAMPLE_STACKS"
 
 
-@pytest.mark.parametrize("stack", EXAMPLE_STACKS)
+# Every stack on the default provider; on 3.x the stack with every resource type
+# netfence writes (delivery: namespaces, policies, accounts, a Role and its binding).
+FLOWS = [(s, "2.38.0") for s in EXAMPLE_STACKS] + [("delivery", "3.4.0"), ("delivery", "3.5.0")]
+
+
+@pytest.mark.parametrize(("stack", "version"), FLOWS)
 def test_example_stack_plans_applies_and_then_plans_no_changes(
-    workspace: Workspace, example_stacks: dict[str, dict[str, Any]], stack: str
+    workspace: Workspace, example_stacks: dict[str, dict[str, Any]], stack: str, version: str
 ) -> None:
-    config = example_stacks[stack]
+    config = for_version(example_stacks[stack], version)
     workspace.write_config(config)
     workspace.init()
     assert "Success! The configuration is valid." in workspace.tf("validate").stdout
@@ -74,10 +79,11 @@ def test_example_stack_plans_applies_and_then_plans_no_changes(
     assert again.returncode == NO_CHANGES, again.stdout
 
 
+@pytest.mark.parametrize("version", ["2.38.0", "3.5.0"])
 def test_plan_shows_drift_after_the_cluster_is_edited(
-    workspace: Workspace, example_stacks: dict[str, dict[str, Any]]
+    workspace: Workspace, example_stacks: dict[str, dict[str, Any]], version: str
 ) -> None:
-    config = example_stacks["prod"]
+    config = for_version(example_stacks["prod"], version)
     workspace.write_config(config)
     workspace.init()
     workspace.tf("apply", "-input=false", "-auto-approve")

@@ -92,3 +92,52 @@ def test_derive_reads_names_from_the_registry_anchor() -> None:
     }
     assert derive_schema.terraform_name(prop) == "ip_block"
     assert derive_schema.terraform_name({"name": "endPort", "docs": {}}) == "end_port"
+
+
+def _cdktn_assembly() -> dict[str, Any]:
+    try:
+        return derive_schema.load_assembly(bindings=derive_schema.BINDINGS["3"])
+    except FileNotFoundError:
+        pytest.skip("cdktn-provider-kubernetes is not installed (the .venv-cdktn run has it)")
+
+
+def test_the_3x_schema_file_is_what_the_cdktn_bindings_derive() -> None:
+    derived = derive_schema.derive(_cdktn_assembly())
+    checked_in = json.loads(derive_schema.SCHEMA_FILE_3.read_text())
+    assert derived == checked_in, (
+        "regenerate with .venv-cdktn/bin/python -m terraform_provider.derive_schema 3"
+    )
+
+
+def test_the_3x_schema_names_its_sources_and_the_versions_it_serves() -> None:
+    three = json.loads(derive_schema.SCHEMA_FILE_3.read_text())
+    assert three["provider_version"] == "3.4.0"
+    assert three["bindings"].startswith("@cdktn/provider-kubernetes@17.")
+    assert three["versions"]["serves"] == ["3.4.0", "3.5.0"]
+    since = three["versions"]["framework_since"]
+    assert {k: v["version"] for k, v in since.items()} == {
+        "kubernetes_namespace_v1": "3.3.0",
+        "kubernetes_role_v1": "3.4.0",
+        "kubernetes_role_binding_v1": "3.5.0",
+    }
+    assert all(v["source"].startswith("CHANGELOG") for v in since.values())
+    for part in three["resources"].values():
+        assert part["source"] and part["assembly"]
+
+
+def test_the_six_resources_keep_one_schema_from_2_38_0_to_3_4_0() -> None:
+    two = json.loads(SCHEMA_FILE.read_text())
+    three = json.loads(derive_schema.SCHEMA_FILE_3.read_text())
+    assert three["resources"] == two["resources"]
+    assert three["provider"] == two["provider"]
+
+
+def test_the_renderer_and_the_test_provider_agree_on_framework_versions() -> None:
+    from terraform_provider import schema
+
+    from constructs_lib.emitters.terraform import FRAMEWORK_SINCE, PROVIDER_VERSIONS
+
+    three = json.loads(derive_schema.SCHEMA_FILE_3.read_text())
+    since = three["versions"]["framework_since"]
+    assert {k: v["version"] for k, v in since.items()} == FRAMEWORK_SINCE
+    assert tuple(schema.SCHEMA_FILES) == PROVIDER_VERSIONS

@@ -51,12 +51,12 @@ def netfence(*args: str, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProc
 
 def synth_app(out: Path, build: Callable[[Any], None], **context: str) -> Path:
     """Synthesize an App of NetfenceStacks into ``out``; returns ``out/stacks``."""
-    from cdktf import App
+    from cdk_under_test import App, cli_context
 
     import constructs_lib  # noqa: F401  (chooses jsii's node before cdktf starts)
     from constructs_lib import synth
 
-    app = App(outdir=str(out), context=context or None)
+    app = App(outdir=str(out), context=cli_context() | context)
     build(app)
     synth(app)
     return out / "stacks"

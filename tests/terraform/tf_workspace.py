@@ -1,7 +1,8 @@
 """Helpers for running real Terraform against the test provider.
 
-Terraform installs ``registry.terraform.io/hashicorp/kubernetes`` 2.38.0 from a
-filesystem mirror built in a temporary directory, through a CLI config file
+Terraform installs ``registry.terraform.io/hashicorp/kubernetes`` (2.38.0, or
+3.4.0/3.5.0 when a configuration pins them) from a filesystem mirror built in a
+temporary directory, through a CLI config file
 that only these subprocesses see (the user's ~/.terraformrc is never read or
 written). The mirror holds the launcher script alone, so the lock-file hash is
 the same on every machine.
@@ -25,13 +26,25 @@ if str(TESTS) not in sys.path:  # the terraform_provider package, for schema and
 
 from terraform_provider.cluster import ENV_VAR, Cluster, namespace_object, seed  # noqa: E402
 
-__all__ = ["Cluster", "TerraformEnv", "Workspace", "namespace_object"]
+__all__ = ["Cluster", "TerraformEnv", "Workspace", "for_version", "namespace_object"]
 
 PROVIDER = "registry.terraform.io/hashicorp/kubernetes"
 VERSION = "2.38.0"
+VERSIONS = ("2.38.0", "3.4.0", "3.5.0")  # each one the test provider stands in for
 LAUNCHER = TESTS / "terraform_provider" / "terraform-provider-kubernetes"
 PLATFORM = "linux_amd64" if os.uname().machine in ("x86_64", "amd64") else "linux_arm64"
 TIMEOUT = 120
+
+
+def for_version(config: dict[str, Any], version: str) -> dict[str, Any]:
+    """``config`` as netfence writes it for provider ``version``.
+
+    Only the pin differs (tests/test_provider_versions.py holds the resources
+    equal for every version); the example stacks are synthesized once.
+    """
+    out: dict[str, Any] = json.loads(json.dumps(config))
+    out["terraform"]["required_providers"]["kubernetes"]["version"] = version
+    return out
 
 
 @dataclass

@@ -1,16 +1,22 @@
-"""Derive ``kubernetes_schema.json`` from the installed bindings plus provider-source facts.
+"""Derive the provider schema files from the installed bindings plus provider-source facts.
 
-The cdktf bindings (``cdktf-cdktf-provider-kubernetes``) are generated from the
-schema that hashicorp/kubernetes 2.38.0 publishes, so their jsii assembly carries
-every configurable name, its type and whether it is required, and the getters
-without an input twin are the computed-only attributes. What the assembly
-cannot say (list or set, max items, optional+computed, defaults, ForceNew) is
-written down in ``SOURCE_FACTS`` below, each with the provider file it was read
-from. Regenerate with::
+Two bindings, one per provider line (``BINDINGS``): the cdktf bindings
+(``cdktf-cdktf-provider-kubernetes`` 12.x) are generated from the schema that
+hashicorp/kubernetes 2.38.0 publishes -> ``kubernetes_schema.json``; the CDK
+Terrain bindings (``cdktn-provider-kubernetes`` 17.1) from 3.4.0's ->
+``kubernetes_schema_3.json``, which the test provider also serves as 3.5.0
+(same configuration syntax; see ``VERSION_NOTES``). Each jsii assembly
+carries every configurable name, its type and whether it is required, and
+the getters without an input twin are the computed-only attributes. What the
+assembly cannot say (list or set, max items, optional+computed, defaults,
+ForceNew) is written down in ``SOURCE_FACTS`` below, each with the provider
+file it was read from (the same files from 2.38.0 to 3.2.1, the newest
+source read here). Regenerate with::
 
-    PYTHONPATH=tests .venv/bin/python -m terraform_provider.derive_schema
+    PYTHONPATH=tests .venv/bin/python -m terraform_provider.derive_schema        # 2.38.0
+    PYTHONPATH=tests .venv-cdktn/bin/python -m terraform_provider.derive_schema 3  # 3.x
 
-and review the diff; ``tests/terraform/test_schema_file.py`` fails when the
+and review the diff; ``tests/terraform/test_tf_schema.py`` fails when a
 checked-in file and the installed bindings disagree.
 """
 
@@ -25,7 +31,60 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_FILE = Path(__file__).with_name("kubernetes_schema.json")
-PREFIX = "@cdktf/provider-kubernetes."
+SCHEMA_FILE_3 = Path(__file__).with_name("kubernetes_schema_3.json")
+
+
+class Bindings:
+    """One generated bindings package: where its assembly is and how it names things."""
+
+    def __init__(self, module: str, package: str, cdk: str, file: Path) -> None:
+        self.module = module
+        self.prefix = f"{package}."
+        self.cdk = cdk
+        self.file = file
+
+
+BINDINGS = {
+    "2": Bindings(
+        "cdktf_cdktf_provider_kubernetes", "@cdktf/provider-kubernetes", "cdktf", SCHEMA_FILE
+    ),
+    "3": Bindings(
+        "cdktn_provider_kubernetes", "@cdktn/provider-kubernetes", "cdktn", SCHEMA_FILE_3
+    ),
+}
+PREFIX = BINDINGS["2"].prefix
+
+# What the 3.x file adds: the versions it is served as, and per resource the
+# first version whose Plugin Framework port serves it (from the CHANGELOG).
+VERSION_NOTES: dict[str, Any] = {
+    "serves": ["3.4.0", "3.5.0"],
+    "source": (
+        "3.4.0: cdktn-provider-kubernetes 17.1.0 bindings; 3.5.0: CHANGELOG 3.5.0 (GH-2978) "
+        "moves kubernetes_role_binding_v1 to the Plugin Framework 'preserving configuration "
+        "syntax', no schema change for the other five"
+    ),
+    "framework_since": {
+        "kubernetes_namespace_v1": {
+            "version": "3.3.0",
+            "source": "CHANGELOG 3.3.0 GH-2979: null label/annotation values rejected at "
+            "plan; moved from kubernetes_namespace supported",
+            "moved_from": "kubernetes_namespace",
+        },
+        "kubernetes_role_v1": {
+            "version": "3.4.0",
+            "source": "CHANGELOG 3.4.0 GH-2964: name with generate_name rejected; null "
+            "label/annotation values rejected; import id needs namespace and name; moved "
+            "from kubernetes_role supported (Terraform >= 1.8)",
+            "moved_from": "kubernetes_role",
+        },
+        "kubernetes_role_binding_v1": {
+            "version": "3.5.0",
+            "source": "CHANGELOG 3.5.0 GH-2978: null label/annotation values rejected; "
+            "moved from kubernetes_role_binding supported (Terraform >= 1.8)",
+            "moved_from": "kubernetes_role_binding",
+        },
+    },
+}
 
 # Every path below is relative to the resource's top-level block, dotted.
 SOURCE_FACTS: dict[str, dict[str, Any]] = {
@@ -164,18 +223,18 @@ SOURCE_FACTS: dict[str, dict[str, Any]] = {
 SDK_ID = {"type": "string", "optional": True, "computed": True}
 
 
-def assembly_path() -> Path:
-    spec = importlib.util.find_spec("cdktf_cdktf_provider_kubernetes")  # finds, does not import
+def assembly_path(bindings: Bindings = BINDINGS["2"]) -> Path:
+    spec = importlib.util.find_spec(bindings.module)  # finds, does not import
     if spec is None or spec.origin is None:
-        raise FileNotFoundError("cdktf-cdktf-provider-kubernetes is not installed")
+        raise FileNotFoundError(f"{bindings.module.replace('_', '-')} is not installed")
     found = sorted((Path(spec.origin).parent / "_jsii").glob("*.jsii.tgz"))
     if len(found) != 1:
         raise FileNotFoundError(f"expected one jsii tarball, found {found}")
     return found[0]
 
 
-def load_assembly(path: Path | None = None) -> dict[str, Any]:
-    with tarfile.open(path or assembly_path()) as tar:
+def load_assembly(path: Path | None = None, bindings: Bindings = BINDINGS["2"]) -> dict[str, Any]:
+    with tarfile.open(path or assembly_path(bindings)) as tar:
         member = tar.extractfile("package/.jsii")
         if member is None:
             raise FileNotFoundError("package/.jsii missing from the bindings tarball")
@@ -199,7 +258,11 @@ def _cty(jtype: dict[str, Any]) -> Any:
     if "primitive" in jtype:
         return {"string": "string", "number": "number", "boolean": "bool"}[jtype["primitive"]]
     if "union" in jtype:  # boolean | IResolvable and friends
-        plain = [t for t in jtype["union"]["types"] if t.get("fqn") != "cdktf.IResolvable"]
+        plain = [
+            t
+            for t in jtype["union"]["types"]
+            if t.get("fqn") not in ("cdktf.IResolvable", "cdktn.IResolvable")
+        ]
         if len(plain) != 1:
             raise ValueError(f"cannot reduce union {jtype}")
         return _cty(plain[0])
@@ -210,13 +273,19 @@ def _cty(jtype: dict[str, Any]) -> Any:
 
 def _struct_of(jtype: dict[str, Any]) -> tuple[str, bool] | None:
     """(fqn, repeated) when the property is a nested block, else None."""
-    if "fqn" in jtype and jtype["fqn"].startswith(PREFIX):
+    prefixes = tuple(b.prefix for b in BINDINGS.values())
+    if "fqn" in jtype and jtype["fqn"].startswith(prefixes):
         return jtype["fqn"], False
     for t in jtype.get("union", {}).get("types", []):
         elem = t.get("collection", {}).get("elementtype", {})
-        if elem.get("fqn", "").startswith(PREFIX):
+        if elem.get("fqn", "").startswith(prefixes):
             return elem["fqn"], True
     return None
+
+
+# Getters that are no schema attribute: cdktn's provider class adds ``functions``
+# (the provider-defined functions, a Terraform 1.8 feature).
+_NOT_SCHEMA = ("tfResourceType", "internalValue", "functions")
 
 
 def _computed_only(types: dict[str, Any], struct_fqn: str, owner_fqn: str) -> dict[str, str]:
@@ -228,7 +297,7 @@ def _computed_only(types: dict[str, Any], struct_fqn: str, owner_fqn: str) -> di
     out = {}
     for prop in owner.get("properties", []):
         name = prop["name"]
-        if name in config or name.endswith("Input") or name in ("tfResourceType", "internalValue"):
+        if name in config or name.endswith("Input") or name in _NOT_SCHEMA:
             continue
         if "primitive" not in prop["type"]:
             raise ValueError(f"unexpected computed-only {owner_fqn}.{name}: {prop['type']}")
@@ -278,7 +347,7 @@ def _block(
     return {"attributes": dict(sorted(attributes.items())), "blocks": dict(sorted(blocks.items()))}
 
 
-# cdktf.TerraformMetaArguments, inherited by every *Config struct.
+# cdktf.TerraformMetaArguments (cdktn's is the same), inherited by every *Config struct.
 _META_ARGS = {
     "connection",
     "count",
@@ -290,11 +359,20 @@ _META_ARGS = {
 }
 
 
+def bindings_of(assembly: dict[str, Any]) -> Bindings:
+    for bindings in BINDINGS.values():
+        if bindings.prefix == f"{assembly['name']}.":
+            return bindings
+    raise ValueError(f"unknown bindings {assembly['name']}")
+
+
 def derive(assembly: dict[str, Any]) -> dict[str, Any]:
     types = assembly["types"]
+    bindings = bindings_of(assembly)
+    version = _provider_version(assembly)
     out: dict[str, Any] = {
         "//": (
-            "The hashicorp/kubernetes 2.38.0 schema for the resources netfence emits, as the "
+            f"The hashicorp/kubernetes {version} schema for the resources netfence emits, as the "
             "test provider serves it. Names, types and required-ness come from the jsii "
             "assembly of the bindings named in 'bindings'; nesting mode, item limits, "
             "computed, defaults and force_new from the provider source files listed per "
@@ -302,13 +380,15 @@ def derive(assembly: dict[str, Any]) -> dict[str, Any]:
             "Generated by derive_schema.py; do not edit by hand."
         ),
         "provider_source": "registry.terraform.io/hashicorp/kubernetes",
-        "provider_version": _provider_version(assembly),
+        "provider_version": version,
         "bindings": f"{assembly['name']}@{assembly['version']} (package/.jsii)",
         "provider": {},
         "resources": {},
     }
+    if bindings is BINDINGS["3"]:
+        out["versions"] = VERSION_NOTES
     for key, facts in SOURCE_FACTS.items():
-        fqn = PREFIX + facts["assembly"]
+        fqn = bindings.prefix + facts["assembly"]
         owner = fqn.removesuffix("Config")
         block = _block(types, fqn, owner, facts, "")
         part: dict[str, Any] = {"assembly": facts["assembly"], "source": facts["source"]}
@@ -328,7 +408,8 @@ def derive(assembly: dict[str, Any]) -> dict[str, Any]:
 
 
 def _provider_version(assembly: dict[str, Any]) -> str:
-    text = json.dumps(assembly["types"][PREFIX + "provider.KubernetesProvider"]["docs"])
+    prefix = bindings_of(assembly).prefix
+    text = json.dumps(assembly["types"][prefix + "provider.KubernetesProvider"]["docs"])
     found = re.search(r"hashicorp/kubernetes/(\d+\.\d+\.\d+)/docs", text)
     if not found:
         raise ValueError("provider version not found in the bindings' docs links")
@@ -339,9 +420,11 @@ def render(schema: dict[str, Any]) -> str:
     return json.dumps(schema, indent=1, sort_keys=False) + "\n"
 
 
-def main() -> int:
-    SCHEMA_FILE.write_text(render(derive(load_assembly())))
-    print(f"wrote {SCHEMA_FILE}", file=sys.stderr)
+def main(argv: list[str] | None = None) -> int:
+    line = (argv if argv is not None else sys.argv[1:] or ["2"])[0]
+    bindings = BINDINGS[line]
+    bindings.file.write_text(render(derive(load_assembly(bindings=bindings))))
+    print(f"wrote {bindings.file}", file=sys.stderr)
     return 0
 
 

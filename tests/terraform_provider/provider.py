@@ -20,6 +20,8 @@ from .cty import UNKNOWN
 log = logging.getLogger("terraform_provider")
 
 FILE_SCHEME = "file://"
+# Set by the launcher from the name Terraform installed it under (``..._v3.5.0_x5``).
+VERSION_ENV = "NETFENCE_TF_PROVIDER_VERSION"
 
 
 class ProviderError(Exception):
@@ -67,8 +69,10 @@ def _guarded(response_type: Any) -> Callable[..., Any]:
 
 
 class Provider(pb_grpc.ProviderServicer):  # type: ignore[misc]
-    def __init__(self) -> None:
-        self.provider_block, self.resources = schema.load()
+    def __init__(self, version: str | None = None) -> None:
+        self.version = version or os.environ.get(VERSION_ENV) or schema.DEFAULT_VERSION
+        self.provider_block, self.resources = schema.load(self.version)
+        self.framework = schema.framework_types(self.version)
         self.cluster: Cluster | None = None
 
     # -- helpers ----------------------------------------------------------------
@@ -145,6 +149,8 @@ class Provider(pb_grpc.ProviderServicer):  # type: ignore[misc]
         rs = self._schema(request.type_name)
         config = self._unpack(request.config, rs.cty_type)
         problems = schema.validate(rs.block, config)
+        if request.type_name in self.framework:
+            problems += _framework_problems(request.type_name, config)
         return pb.ValidateResourceConfig.Response(diagnostics=[_error(p) for p in problems])
 
     @_guarded(pb.UpgradeResourceState.Response)
@@ -240,6 +246,10 @@ class Provider(pb_grpc.ProviderServicer):  # type: ignore[misc]
         if rs.kind is None:
             raise ProviderError(f"resource {request.type_name} doesn't support import")
         namespace, name = objects.parse_import_id(rs, request.id)
+        if request.type_name in self.framework and rs.kind == "Role" and not (namespace and name):
+            raise ProviderError(  # 3.4.0 GH-2964: import ids need a namespace and a name
+                f'Invalid import ID "{request.id}": expected "namespace/name" with both non-empty'
+            )
         live = self._cluster().get(rs.kind, namespace, name)
         if live is None:
             raise ProviderError(f"Cannot import non-existent remote object: {request.id}")
@@ -312,6 +322,32 @@ class Provider(pb_grpc.ProviderServicer):  # type: ignore[misc]
             f"{k}={v}" for k, v in meta.items()
         )
         return new
+
+
+def _framework_problems(type_name: str, config: Any) -> list[str]:
+    """What the Plugin Framework ports reject at plan (CHANGELOG 3.3.0-3.5.0)."""
+    problems: list[str] = []
+    if not isinstance(config, dict):
+        return problems
+    for meta in config.get("metadata") or []:
+        if not isinstance(meta, dict):
+            continue
+        for field in ("labels", "annotations"):
+            values = meta.get(field)
+            if isinstance(values, dict):
+                for key, value in values.items():
+                    if value is None:
+                        problems.append(
+                            f"metadata.0.{field}: null value for key {key!r}; omit the "
+                            "entry or provide a string value"
+                        )
+        if (
+            type_name == "kubernetes_role_v1"
+            and meta.get("name") not in (None, UNKNOWN)
+            and meta.get("generate_name") not in (None, UNKNOWN)
+        ):
+            problems.append("metadata.0: name and generate_name cannot be set together")
+    return problems
 
 
 def _attribute_path(path: tuple[Any, ...]) -> Any:

@@ -11,6 +11,10 @@ from typing import Any
 from .cty import UNKNOWN
 
 SCHEMA_FILE = Path(__file__).with_name("kubernetes_schema.json")
+SCHEMA_FILE_3 = Path(__file__).with_name("kubernetes_schema_3.json")
+# The provider versions the test provider can stand in for, and the file each serves.
+SCHEMA_FILES = {"2.38.0": SCHEMA_FILE, "3.4.0": SCHEMA_FILE_3, "3.5.0": SCHEMA_FILE_3}
+DEFAULT_VERSION = "2.38.0"
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,27 @@ def _block(raw: dict[str, Any]) -> Block:
     )
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 @cache
-def load() -> tuple[Block, dict[str, ResourceSchema]]:
-    raw = json.loads(SCHEMA_FILE.read_text())
+def framework_types(version: str = DEFAULT_VERSION) -> frozenset[str]:
+    """Resource types ``version`` serves through the Plugin Framework (schema file notes)."""
+    raw = json.loads(SCHEMA_FILES[version].read_text())
+    since = raw.get("versions", {}).get("framework_since", {})
+    return frozenset(
+        rtype
+        for rtype, fact in since.items()
+        if version_key(version) >= version_key(fact["version"])
+    )
+
+
+@cache
+def load(version: str = DEFAULT_VERSION) -> tuple[Block, dict[str, ResourceSchema]]:
+    if version not in SCHEMA_FILES:
+        raise ValueError(f"the test provider does not stand in for {version}")
+    raw = json.loads(SCHEMA_FILES[version].read_text())
     provider = _block(raw["provider"]["block"])
     resources = {
         name: ResourceSchema(name, r["schema_version"], _block(r["block"]), r.get("kind"))

@@ -241,7 +241,8 @@ def test_read_only_commands_never_import_cdktf(tmp_path: Path) -> None:
         f"    main(['map', {str(stack)!r}, '--format', 'md'])\n"
         f"    main(['reach', '--policies', {str(tmp_path / 'p.yaml')!r},"
         f" '--inventory', {str(tmp_path / 'inv.yaml')!r}, '--format', 'json'])\n"
-        "heavy = ('cdktf', 'constructs', 'jsii', 'cdktf_cdktf_provider_kubernetes')\n"
+        "heavy = ('cdktf', 'cdktn', 'constructs', 'jsii', 'cdktf_cdktf_provider_kubernetes',"
+        " 'cdktn_provider_kubernetes')\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
     )
     done = subprocess.run(

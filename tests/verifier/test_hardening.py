@@ -512,7 +512,7 @@ def test_output_into_a_missing_directory_names_that_path(
     code, _, err = run(["verify", str(stack), "--output", str(target)], capsys)
     assert (code, err) == (
         2,
-        f"netfence: error: cannot write {target}: directory {target.parent} does not exist\n",
+        f"netfence: error: {target}: cannot write: directory {target.parent} does not exist\n",
     )
 
 
@@ -526,7 +526,7 @@ def test_write_under_a_file_names_the_file(
     blocker.write_text("")
     with pytest.raises(OutputError) as err:
         write_atomic(blocker / "x", "{}")
-    assert str(err.value) == f"cannot write {blocker / 'x'}: {blocker} is a file, not a directory"
+    assert str(err.value) == f"{blocker / 'x'}: cannot write: {blocker} is a file, not a directory"
     from tests.review.artifacts import artifact, live_list, shop, write
 
     doc = artifact(shop())
@@ -536,7 +536,7 @@ def test_write_under_a_file_names_the_file(
     argv = ["import", "--stack", str(stack), "--live", str(live), "--write", str(blocker / "x")]
     assert run(argv, capsys)[::2] == (
         2,
-        f"netfence: error: cannot write {blocker / 'x'}: {blocker} is a file, not a directory\n",
+        f"netfence: error: {blocker / 'x'}: cannot write: {blocker} is a file, not a directory\n",
     )
 
 
@@ -554,7 +554,7 @@ def test_disk_full_names_the_output_file(
     stack = write_stack(tmp_path, exact_stack())
     target = tmp_path / "report.txt"
     code, _, err = run(["verify", str(stack), "--output", str(target)], capsys)
-    assert (code, err) == (2, f"netfence: error: cannot write {target}: No space left on device\n")
+    assert (code, err) == (2, f"netfence: error: {target}: cannot write: No space left on device\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
 
 

@@ -1,0 +1,119 @@
+"""The manifests and Terraform JSON writers spell exactly what PyYAML and json would."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+import pytest
+import yaml
+
+from constructs_lib.emitters.manifests import _DUMPER, dump_documents
+from constructs_lib.emitters.terraform import dump_json
+
+# Scalars PyYAML quotes, folds or escapes, and ones it leaves plain.
+TRICKY: list[Any] = [
+    "",
+    "8080",
+    "true",
+    "yes",
+    "No",
+    "null",
+    "~",
+    "1.5",
+    "0x1F",
+    "1e3",
+    "0o17",
+    "+1",
+    ".inf",
+    "2026-01-01",
+    "12:30",
+    "a: b",
+    "a #b",
+    "-x",
+    "- x",
+    "*x",
+    "&x",
+    "!x",
+    "%x",
+    "@x",
+    "`x",
+    "x:",
+    "'q'",
+    '"q"',
+    "{x}",
+    "[x]",
+    "x,y",
+    "?x",
+    "|x",
+    ">x",
+    "=",
+    "<<",
+    "é",
+    "日本",
+    "a b",
+    " lead",
+    "trail ",
+    "a\nb",
+    "tab\there",
+    "k" * 130,
+    "word " * 30,
+    "connections api accepts",
+    0,
+    -1,
+    65535,
+    True,
+    False,
+]
+
+
+def _pyyaml(docs: list[Any]) -> str:
+    return yaml.dump_all(
+        docs, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, explicit_start=True
+    )
+
+
+def _random_doc(rnd: random.Random, depth: int = 0) -> Any:
+    roll = rnd.random()
+    if depth > 3 or roll < 0.5:
+        return rnd.choice(TRICKY)
+    if roll < 0.75:
+        keys = [*TRICKY[:46], "app", "metadata"]
+        return {rnd.choice(keys): _random_doc(rnd, depth + 1) for _ in range(rnd.randint(0, 3))}
+    return [_random_doc(rnd, depth + 1) for _ in range(rnd.randint(0, 3))]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_manifests_writer_spells_what_pyyaml_spells(seed: int) -> None:
+    rnd = random.Random(seed)
+    for _ in range(300):
+        docs = [
+            {rnd.choice(["kind", "spec", *TRICKY[:46]]): _random_doc(rnd) for _ in range(3)}
+            for _ in range(2)
+        ]
+        assert dump_documents(docs) == _pyyaml(docs), docs
+
+
+def test_manifests_writer_handles_a_long_purpose_the_way_pyyaml_folds_it() -> None:
+    docs = [{"metadata": {"annotations": {"netfence.io/purpose": "connections " * 12}}}]
+    assert dump_documents(docs) == _pyyaml(docs)
+    assert "\n      connections" in dump_documents(docs)  # folded, as PyYAML does
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_json_writer_writes_what_json_dumps_writes(seed: int) -> None:
+    rnd = random.Random(seed)
+    values: list[Any] = ["", "é", "\u2028", 'a"b\\', "\x00", 0, -1, 10**20, 1.5, 1e300, True, None]
+
+    def value(depth: int) -> Any:
+        roll = rnd.random()
+        if depth > 3 or roll < 0.4:
+            return rnd.choice(values)
+        if roll < 0.7:
+            return {rnd.choice("abzAé_"): value(depth + 1) for _ in range(rnd.randint(0, 3))}
+        return [value(depth + 1) for _ in range(rnd.randint(0, 3))]
+
+    for _ in range(300):
+        doc = value(0)
+        assert dump_json(doc) == json.dumps(doc, indent=2, sort_keys=True) + "\n", doc
