@@ -17,17 +17,19 @@ Pure Python: the construct layer turns a ``BackendConfig`` into cdktf's backend.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from constructs_lib.errors import ArtifactError
+from constructs_lib.loaders import read_json
+from constructs_lib.loaders._read import read_yaml
+from constructs_lib.syntax import is_path_segment
 
 CONFIG_FILE = "netfence.yaml"
+VERSIONS = (1,)  # what ``version:`` may say; left out, the newest
 
 # type -> (required keys, optional keys -> expected python type)
 _STR, _BOOL = str, bool
@@ -91,6 +93,32 @@ class ProjectConfig:
         own = self.stacks.get(name, StackConfig())
         return StackConfig(own.backend or self.defaults.backend, own.imports)
 
+    def check_stacks(self, defined: Iterable[str], others: Iterable[str] = ()) -> None:
+        """Refuse settings for a stack the app does not define: a typo (``prdo:``)
+        would otherwise leave ``prod`` on the default backend without a word.
+
+        defined: the app's NetfenceStacks (they read this file); others: its
+        other stacks, which do not.
+        """
+        names = sorted(set(defined))
+        plain = set(others)
+        for stack in sorted(self.stacks):
+            if stack in names:
+                continue
+            if stack in plain:
+                message = (
+                    f"stack {stack!r} is a TerraformStack, which does not read {CONFIG_FILE}; "
+                    "make it a NetfenceStack"
+                )
+            else:
+                close = difflib.get_close_matches(stack, names, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                message = (
+                    f"stack {stack!r} is not defined by the app "
+                    f"(defined: {', '.join(names) or 'none'}){hint}"
+                )
+            raise ArtifactError(self.file or CONFIG_FILE, message, field=f"stacks.{stack}")
+
 
 def load_config(path: str | Path | None = None) -> ProjectConfig:
     """Read netfence.yaml (``path``, else ./netfence.yaml); no file means defaults."""
@@ -100,17 +128,32 @@ def load_config(path: str | Path | None = None) -> ProjectConfig:
             raise ArtifactError(str(file), "no such file")
         return ProjectConfig(None)
     name = str(file)
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ArtifactError(name, f"cannot read YAML: {exc}") from None
+    data = read_yaml(file)  # strict: a key twice, an alias, non-UTF-8 are refused
+    if data is None:
+        data = {}
     _expect(name, "", data, dict, "a mapping with 'defaults' and 'stacks'")
     _only(name, "", data, {"version", "defaults", "stacks"})
+    version = data.get("version", VERSIONS[-1])
+    if isinstance(version, bool) or version not in VERSIONS:
+        raise ArtifactError(
+            name,
+            f"version {version!r} is not supported (supported: "
+            f"{', '.join(map(str, VERSIONS))}); this netfence reads version {VERSIONS[-1]}",
+            field="version",
+        )
     defaults = _stack(name, "defaults", data.get("defaults") or {}, file.parent, imports=False)
     stacks_raw = data.get("stacks") or {}
     _expect(name, "stacks", stacks_raw, dict, "a mapping of stack name to settings")
+    for stack in stacks_raw:
+        if not isinstance(stack, str) or not is_path_segment(stack):
+            raise ArtifactError(
+                name,
+                f"{stack!r} is not a stack name (the id of a NetfenceStack: letters, digits, "
+                "'-', '_' and '.', starting with a letter or digit)",
+                field=f"stacks.{stack}",
+            )
     stacks = {
-        str(stack): _stack(name, f"stacks.{stack}", raw or {}, file.parent, imports=True)
+        stack: _stack(name, f"stacks.{stack}", raw or {}, file.parent, imports=True)
         for stack, raw in stacks_raw.items()
     }
     return ProjectConfig(name, defaults, stacks)
@@ -140,7 +183,23 @@ def _stack(file: str, where: str, raw: object, base: Path, *, imports: bool) -> 
     backend = _backend(file, f"{where}.backend", raw["backend"]) if "backend" in raw else None
     pairs: tuple[tuple[str, str], ...] = ()
     if "imports" in raw:
-        pairs = load_imports(base / str(raw["imports"]), config=f"{file} at {where}.imports")
+        value = raw["imports"]
+        at = f"{where}.imports"
+        if not isinstance(value, str) or not value:
+            raise ArtifactError(
+                file,
+                f"{value!r} is not a file name (the imports file `netfence import` wrote, "
+                "e.g. imports/prod.json)",
+                field=at,
+            )
+        if (base / value).is_dir():
+            raise ArtifactError(
+                file,
+                f"{value!r} is a directory; name the imports file `netfence import` wrote "
+                "(e.g. imports/prod.json)",
+                field=at,
+            )
+        pairs = load_imports(base / value, config=f"{file} at {at}")
     return StackConfig(backend, pairs)
 
 
@@ -194,23 +253,36 @@ def _backend(file: str, where: str, raw: object) -> BackendConfig:
 def load_imports(path: Path, *, config: str | None = None) -> tuple[tuple[str, str], ...]:
     """Read an imports file written by ``netfence import``: [{"to": ADDRESS, "id": ID}]."""
     name = str(path)
+    named_by = f" (named by {config})" if config else ""
+    if not path.exists():
+        raise ArtifactError(name, f"no such imports file{named_by}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        where = f" (named by {config})" if config else ""
-        raise ArtifactError(name, f"no such imports file{where}") from None
-    except (OSError, ValueError) as exc:
-        raise ArtifactError(name, f"cannot read JSON: {exc}") from None
+        data = read_json(path)
+    except ArtifactError as exc:
+        raise ArtifactError(name, f"{str(exc).removeprefix(name + ': ')}{named_by}") from None
     _expect(name, "", data, list, "a list of {to, id} objects")
     out = []
+    first: dict[str, int] = {}
     for i, item in enumerate(data):
         if not (
             isinstance(item, dict)
+            and set(item) == {"to", "id"}
             and isinstance(item.get("to"), str)
             and isinstance(item.get("id"), str)
+            and item["to"]
+            and item["id"]
         ):
             raise ArtifactError(
                 name, f"{item!r} is not {{'to': ADDRESS, 'id': ID}}", field=f"[{i}]"
             )
-        out.append((item["to"], item["id"]))
-    return tuple(sorted(set(out)))
+        address = item["to"]
+        if address in first:
+            raise ArtifactError(
+                name,
+                f"address {address!r} is imported twice ([{first[address]}] and [{i}]); "
+                "Terraform would refuse the second import block: keep one",
+                field=f"[{i}].to",
+            )
+        first[address] = i
+        out.append((address, item["id"]))
+    return tuple(sorted(out))

@@ -148,6 +148,26 @@ class RoleSpec:
 
 
 @dataclass(frozen=True)
+class Override:
+    """An ``add_override`` on one generated object, as both artifacts apply it.
+
+    ``path`` is the Kubernetes field path (``spec.podSelector...``) of the
+    object ``kind`` ``namespace``/``name``, so manifests.yaml and the Terraform
+    resource get the same change; for a Terraform-only setting that leaves the
+    object alone (``lifecycle.prevent_destroy``) it is the Terraform path.
+    ``address`` is the resource the user named, for messages.
+    """
+
+    address: str
+    kind: str
+    namespace: str | None
+    name: str
+    path: tuple[str, ...]
+    value: object
+    terraform_only: bool = False
+
+
+@dataclass(frozen=True)
 class CompiledStack:
     """Everything one stack emits, in deterministic order."""
 
@@ -156,3 +176,4 @@ class CompiledStack:
     record: dict[str, object] = field(default_factory=dict, compare=False)
     service_accounts: tuple[ServiceAccountSpec, ...] = ()
     roles: tuple[RoleSpec, ...] = ()
+    overrides: tuple[Override, ...] = ()  # applied last, by both emitters

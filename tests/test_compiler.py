@@ -224,6 +224,21 @@ def test_adopted_namespace_patches_labels_and_is_never_owned() -> None:
     assert res[NP]["legacy_default-deny"]["depends_on"] == ["kubernetes_labels.legacy"]
 
 
+def test_adopted_namespace_gets_a_removed_block_so_adopting_never_destroys_it() -> None:
+    topo = Topology("p")
+    topo.add_namespace("p/legacy", name="legacy", environment="prod", adopt=True)
+    topo.add_namespace("p/shop", name="shop", environment="prod")
+    topo.add_namespace("p/old", name="7old", environment="prod", adopt=True)
+    doc = render_terraform(compile_topology(topo))
+    assert doc["removed"] == [
+        {"from": "kubernetes_namespace_v1._7old", "lifecycle": {"destroy": False}},
+        {"from": "kubernetes_namespace_v1.legacy", "lifecycle": {"destroy": False}},
+    ]
+    managed_only = Topology("p")
+    managed_only.add_namespace("p/shop", name="shop", environment="prod")
+    assert "removed" not in render_terraform(compile_topology(managed_only))
+
+
 def test_resource_names_derive_from_kubernetes_names_and_stay_valid() -> None:
     topo = Topology("p")
     ns = topo.add_namespace("p/anything", name="9lives", environment="prod")

@@ -179,6 +179,59 @@ BAD: list[tuple[str, str, str]] = [
         "at stack: unknown key 'stack' (allowed: defaults, stacks, version)",
     ),
     (
+        "stack_written_twice",
+        "stacks:\n  prod:\n    backend: {type: s3, bucket: b, key: k, region: r}\n"
+        "  staging: {}\n  prod:\n    backend: {type: local}\n",
+        ": key 'prod' on line 5 appears twice in one mapping (first on line 2); Kubernetes "
+        "keeps only one: keep one",
+    ),
+    (
+        "backend_key_written_twice",
+        "defaults:\n  backend: {type: s3, bucket: a, bucket: b, key: k, region: r}\n",
+        ": key 'bucket' on line 2 appears twice in one mapping (first on line 2); Kubernetes "
+        "keeps only one: keep one",
+    ),
+    (
+        "unsupported_version",
+        "version: 99\nstacks: {}\n",
+        "at version: version 99 is not supported (supported: 1); this netfence reads version 1",
+    ),
+    (
+        "version_a_boolean",
+        "version: true\n",
+        "at version: version True is not supported (supported: 1); this netfence reads version 1",
+    ),
+    (
+        "stack_name_not_a_string",
+        "stacks:\n  1: {}\n",
+        "at stacks.1: 1 is not a stack name (the id of a NetfenceStack: letters, digits, '-', "
+        "'_' and '.', starting with a letter or digit)",
+    ),
+    (
+        "stack_name_a_path",
+        "stacks:\n  ../prod: {}\n",
+        "at stacks.../prod: '../prod' is not a stack name (the id of a NetfenceStack: letters, "
+        "digits, '-', '_' and '.', starting with a letter or digit)",
+    ),
+    (
+        "imports_a_directory",
+        "stacks:\n  prod:\n    imports: .\n",
+        "at stacks.prod.imports: '.' is a directory; name the imports file `netfence import` "
+        "wrote (e.g. imports/prod.json)",
+    ),
+    (
+        "imports_not_a_string",
+        "stacks:\n  prod:\n    imports: [a.json]\n",
+        "at stacks.prod.imports: ['a.json'] is not a file name (the imports file `netfence "
+        "import` wrote, e.g. imports/prod.json)",
+    ),
+    (
+        "encrypt_a_string",
+        "stacks:\n  prod:\n    backend: {type: s3, bucket: b, key: k, region: r, "
+        "encrypt: 'false'}\n",
+        "at stacks.prod.backend.encrypt: 'false' is not a bool",
+    ),
+    (
         "missing_imports_file",
         "stacks:\n  prod:\n    imports: nope.json\n",
         ": no such imports file (named by {config} at stacks.prod.imports)",
@@ -194,7 +247,7 @@ def test_bad_config_names_the_file_stack_and_key(tmp_path: Path, text: str, mess
     if message.startswith(": no such imports file"):
         expected = str(tmp_path / "nope.json") + message.format(config=path)
     else:
-        expected = f"{path} {message}"
+        expected = f"{path}{message}" if message.startswith(":") else f"{path} {message}"
     assert str(info.value) == expected
 
 
@@ -234,3 +287,99 @@ def test_main_job_exits_2_with_the_message_on_bad_config(tmp_path: Path) -> None
         "backend and missing"
     )
     assert not list((tmp_path / "out").rglob("cdk.tf.json"))  # nothing half-written
+
+
+def test_netfence_yaml_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "netfence.yaml"
+    path.write_bytes(b"stacks:\n  prod: {}\n# caf\xe9\n")
+    with pytest.raises(ArtifactError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}: cannot read: not UTF-8 text (byte 24 is 0xe9)"
+
+
+IMPORTS_BAD: list[tuple[str, Any, str]] = [
+    (
+        "address_twice",
+        [
+            {"to": "kubernetes_namespace_v1.shop", "id": "shop"},
+            {"to": "kubernetes_network_policy_v1.shop_x", "id": "shop/x"},
+            {"to": "kubernetes_namespace_v1.shop", "id": "shop-old"},
+        ],
+        "at [2].to: address 'kubernetes_namespace_v1.shop' is imported twice ([0] and [2]); "
+        "Terraform would refuse the second import block: keep one",
+    ),
+    (
+        "unknown_key",
+        [{"to": "kubernetes_namespace_v1.shop", "id": "shop", "provider": "kubernetes.other"}],
+        "at [0]: {'to': 'kubernetes_namespace_v1.shop', 'id': 'shop', 'provider': "
+        "'kubernetes.other'} is not {'to': ADDRESS, 'id': ID}",
+    ),
+    (
+        "empty_id",
+        [{"to": "kubernetes_namespace_v1.shop", "id": ""}],
+        "at [0]: {'to': 'kubernetes_namespace_v1.shop', 'id': ''} is not {'to': ADDRESS, 'id': ID}",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("items", "message"), [b[1:] for b in IMPORTS_BAD], ids=[b[0] for b in IMPORTS_BAD]
+)
+def test_bad_imports_file_names_the_items(tmp_path: Path, items: Any, message: str) -> None:
+    (tmp_path / "imports.json").write_text(json.dumps(items))
+    path = _write(tmp_path, "stacks:\n  prod:\n    imports: imports.json\n")
+    with pytest.raises(ArtifactError) as info:
+        load_config(path)
+    assert str(info.value) == f"{tmp_path / 'imports.json'} {message}"
+
+
+def test_unreadable_imports_file_names_netfence_yaml(tmp_path: Path) -> None:
+    (tmp_path / "imports.json").write_bytes(b"[\xff]")
+    path = _write(tmp_path, "stacks:\n  prod:\n    imports: imports.json\n")
+    with pytest.raises(ArtifactError) as info:
+        load_config(path)
+    assert str(info.value).startswith(f"{tmp_path / 'imports.json'}: ")
+    assert str(info.value).endswith(f" (named by {path} at stacks.prod.imports)")
+
+
+def _synth_app(tmp_path: Path, config_text: str, stacks: list[str], plain: list[str]) -> None:
+    from cdktf import App, TerraformStack
+
+    from constructs_lib import synth
+
+    config = load_config(_write(tmp_path, config_text))
+    app = App(outdir=str(tmp_path / "out"))
+    for name in stacks:
+        ZeroTrustNamespace(NetfenceStack(app, name, config=config), "shop", environment="prod")
+    for name in plain:
+        ZeroTrustNamespace(TerraformStack(app, name), "shop", environment="prod")
+    synth(app)
+
+
+def test_a_stack_the_app_does_not_define_is_refused_with_a_did_you_mean(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError) as info:
+        _synth_app(
+            tmp_path,
+            "stacks:\n  prdo:\n    backend: {type: gcs, bucket: b}\n",
+            ["prod", "staging"],
+            [],
+        )
+    assert str(info.value) == (
+        f"{tmp_path / 'netfence.yaml'} at stacks.prdo: stack 'prdo' is not defined by the app "
+        "(defined: prod, staging); did you mean 'prod'?"
+    )
+    assert not list((tmp_path / "out").rglob("cdk.tf.json"))  # refused before any write
+
+
+def test_settings_for_a_plain_terraform_stack_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError) as info:
+        _synth_app(tmp_path, "stacks:\n  legacy: {}\n", ["prod"], ["legacy"])
+    assert str(info.value) == (
+        f"{tmp_path / 'netfence.yaml'} at stacks.legacy: stack 'legacy' is a TerraformStack, "
+        "which does not read netfence.yaml; make it a NetfenceStack"
+    )
+
+
+def test_settings_for_every_defined_stack_synthesize(tmp_path: Path) -> None:
+    _synth_app(tmp_path, "stacks:\n  prod: {}\n  staging: {}\n", ["prod", "staging"], [])
+    assert (tmp_path / "out/stacks/staging/cdk.tf.json").is_file()

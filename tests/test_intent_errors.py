@@ -6,8 +6,18 @@ from collections.abc import Callable
 
 import pytest
 
-from constructs_lib import DnsTarget, ExternalEndpoint, InvalidIntentError, Port, WorkloadSelection
+from constructs_lib import (
+    DnsTarget,
+    ExternalEndpoint,
+    InvalidIntentError,
+    Port,
+    Protocol,
+    Workload,
+    WorkloadSelection,
+)
 from constructs_lib.model import Topology
+from constructs_lib.model.build import BuildEnvironment
+from constructs_lib.model.pipeline import Pipeline
 
 
 def _shop() -> Topology:
@@ -39,6 +49,26 @@ def _cross_environment() -> None:
     topo = _shop()
     ops = topo.add_namespace("prod/ops", name="ops", environment="staging")
     ops.workload("probe", labels={"app": "probe"}).allow_to(_wl(topo, "api"))
+
+
+def _stage(**props: object) -> object:
+    topo = _shop()
+    pipeline = Pipeline(topo, "prod/etl", "etl")
+    return pipeline.stage("load", namespace=topo.namespaces["shop"], **props)  # type: ignore[arg-type]
+
+
+def _feeds_cycle_flag() -> None:
+    topo = _shop()
+    pipeline = Pipeline(topo, "prod/etl", "etl")
+    a = pipeline.stage("a", namespace=topo.namespaces["shop"], ports=[Port.tcp(80)])
+    b = pipeline.stage("b", namespace=topo.namespaces["shop"], ports=[Port.tcp(80)])
+    a.feeds(b, cycle="no")  # type: ignore[arg-type]
+
+
+def _deploys_to_another_stack() -> None:
+    staging = Topology("staging")
+    target = staging.add_namespace("staging/web", name="web", environment="prod")
+    _stage(deploys_to=target)
 
 
 CASES: list[tuple[str, Callable[[], object], str]] = [
@@ -83,13 +113,13 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     (
         "invalid_cidr",
         lambda: ExternalEndpoint("bank", cidr="300.1.2.0/24", ports=[Port.tcp(443)]),
-        "ExternalEndpoint('bank'): cidrs[0]: '300.1.2.0/24' is not a valid CIDR "
+        "ExternalEndpoint('bank'): cidr: '300.1.2.0/24' is not a valid CIDR "
         "(e.g. '203.0.113.0/24' or '2001:db8::/32')",
     ),
     (
         "cidr_with_host_bits",
         lambda: ExternalEndpoint("bank", cidr="203.0.113.7/24", ports=[Port.tcp(443)]),
-        "ExternalEndpoint('bank'): cidrs[0]: '203.0.113.7/24' has host bits set; "
+        "ExternalEndpoint('bank'): cidr: '203.0.113.7/24' has host bits set; "
         "did you mean '203.0.113.0/24'?",
     ),
     (
@@ -261,6 +291,203 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
         "p/x: labels: label 'kubernetes.io/metadata.name' is set by Kubernetes to the namespace "
         "name and cannot be set",
     ),
+    # props of the wrong type: one validator per kind of prop, the same message everywhere
+    (
+        "workload_ports_a_bare_number",
+        lambda: _shop().namespaces["shop"].workload("web", labels={"app": "w"}, ports=8080),
+        "prod/shop/web: ports: 8080 is not a list of Ports; write ports=[Port.tcp(8080)]",
+    ),
+    (
+        "workload_ports_a_bare_port",
+        lambda: _shop().namespaces["shop"].workload("web", labels={"app": "w"}, ports=Port.udp(53)),
+        "prod/shop/web: ports: Port.udp(53) is not a list of Ports; write ports=[Port.udp(53)]",
+    ),
+    (
+        "allow_to_ports_a_bare_number",
+        lambda: _wl((t := _shop()), "api").allow_to(_wl(t, "db"), ports=5432),
+        "prod/shop/api.allow_to(): ports: 5432 is not a list of Ports; write "
+        "ports=[Port.tcp(5432)]",
+    ),
+    (
+        "raw_port_with_a_string_protocol",
+        lambda: Port("tcp", 80),  # type: ignore[arg-type]
+        "Port: protocol: 'tcp' is not a Protocol; build ports with Port.tcp(443), Port.udp(53), "
+        "Port.tcp_range(8000, 8100) or Port.named('http')",
+    ),
+    (
+        "raw_port_with_end_below_start",
+        lambda: Port(Protocol.TCP, 8000, end=10),
+        "Port: end: end port 10 is below start port 8000 (end must be >= start)",
+    ),
+    (
+        "raw_port_out_of_range",
+        lambda: Port(Protocol.UDP, 70000),
+        "Port: number: port 70000 is outside the allowed range 1-65535",
+    ),
+    (
+        "raw_port_with_invalid_name",
+        lambda: Port(Protocol.TCP, None, None, "HTTP"),
+        "Port: name: 'HTTP' is not a valid port name (1-15 lowercase letters, digits and '-', "
+        "at least one letter, no '--', not starting or ending with '-')",
+    ),
+    (
+        "raw_named_port_range",
+        lambda: Port(Protocol.TCP, None, 9000, "http"),
+        "Port: end: a range needs a numeric start: Kubernetes endPort works only with a numeric "
+        "port",
+    ),
+    (
+        "port_range_with_a_name",
+        lambda: Port.of("TCP", 8000, end=8100, name="web"),
+        "Port.tcp: name: a port range cannot carry a container port name",
+    ),
+    (
+        "port_a_float",
+        lambda: Port.tcp(8080.0),  # type: ignore[arg-type]
+        "Port.tcp: port: 8080.0 is not a port number (an int from 1 to 65535, e.g. 8080)",
+    ),
+    (
+        "port_a_bool",
+        lambda: Port.tcp(True),
+        "Port.tcp: port: True is not a port number (an int from 1 to 65535, e.g. 8080)",
+    ),
+    (
+        "port_range_a_string",
+        lambda: Port.udp_range(1000, "2000"),  # type: ignore[arg-type]
+        "Port.udp_range: end: '2000' is not a port number (an int from 1 to 65535, e.g. 8080)",
+    ),
+    (
+        "cidrs_a_bare_string",
+        lambda: ExternalEndpoint("bank", cidrs="10.0.0.0/8"),
+        "ExternalEndpoint('bank'): cidrs: '10.0.0.0/8' is not a list of CIDR strings; write "
+        "cidrs=['10.0.0.0/8']",
+    ),
+    (
+        "except_a_bare_string",
+        lambda: ExternalEndpoint("bank", cidr="10.0.0.0/8", except_="10.1.0.0/16"),
+        "ExternalEndpoint('bank'): except_: '10.1.0.0/16' is not a list of CIDR strings; write "
+        "except_=['10.1.0.0/16']",
+    ),
+    (
+        "cidr_and_cidrs_together",
+        lambda: ExternalEndpoint("bank", cidr="10.0.0.0/8", cidrs=["192.0.2.0/24"]),
+        "ExternalEndpoint('bank'): cidr: cidr='10.0.0.0/8' and cidrs=['192.0.2.0/24'] are both "
+        "given; pass one CIDR as cidr= or several as cidrs=[...], not both",
+    ),
+    (
+        "cidr_with_an_ipv6_zone",
+        lambda: ExternalEndpoint("link", cidr="fe80::%eth0/64", ports=[Port.tcp(22)]),
+        "ExternalEndpoint('link'): cidr: 'fe80::%eth0/64' has an IPv6 zone ('%...'); Kubernetes "
+        "ipBlocks take plain CIDRs such as 'fe80::/64'",
+    ),
+    (
+        "internet_a_string",
+        lambda: ExternalEndpoint("any", cidr="0.0.0.0/0", internet="no"),  # type: ignore[arg-type]
+        "ExternalEndpoint('any'): internet: 'no' is not True or False; write internet=True or "
+        "internet=False",
+    ),
+    (
+        "adopt_a_string",
+        lambda: Topology("p").add_namespace(
+            "p/x",
+            name="x",
+            environment="prod",
+            adopt="no",  # type: ignore[arg-type]
+        ),
+        "p/x: adopt: 'no' is not True or False; write adopt=True or adopt=False",
+    ),
+    (
+        "allow_dns_a_number",
+        lambda: Topology("p").add_namespace(
+            "p/x",
+            name="x",
+            environment="prod",
+            allow_dns=1,  # type: ignore[arg-type]
+        ),
+        "p/x: allow_dns: 1 is not True or False; write allow_dns=True or allow_dns=False",
+    ),
+    (
+        "cross_environment_a_string",
+        lambda: _wl((t := _shop()), "api").allow_to(_wl(t, "db"), cross_environment="yes"),
+        "prod/shop/api.allow_to(): cross_environment: 'yes' is not True or False; write "
+        "cross_environment=True or cross_environment=False",
+    ),
+    (
+        "stage_service_account_a_string",
+        lambda: _stage(service_account="no"),
+        "prod/etl/load: service_account: 'no' is not True or False; write "
+        "service_account=True or service_account=False",
+    ),
+    (
+        "stage_automount_token_a_number",
+        lambda: _stage(automount_token=0),
+        "prod/etl/load: automount_token: 0 is not True or False; write automount_token=True or "
+        "automount_token=False",
+    ),
+    (
+        "stage_labels_not_a_mapping",
+        lambda: _stage(labels=["app"]),
+        "prod/etl/load: labels: ['app'] is not a mapping of label keys to values",
+    ),
+    (
+        "stage_labels_replace_the_stage_selector",
+        lambda: _stage(labels={"netfence.io/stage": "other"}),
+        "prod/etl/load: labels: label 'netfence.io/stage' is set by the pipeline to select the "
+        "stage; leave it out",
+    ),
+    (
+        "feeds_cycle_a_string",
+        _feeds_cycle_flag,
+        "prod/shop/a.feeds(): cycle: 'no' is not True or False; write cycle=True or cycle=False",
+    ),
+    (
+        "deploys_to_a_namespace_of_another_stack",
+        _deploys_to_another_stack,
+        "prod/etl/load: deploys_to: namespace 'web' belongs to stack 'staging', not 'prod'; a "
+        "deployer's Role and RoleBinding are written by its own stack, so it can only deploy to "
+        "a namespace of that stack",
+    ),
+    (
+        "stage_in_a_namespace_of_another_stack",
+        lambda: Pipeline(_shop(), "prod/etl", "etl").stage(
+            "load",
+            namespace=Topology("staging").add_namespace(
+                "staging/web", name="web", environment="prod"
+            ),
+        ),
+        "prod/etl/load: namespace: namespace 'web' belongs to stack 'staging', not 'prod'",
+    ),
+    (
+        "flow_to_a_workload_built_directly",
+        lambda: _wl((t := _shop()), "api").allow_to(
+            Workload(t.namespaces["shop"], "prod/shop/x", "x", (("app", "x"),), (Port.tcp(1),))
+        ),
+        "prod/shop/api.allow_to(): destination: workload shop/x was built directly, not "
+        "declared; declare workloads with namespace.workload(id, labels=..., ports=[...])",
+    ),
+    (
+        "deploys_to_not_a_namespace",
+        lambda: _stage(deploys_to="web"),
+        "prod/etl/load: deploys_to: 'web' is not a namespace of this stack (pass the "
+        "ZeroTrustNamespace's model, or the construct itself)",
+    ),
+    (
+        "prod_environments_a_bare_string",
+        lambda: BuildEnvironment(_shop().namespaces["shop"], prod_environments="prod"),
+        "prod/shop: prod_environments: 'prod' is not a list of environment names; write "
+        "prod_environments=['prod']",
+    ),
+    (
+        "dns_target_built_directly_with_a_bad_namespace",
+        lambda: DnsTarget("Kube-System"),
+        "DnsTarget: namespace: 'Kube-System' is not a DNS-1123 label (lowercase letters, digits "
+        "and '-', starting and ending with a letter or digit, at most 63 characters)",
+    ),
+    (
+        "dns_target_built_directly_without_ports",
+        lambda: DnsTarget("kube-system", ports=()),
+        "DnsTarget: ports: at least one port is required",
+    ),
 ]
 
 
@@ -286,3 +513,112 @@ def test_cross_environment_flag_allows_the_flow() -> None:
     probe = ops.workload("probe", labels={"app": "probe"})
     flow = probe.allow_to(_wl(topo, "api"), cross_environment=True)
     assert flow.cross_environment
+
+
+def test_a_raw_port_of_one_port_equals_the_factory_port() -> None:
+    assert Port(Protocol.TCP, 80, 80) == Port.tcp(80)
+    assert Port(Protocol.TCP, 80, 80).end is None
+
+
+# A trailing newline passed every validator while they used re.match with '$';
+# the API server and Terraform refuse it. Every validated string: the valid
+# value is accepted, the same value with a trailing newline refused.
+def _ns(**props: object) -> object:
+    return Topology("p").add_namespace("p/x", **({"name": "x", "environment": "prod"} | props))  # type: ignore[arg-type]
+
+
+def _web(**props: object) -> object:
+    return _shop().namespaces["shop"].workload(**({"id": "web", "labels": {"app": "w"}} | props))  # type: ignore[arg-type]
+
+
+def _in_pipeline(stage: str = "s", name: str = "p") -> object:
+    topo = _shop()
+    return Pipeline(topo, "prod/p", name).stage(stage, namespace=topo.namespaces["shop"])
+
+
+NEWLINE_CASES: list[tuple[str, str, Callable[[str], object]]] = [
+    ("namespace_name", "shop2", lambda v: _ns(name=v)),
+    ("environment", "prod", lambda v: _ns(environment=v)),
+    ("namespace_label_key", "team", lambda v: _ns(labels={v: "a"})),
+    ("namespace_label_value", "a", lambda v: _ns(labels={"team": v})),
+    ("label_key_prefix", "example.com", lambda v: _web(labels={f"{v}/app": "w"})),
+    ("workload_id", "web", lambda v: _web(id=v)),
+    ("workload_name", "web2", lambda v: _web(name=v)),
+    ("selection_labels", "m", lambda v: _shop().namespaces["shop"].select({"app": v})),
+    (
+        "environment_selection",
+        "prod",
+        lambda v: WorkloadSelection.in_environment(v, labels={"app": "m"}),
+    ),
+    ("port_name", "http", lambda v: Port.tcp(80, name=v)),
+    ("named_port", "http", lambda v: Port.named(v)),
+    ("protocol", "TCP", lambda v: Port.of(v, 80)),
+    ("endpoint_name", "bank", lambda v: ExternalEndpoint(v, cidr="192.0.2.0/24")),
+    ("endpoint_cidr", "192.0.2.0/24", lambda v: ExternalEndpoint("e", cidr=v)),
+    (
+        "endpoint_except",
+        "192.0.2.0/28",
+        lambda v: ExternalEndpoint("e", cidr="192.0.2.0/24", except_=[v]),
+    ),
+    (
+        "dns_namespace",
+        "dns",
+        lambda v: DnsTarget.create(namespace=v, labels={"a": "b"}, ports=[Port.udp(53)]),
+    ),
+    ("pipeline_name", "etl", lambda v: _in_pipeline(name=v)),
+    ("stage_id", "load", lambda v: _in_pipeline(stage=v)),
+    (
+        "prod_environments",
+        "live",
+        lambda v: BuildEnvironment(_shop().namespaces["shop"], prod_environments=[v]),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("valid", "declare"), [c[1:] for c in NEWLINE_CASES], ids=[c[0] for c in NEWLINE_CASES]
+)
+def test_a_trailing_newline_is_refused_in_every_validated_string(
+    valid: str, declare: Callable[[str], object]
+) -> None:
+    declare(valid)
+    with pytest.raises(InvalidIntentError) as info:
+        declare(valid + "\n")
+    assert repr(valid + "\n") in str(info.value)
+
+
+def _dollar_anchored(source: str) -> list[int]:
+    """Lines of ``re.<fn>("...$")`` calls: '$' also matches before a trailing newline."""
+    import ast
+
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "re"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+        and node.args[0].value.endswith("$")
+        and not node.args[0].value.endswith("\\$")
+    ]
+
+
+def test_no_pattern_in_the_library_is_anchored_with_dollar() -> None:
+    """Patterns are written for re.fullmatch (see constructs_lib/syntax.py)."""
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "constructs_lib"
+    offenders = [
+        f"{path.relative_to(package.parent)}:{line}"
+        for path in sorted(package.rglob("*.py"))
+        for line in _dollar_anchored(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
+
+
+def test_the_dollar_check_would_catch_an_anchored_pattern() -> None:
+    source = 'import re\nA = re.compile(r"^[a-z]+$")\nB = re.compile(r"\\$")\n'
+    assert _dollar_anchored(source) == [2]

@@ -171,8 +171,8 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     (
         "expression_values_string",
         lambda: LabelExpression.is_in("team", "platform"),
-        "LabelExpression.is_in(): values: 'platform' is a string; pass a list of values, "
-        "e.g. ['platform']",
+        "LabelExpression.is_in(): values: 'platform' is not a list of label values; write "
+        "values=['platform']",
     ),
     (
         "expression_in_empty",
@@ -202,7 +202,8 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
     (
         "allow_dns_not_bool",
         lambda: shop().namespaces["shop"].workload("x", labels={"a": "b"}, allow_dns="no"),
-        "prod/shop/x: allow_dns: 'no' is not True or False",
+        "prod/shop/x: allow_dns: 'no' is not True or False; write allow_dns=True or "
+        "allow_dns=False",
     ),
     (
         "endpoint_inside_service_range",
@@ -223,7 +224,8 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
         lambda: Topology("p").set_cluster_ranges(
             "p/cluster", pod_cidrs="10.0.0.0/8", service_cidrs=[]
         ),
-        "p/cluster: pod_cidrs: '10.0.0.0/8' is a string; pass a list, e.g. ['10.0.0.0/8']",
+        "p/cluster: pod_cidrs: '10.0.0.0/8' is not a list of CIDR strings; write "
+        "pod_cidrs=['10.0.0.0/8']",
     ),
     (
         "pod_cidrs_bad",

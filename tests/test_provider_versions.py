@@ -76,12 +76,20 @@ def test_moved_from_the_deprecated_twin_works_where_the_provider_moves_state(
         "namespace": ("kubernetes_namespace.shop", lambda s, z: z.namespace_resource),
         "role": (
             "kubernetes_role.deployer",
-            lambda s, z: PolicyHandle(StackState.of(s), "kubernetes_role_v1", "shop_deployer"),
+            lambda s, z: PolicyHandle(
+                StackState.of(s),
+                "kubernetes_role_v1",
+                "shop_deployer",
+                ("Role", "shop", "deployer"),
+            ),
         ),
         "rb": (
             "kubernetes_role_binding.deployer",
             lambda s, z: PolicyHandle(
-                StackState.of(s), "kubernetes_role_binding_v1", "shop_deployer"
+                StackState.of(s),
+                "kubernetes_role_binding_v1",
+                "shop_deployer",
+                ("RoleBinding", "shop", "deployer"),
             ),
         ),
     }

@@ -7,7 +7,6 @@ number of lines: every observation is folded into counters as it streams by.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,14 +27,13 @@ from constructs_lib.brownfield.intent import (
 )
 from constructs_lib.errors import ArtifactError, InvalidIntentError
 from constructs_lib.model.port import Port, Protocol
-from constructs_lib.model.topology import DnsTarget
+from constructs_lib.model.topology import DnsTarget, is_reserved_name
 
 DEFAULT_GROUP_BY: tuple[str, ...] = ("app.kubernetes.io/name", "app")
 SYSTEM_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-node-lease"})
 NODE_IDENTITIES = frozenset({"host", "health"})
 _DNS = DnsTarget()
 _DNS_PORTS = frozenset((p.protocol.value, p.number) for p in _DNS.ports if p.protocol)
-_RESERVED_NAME = re.compile(r"^(all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8})$")
 
 Group = tuple[str, str, str]  # namespace, label key, label value
 Ref = tuple[str, ...]  # ("w", namespace, key, value) or ("e", endpoint name)
@@ -348,7 +346,7 @@ class FlowAggregator:
         for group in sorted(groups):
             namespace, key, value = group
             base = dns_name(value, dns_name(key.rpartition("/")[2], "workload"))
-            if _RESERVED_NAME.match(base):
+            if is_reserved_name(base):
                 base = f"{base}-app"
             names[group] = unique(base, taken.setdefault(namespace, set()))
         endpoint_names: dict[str, str] = {}

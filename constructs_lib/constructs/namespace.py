@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from constructs_lib._node import ensure_node
@@ -13,6 +14,8 @@ ensure_node()
 from constructs import Construct  # noqa: E402
 
 from constructs_lib.compiler import compile_topology  # noqa: E402
+from constructs_lib.config import ProjectConfig  # noqa: E402
+from constructs_lib.constructs._scope import check_scope, jsii_errors, stack_name  # noqa: E402
 from constructs_lib.constructs.cdk import cdk_of, stack_of  # noqa: E402
 from constructs_lib.emitters.cdktf_emitter import element_class  # noqa: E402
 from constructs_lib.emitters.terraform import (  # noqa: E402
@@ -23,6 +26,7 @@ from constructs_lib.emitters.terraform import (  # noqa: E402
     PROVIDER_VERSION,
     PROVIDER_VERSIONS,
     ProviderConfig,
+    override,
     render_terraform,
     resource_name,
 )
@@ -36,25 +40,27 @@ from constructs_lib.model import (  # noqa: E402
     WorkloadSelection,
     validation,
 )
-from constructs_lib.spec import CompiledStack  # noqa: E402
+from constructs_lib.spec import CompiledStack, Override  # noqa: E402
 
 _STATE_ATTR = "_netfence_state"
 _PATH_ATTR = "_netfence_path"
 _ELEMENT_ID = "netfence"
-_TF_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_OVERRIDE_PATH = re.compile(r"^[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*$")
+_TF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_OVERRIDE_PATH = re.compile(r"[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*")
 
 
 class StackState:
     """What netfence keeps per stack: the intent, provider, overrides."""
 
     def __init__(self, stack: Any) -> None:
-        self.topology = Topology(stack.node.id)
+        self.topology = Topology(stack_name(stack.node.id))
+        self.stack = stack
+        self.config: ProjectConfig | None = None  # set by NetfenceStack: it reads netfence.yaml
         self.provider: ProviderConfig | None = None
-        self.overrides: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+        self.overrides: list[Override] = []
         self.imports: tuple[tuple[str, str], ...] = ()  # (address, id) from netfence.yaml
         self.moves: list[tuple[str, str]] = []  # (old address, new address)
-        self._cache: tuple[int, CompiledStack] | None = None
+        self._cache: tuple[tuple[int, int], CompiledStack] | None = None
         self._rendered: tuple[object, dict[str, Any]] | None = None
         # While True, the element hands cdktf nothing and the stack's
         # StagedSynthesizer merges the fragment into cdk.tf.json itself (no
@@ -79,15 +85,19 @@ class StackState:
         return state
 
     def compiled(self) -> CompiledStack:
-        if self._cache is None or self._cache[0] != self.topology.version:
-            self._cache = (self.topology.version, compile_topology(self.topology))
+        """The compiled intent with the overrides both emitters apply."""
+        key = (self.topology.version, len(self.overrides))
+        if self._cache is None or self._cache[0] != key:
+            compiled = compile_topology(self.topology)
+            self._cache = (key, replace(compiled, overrides=tuple(self.overrides)))
         return self._cache[1]
 
     def render(self) -> dict[str, Any]:
+        self._check_config()
         key = (
             self.topology.version,
             self.provider,
-            sum(map(len, self.overrides.values())),
+            len(self.overrides),
             self.imports,
             len(self.moves),
         )
@@ -95,12 +105,24 @@ class StackState:
             fragment = render_terraform(
                 self.compiled(),
                 provider=self.provider,
-                overrides=self.overrides,
                 imports=self.imports,
                 moves=self.moves,
             )
             self._rendered = (key, fragment)
         return self._rendered[1]
+
+    def _check_config(self) -> None:
+        """netfence.yaml names only stacks of this app (the whole app is known by now)."""
+        if self.config is None:
+            return
+        readers: list[str] = []
+        others: list[str] = []
+        for child in self.stack.node.root.node.children:
+            if cdk_of(child).TerraformStack.is_stack(child):
+                state = getattr(child, _STATE_ATTR, None)
+                reads = state is not None and state.config is not None
+                (readers if reads else others).append(child.node.id)
+        self.config.check_stacks(readers, others)
 
     def metadata(self) -> dict[str, Any]:
         return {"netfence": self.compiled().record}
@@ -145,8 +167,8 @@ class KubernetesCluster(Construct):
         service_cidrs: Sequence[str] = (),
         provider_version: str = PROVIDER_VERSION,
     ) -> None:
-        super().__init__(scope, id)
-        path = self.node.path
+        path = check_scope(type(self).__name__, scope, id)
+        validation.boolean(path, "in_cluster", in_cluster)
         if provider_version not in PROVIDER_VERSIONS:
             raise InvalidIntentError(
                 path,
@@ -154,6 +176,8 @@ class KubernetesCluster(Construct):
                 f"{provider_version!r} is not a hashicorp/kubernetes version netfence "
                 f"writes for; supported: {', '.join(PROVIDER_VERSIONS)} (docs/cdk.md)",
             )
+        with jsii_errors(path):
+            super().__init__(scope, id)
         if in_cluster and (config_path or config_context):
             raise InvalidIntentError(
                 path,
@@ -176,10 +200,13 @@ class KubernetesCluster(Construct):
 class PolicyHandle:
     """A reference to one generated Terraform resource, for escape-hatch overrides."""
 
-    def __init__(self, state: StackState, resource_type: str, name: str) -> None:
+    def __init__(
+        self, state: StackState, resource_type: str, name: str, target: tuple[str, str | None, str]
+    ) -> None:
         self._state = state
         self.resource_type = resource_type
         self.name = name
+        self._target = target  # the Kubernetes object: (kind, namespace, name)
 
     @property
     def address(self) -> str:
@@ -187,18 +214,25 @@ class PolicyHandle:
         return f"{self.resource_type}.{self.name}"
 
     def add_override(self, path: str, value: Any) -> None:
-        """Set ``path`` (dotted, e.g. ``metadata.annotations.team``) on the resource.
+        """Set ``path`` (dotted Terraform path, e.g. ``metadata.annotations.team``).
 
-        Overrides reach the Terraform JSON only, not manifests.yaml, and
-        ``netfence verify`` sees them like any other part of the artifact.
+        A Kubernetes field reaches both artifacts (cdk.tf.json and
+        manifests.yaml; ``spec.pod_selector`` is ``spec.podSelector`` there), so
+        they never disagree; ``netfence verify`` sees it like any other part
+        of the artifact. Of Terraform's own settings only those that leave the
+        object alone are accepted (``lifecycle.prevent_destroy``,
+        ``lifecycle.create_before_destroy``, ``timeouts``); ``provider``,
+        ``count``, ``lifecycle.ignore_changes`` and the like are refused.
         """
-        if not isinstance(path, str) or not _OVERRIDE_PATH.match(path):
+        if not isinstance(path, str) or not _OVERRIDE_PATH.fullmatch(path):
             raise InvalidIntentError(
                 self.address,
                 "path",
                 f"{path!r} is not a dotted attribute path such as 'metadata.annotations.team'",
             )
-        self._state.overrides.setdefault((self.resource_type, self.name), []).append((path, value))
+        self._state.overrides.append(
+            override(self.resource_type, self.name, self._target, path, value)
+        )
 
     def moved_from(self, address: str) -> None:
         """Record that this resource was managed at ``address`` before.
@@ -214,7 +248,7 @@ class PolicyHandle:
         if twin is not None:
             prefixes.append(f"{twin}.")
         valid = isinstance(address, str) and any(
-            address.startswith(p) and _TF_NAME.match(address[len(p) :]) is not None
+            address.startswith(p) and _TF_NAME.fullmatch(address[len(p) :]) is not None
             for p in prefixes
         )
         if not valid:
@@ -267,8 +301,10 @@ class ZeroTrustNamespace(Construct):
         adopt: bool = False,
         default_deny: str = "both",
     ) -> None:
-        super().__init__(scope, id)
-        self._state = StackState.of(scope)
+        path = check_scope(type(self).__name__, scope, id)
+        with jsii_errors(path):
+            super().__init__(scope, id)
+        self._state = StackState.of(self)
         ns_name = name if name is not None else id
         self.model: Namespace = self._state.topology.add_namespace(
             child_path(scope, id),
@@ -320,13 +356,20 @@ class ZeroTrustNamespace(Construct):
     def policy(self, name: str) -> PolicyHandle:
         """The generated NetworkPolicy ``name`` (``default-deny``, ``api-ingress``...)."""
         validation.dns_label(self.node.path, "policy", name)
-        return PolicyHandle(self._state, NETWORK_POLICY, resource_name(self.name, name))
+        return PolicyHandle(
+            self._state,
+            NETWORK_POLICY,
+            resource_name(self.name, name),
+            ("NetworkPolicy", self.name, name),
+        )
 
     @property
     def namespace_resource(self) -> PolicyHandle:
         """The namespace resource (``kubernetes_labels`` when adopted)."""
         rtype = LABELS if self.model.adopt else NAMESPACE
-        return PolicyHandle(self._state, rtype, resource_name(self.name))
+        return PolicyHandle(
+            self._state, rtype, resource_name(self.name), ("Namespace", None, self.name)
+        )
 
 
 def child_path(scope: Construct, id: str) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from constructs import Construct
 
+from constructs_lib.constructs._scope import check_scope, jsii_errors
 from constructs_lib.constructs.namespace import StackState, ZeroTrustNamespace
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model import (
@@ -39,7 +40,9 @@ class Pipeline(Construct):
     """
 
     def __init__(self, scope: Construct, id: str, *, name: str | None = None) -> None:
-        super().__init__(scope, id)
+        path = check_scope(type(self).__name__, scope, id)
+        with jsii_errors(path):
+            super().__init__(scope, id)
         state = StackState.of(self)
         self.model = PipelineModel(state.topology, self.node.path, name if name is not None else id)
 
@@ -148,7 +151,15 @@ def preview_namespace(
         environment variable NETFENCE_PREVIEW. The namespace is ``<prefix>-<branch>``, which
         must be a DNS-1123 label: it is validated, never silently rewritten.
     """
-    path = f"{scope.node.path}/{id}"
+    path = check_scope("preview_namespace", scope, id)
+    if not callable(template):
+        raise InvalidIntentError(
+            path, "template", f"{template!r} is not a function taking the ZeroTrustNamespace"
+        )
+    validation.text(path, "prefix", prefix, "a name prefix")
+    extra = dict(validation.labels(path, "labels", labels, allow_empty=True))
+    if branch is not None:
+        validation.text(path, "branch", branch, "a branch or PR name")
     source = "branch"
     if branch is None:
         context = scope.node.try_get_context(PREVIEW_CONTEXT)
@@ -178,7 +189,7 @@ def preview_namespace(
         id,
         name=name,
         environment=environment,
-        labels={**(labels or {}), "netfence.io/preview": str(branch)},
+        labels={**extra, "netfence.io/preview": branch},
     )
     template(ns)
     return ns

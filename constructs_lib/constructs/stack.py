@@ -8,8 +8,10 @@ from typing import Any
 from constructs import Construct
 
 from constructs_lib.config import BackendConfig, ProjectConfig, load_config
+from constructs_lib.constructs._scope import check_scope, jsii_errors
 from constructs_lib.constructs.cdk import FollowsApp, cdk_of
 from constructs_lib.constructs.namespace import StackState
+from constructs_lib.errors import InvalidIntentError
 
 CONFIG_CONTEXT = "netfence.config"
 
@@ -34,14 +36,22 @@ class NetfenceStack(metaclass=FollowsApp):
     """
 
     def __init__(self, scope: Construct, id: str, *, config: ProjectConfig | None = None) -> None:
-        # the next base is the TerraformStack of the App's CDK (see FollowsApp)
-        super().__init__(scope, id)  # type: ignore[call-arg]
+        path = check_scope(type(self).__name__, scope, id, stack=True)
+        if config is not None and not isinstance(config, ProjectConfig):
+            raise InvalidIntentError(
+                path, "config", f"{config!r} is not a ProjectConfig (use load_config(path))"
+            )
+        with jsii_errors(path):
+            # the next base is the TerraformStack of the App's CDK (see FollowsApp)
+            super().__init__(scope, id)  # type: ignore[call-arg]
         stack: Any = self
         if config is None:
             config = load_config(stack.node.try_get_context(CONFIG_CONTEXT))
         settings = config.for_stack(id)
         apply_backend(stack, settings.backend or BackendConfig("local", {}))
-        StackState.of(stack).imports = settings.imports
+        state = StackState.of(stack)
+        state.imports = settings.imports
+        state.config = config
 
 
 def apply_backend(stack: Any, backend: BackendConfig) -> Any:

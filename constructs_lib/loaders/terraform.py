@@ -33,7 +33,7 @@ MANIFEST_TYPE = "kubernetes_manifest"
 _META_ARGUMENTS = ("provider", "depends_on", "lifecycle", "provisioner", "connection", "//")
 DEFAULT_PROVIDER = "kubernetes"
 _REFERENCE = re.compile(
-    r"^\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)\.metadata(?:\[0\])?\.name\}$"
+    r"\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)\.metadata(?:\[0\])?\.name\}"
 )
 
 
@@ -269,7 +269,7 @@ def _name(
         return ""
     if not isinstance(value, str) or not reader.s.templates:
         return reader.string(value, path)
-    match = _REFERENCE.match(value)
+    match = _REFERENCE.fullmatch(value)
     if match is None:
         return reader.string(value, path)
     group = resources.get(match.group(1))

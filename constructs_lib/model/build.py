@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from constructs_lib.errors import InvalidIntentError
+from constructs_lib.model import validation
 from constructs_lib.model.port import Port
 from constructs_lib.model.topology import (
+    ENVIRONMENT_LABEL,
     Endpoint,
     ExternalEndpoint,
     Namespace,
@@ -40,7 +42,13 @@ class BuildEnvironment:
                 "use default_deny='both'",
             )
         self.namespace = namespace
-        self.prod_environments = tuple(prod_environments)
+        path = namespace.path
+        self.prod_environments = tuple(
+            validation.label_value(path, "prod_environments", ENVIRONMENT_LABEL, env)
+            for env in validation.items(
+                path, "prod_environments", prod_environments, "environment names", repr
+            )
+        )
 
     @property
     def jobs(self) -> WorkloadSelection:

@@ -59,11 +59,8 @@ class LabelExpression:
     @classmethod
     def _make(cls, path: str, key: str, operator: str, values: Sequence[str]) -> LabelExpression:
         validation.label_key(path, "key", key)
-        if isinstance(values, str):
-            raise InvalidIntentError(
-                path, "values", f"{values!r} is a string; pass a list of values, e.g. [{values!r}]"
-            )
-        checked = tuple(sorted({validation.label_value(path, "values", key, v) for v in values}))
+        items = validation.items(path, "values", values, "label values", repr)
+        checked = tuple(sorted({validation.label_value(path, "values", key, v) for v in items}))
         if operator in ("In", "NotIn") and not checked:
             raise InvalidIntentError(path, "values", f"{operator} needs at least one value")
         return cls(key, operator, checked)
@@ -128,7 +125,10 @@ class Namespaces:
                     f"{NAME_LABEL!r} label",
                 )
         exprs = []
-        for i, expr in enumerate(expressions):
+        listed = validation.items(
+            path, "expressions", expressions, "LabelExpressions", lambda v: "LabelExpression..."
+        )
+        for i, expr in enumerate(listed):
             if not isinstance(expr, LabelExpression):
                 raise InvalidIntentError(
                     path,

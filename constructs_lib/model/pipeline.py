@@ -157,13 +157,45 @@ class Pipeline:
                 f"{namespace!r} is not a namespace of this stack "
                 "(pass the ZeroTrustNamespace's model, or the construct itself)",
             )
+        if namespace.topology is not self.topology:
+            raise InvalidIntentError(
+                path,
+                "namespace",
+                f"namespace {namespace.name!r} {self.topology.foreign(namespace.topology)}",
+            )
+        validation.boolean(path, "service_account", service_account)
+        validation.boolean(path, "automount_token", automount_token)
+        if deploys_to is not None:
+            if not isinstance(deploys_to, Namespace):
+                raise InvalidIntentError(
+                    path,
+                    "deploys_to",
+                    f"{deploys_to!r} is not a namespace of this stack "
+                    "(pass the ZeroTrustNamespace's model, or the construct itself)",
+                )
+            if deploys_to.topology is not self.topology:
+                raise InvalidIntentError(
+                    path,
+                    "deploys_to",
+                    f"namespace {deploys_to.name!r} {self.topology.foreign(deploys_to.topology)}; "
+                    "a deployer's Role and RoleBinding are written by its own stack, so it can "
+                    "only deploy to a namespace of that stack",
+                )
         if deploys_to is not None and not service_account:
             raise InvalidIntentError(
                 path,
                 "deploys_to",
                 "a deployer stage needs its service account; leave service_account=True",
             )
-        selector = {PIPELINE_LABEL: self.name, STAGE_LABEL: id, **(labels or {})}
+        extra = validation.labels(path, "labels", labels, allow_empty=True)
+        for key, _ in extra:
+            if key in (PIPELINE_LABEL, STAGE_LABEL):
+                raise InvalidIntentError(
+                    path,
+                    "labels",
+                    f"label {key!r} is set by the pipeline to select the stage; leave it out",
+                )
+        selector = {PIPELINE_LABEL: self.name, STAGE_LABEL: id, **dict(extra)}
         name = validation.dns_label(path, "name", f"{self.name}-{id}")
         stage = self.topology.add_workload(
             namespace,
@@ -197,6 +229,7 @@ class Pipeline:
         self, source: Stage, target: Stage, *, ports: Sequence[Port] | None, cycle: bool
     ) -> None:
         path = f"{source.path}.feeds()"
+        validation.boolean(path, "cycle", cycle)
         for end in (source, target):
             if not isinstance(end, Stage) or end.pipeline is not self:
                 what = end.describe() if isinstance(end, Workload) else repr(end)

@@ -27,11 +27,50 @@ class Protocol(enum.Enum):
 
 
 def _number(path: str, field: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidIntentError(
+            path, field, f"{value!r} is not a port number (an int from 1 to 65535, e.g. 8080)"
+        )
+    if not 1 <= value <= 65535:
         raise InvalidIntentError(
             path, field, f"port {value!r} is outside the allowed range 1-65535"
         )
     return value
+
+
+_FACTORIES = "Port.tcp(443), Port.udp(53), Port.tcp_range(8000, 8100) or Port.named('http')"
+
+
+def _check(port: Port) -> None:
+    where = "Port"
+    number, end, name = port.number, port.end, port.name
+    if not isinstance(port.protocol, Protocol) and not (
+        port.protocol is None and number is None and end is None and name is None
+    ):
+        raise InvalidIntentError(
+            where, "protocol", f"{port.protocol!r} is not a Protocol; build ports with {_FACTORIES}"
+        )
+    if number is not None:
+        _number(where, "number", number)
+    if name is not None:
+        validation.port_name(where, "name", name)
+    if end is None:
+        return
+    last = _number(where, "end", end)
+    if number is None:
+        raise InvalidIntentError(
+            where,
+            "end",
+            "a range needs a numeric start: Kubernetes endPort works only with a numeric port",
+        )
+    if last < number:
+        raise InvalidIntentError(
+            where, "end", f"end port {last} is below start port {number} (end must be >= start)"
+        )
+    if name is not None:
+        raise InvalidIntentError(where, "name", "a port range cannot carry a container port name")
+    if last == number:  # one port: the value the factories build for it
+        object.__setattr__(port, "end", None)
 
 
 @dataclass(frozen=True)
@@ -50,6 +89,11 @@ class Port:
     number: int | None = None
     end: int | None = None
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        """No invalid Port exists, however it was built: the factories check first
+        to name themselves in messages; this catches ``Port(...)`` called directly."""
+        _check(self)
 
     @classmethod
     def tcp(cls, number: int, *, name: str | None = None) -> Port:
@@ -112,6 +156,10 @@ class Port:
                 )
             return cls(proto, None, None, validation.port_name(where, "port", port))
         if end is not None:
+            if name is not None:
+                raise InvalidIntentError(
+                    where, "name", "a port range cannot carry a container port name"
+                )
             return cls.range(proto, port, end)
         num = _number(where, "port", port)
         if name is not None:
@@ -135,6 +183,19 @@ class Port:
         """A container port by name; resolves against the destination's ports."""
         proto = Protocol.parse("Port.named", "protocol", protocol)
         return cls(proto, None, None, validation.port_name("Port.named", "name", name))
+
+    def __repr__(self) -> str:
+        """The factory call that builds this port, as the user would write it."""
+        if self.protocol is None or (self.number is None and self.name is None):
+            return f"Port.all_{self.protocol.value.lower()}()" if self.protocol else "Port.all()"
+        proto = self.protocol.value.lower()
+        if self.number is None:
+            tail = "" if self.protocol is Protocol.TCP else f", {self.protocol.value!r}"
+            return f"Port.named({self.name!r}{tail})"
+        if self.end is not None:
+            return f"Port.range({self.protocol.value!r}, {self.number}, {self.end})"
+        named = f", name={self.name!r}" if self.name is not None else ""
+        return f"Port.{proto}({self.number}{named})"
 
     @property
     def is_named(self) -> bool:

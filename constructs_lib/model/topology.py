@@ -45,15 +45,22 @@ def direction_names(directions: Iterable[Direction]) -> str:
     return " and ".join(d.value.lower() for d in directions)
 
 
+def _port_example(value: object) -> str:
+    """How to write ``value`` as a ports list, for messages."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"Port.tcp({value})"
+    if isinstance(value, Port):
+        return repr(value)
+    return "Port.tcp(443)"
+
+
 def _ports(
     path: str, field_name: str, ports: Iterable[Port] | None, *, flow: bool = False
 ) -> tuple[Port, ...]:
     if ports is None:
         return ()
-    if isinstance(ports, Port):
-        ports = [ports]
     out: list[Port] = []
-    for i, port in enumerate(ports):
+    for i, port in enumerate(validation.items(path, field_name, ports, "Ports", _port_example)):
         if not isinstance(port, Port):
             raise InvalidIntentError(
                 path,
@@ -87,18 +94,33 @@ class DnsTarget:
     labels: Labels = (("k8s-app", "kube-dns"),)
     ports: tuple[Port, ...] = (Port.tcp(53), Port.udp(53))
 
+    def __post_init__(self) -> None:
+        """Checked however it was built (``create`` normalises first)."""
+        path = "DnsTarget"
+        validation.dns_label(path, "namespace", self.namespace)
+        if not isinstance(self.labels, tuple) or not all(
+            isinstance(pair, tuple) and len(pair) == 2 for pair in self.labels
+        ):
+            raise InvalidIntentError(
+                path, "labels", f"{self.labels!r} is not a label tuple; use DnsTarget.create(...)"
+            )
+        object.__setattr__(
+            self, "labels", validation.labels(path, "labels", dict(self.labels), allow_empty=False)
+        )
+        checked = _ports(path, "ports", self.ports)
+        if not checked:
+            raise InvalidIntentError(path, "ports", "at least one port is required")
+        object.__setattr__(self, "ports", checked)
+
     @classmethod
     def create(
         cls, *, namespace: str, labels: Mapping[str, str], ports: Sequence[Port]
     ) -> DnsTarget:
         path = "DnsTarget"
-        checked = _ports(path, "ports", ports)
-        if not checked:
-            raise InvalidIntentError(path, "ports", "at least one port is required")
         return cls(
-            validation.dns_label(path, "namespace", namespace),
+            namespace,
             validation.labels(path, "labels", labels, allow_empty=False),
-            checked,
+            tuple(validation.items(path, "ports", ports, "Ports", _port_example)),  # type: ignore[arg-type]
         )
 
     @classmethod
@@ -147,7 +169,12 @@ def selection_policy_name(labels: Labels) -> str:
     return f"pods-{words[:40].strip('-')}-{digest}" if words else f"pods-{digest}"
 
 
-_RESERVED_NAME = re.compile(r"^(all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8})$")
+_RESERVED_NAME = re.compile(r"all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8}")
+
+
+def is_reserved_name(name: str) -> bool:
+    """Names the policies of workload selections use: no workload may take them."""
+    return _RESERVED_NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -573,18 +600,32 @@ class ExternalEndpoint:
         include_cluster_ranges: bool = False,
     ) -> None:
         path = f"ExternalEndpoint({name!r})"
-        if not isinstance(include_cluster_ranges, bool):
-            raise InvalidIntentError(
-                path, "include_cluster_ranges", f"{include_cluster_ranges!r} is not True or False"
-            )
         validation.dns_label(path, "name", name)
-        raw = list(cidrs or []) + ([cidr] if cidr is not None else [])
+        validation.boolean(path, "include_cluster_ranges", include_cluster_ranges)
+        validation.boolean(path, "internet", internet)
+        if cidr is not None and cidrs is not None:
+            raise InvalidIntentError(
+                path,
+                "cidr",
+                f"cidr={cidr!r} and cidrs={cidrs!r} are both given; pass one CIDR as cidr= "
+                "or several as cidrs=[...], not both",
+            )
+        if cidr is not None:
+            raw: tuple[object, ...] = (cidr,)
+        elif cidrs is not None:
+            raw = validation.items(path, "cidrs", cidrs, "CIDR strings", _cidr_example)
+        else:
+            raw = ()
         if not raw:
             raise InvalidIntentError(path, "cidrs", "at least one CIDR is required")
-        nets = [validation.cidr(path, f"cidrs[{i}]", c) for i, c in enumerate(raw)]
-        if isinstance(except_, str):
-            except_ = [except_]
-        excepts = [validation.cidr(path, f"except_[{i}]", c) for i, c in enumerate(except_)]
+        where = ["cidr"] if cidr is not None else [f"cidrs[{i}]" for i in range(len(raw))]
+        nets = [validation.cidr(path, at, c) for at, c in zip(where, raw, strict=True)]
+        excepts = [
+            validation.cidr(path, f"except_[{i}]", c)
+            for i, c in enumerate(
+                validation.items(path, "except_", except_, "CIDR strings", _cidr_example)
+            )
+        ]
         for i, ex in enumerate(excepts):
             if not any(
                 ex.version == net.version and ex != net and ex.subnet_of(net)  # type: ignore[arg-type]
@@ -683,6 +724,10 @@ class ExternalEndpoint:
         }
 
 
+def _cidr_example(value: object) -> str:
+    return repr(value) if isinstance(value, str) else "'203.0.113.0/24'"
+
+
 def _net_key(net: Network) -> tuple[int, int, int]:
     return (net.version, int(net.network_address), net.prefixlen)
 
@@ -730,11 +775,8 @@ class Topology:
         """Declare the cluster's pod and service CIDRs (see ``ClusterRanges``)."""
         ranges: list[tuple[Network, ...]] = []
         for field_name, values in (("pod_cidrs", pod_cidrs), ("service_cidrs", service_cidrs)):
-            if isinstance(values, str):
-                raise InvalidIntentError(
-                    path, field_name, f"{values!r} is a string; pass a list, e.g. [{values!r}]"
-                )
-            nets = [validation.cidr(path, f"{field_name}[{i}]", v) for i, v in enumerate(values)]
+            items = validation.items(path, field_name, values, "CIDR strings", _cidr_example)
+            nets = [validation.cidr(path, f"{field_name}[{i}]", v) for i, v in enumerate(items)]
             ranges.append(tuple(sorted(set(nets), key=_net_key)))
         cluster = ClusterRanges(ranges[0], ranges[1])
         for external in self.externals.values():
@@ -786,8 +828,8 @@ class Topology:
                     "label 'kubernetes.io/metadata.name' is set by Kubernetes "
                     "to the namespace name and cannot be set",
                 )
-        if not isinstance(allow_dns, bool):
-            raise InvalidIntentError(path, "allow_dns", f"{allow_dns!r} is not True or False")
+        validation.boolean(path, "allow_dns", allow_dns)
+        validation.boolean(path, "adopt", adopt)
         if dns is not None and not isinstance(dns, DnsTarget):
             raise InvalidIntentError(
                 path,
@@ -840,11 +882,11 @@ class Topology:
             raise InvalidIntentError(
                 path,
                 "namespace",
-                f"namespace {namespace.name!r} {self._foreign(namespace.topology)}",
+                f"namespace {namespace.name!r} {self.foreign(namespace.topology)}",
             )
         validation.dns_label(path, "id", id)
         wl_name = validation.dns_label(path, "name", name) if name is not None else id
-        if _RESERVED_NAME.match(wl_name):
+        if is_reserved_name(wl_name):
             raise InvalidIntentError(
                 path,
                 "name",
@@ -860,8 +902,7 @@ class Topology:
                 f"workload {wl_name!r} is already declared in namespace "
                 f"{namespace.name!r} at {self.workloads[key].path}",
             )
-        if not isinstance(allow_dns, bool):
-            raise InvalidIntentError(path, "allow_dns", f"{allow_dns!r} is not True or False")
+        validation.boolean(path, "allow_dns", allow_dns)
         if not allow_dns and namespace.allow_dns:  # in a namespace without DNS: a no-op
             terms = len(lab)
             for other in self.workloads.values():
@@ -895,7 +936,7 @@ class Topology:
         ns = workload.namespace
         if ns.topology is not self:
             raise InvalidIntentError(
-                path, "workload", f"{workload.describe()} {self._foreign(ns.topology)}"
+                path, "workload", f"{workload.describe()} {self.foreign(ns.topology)}"
             )
         key = (ns.name, workload.name)
         asked = ISOLATE[direction]
@@ -988,7 +1029,8 @@ class Topology:
                 )
         return tuple(out)
 
-    def _foreign(self, other: Topology) -> str:
+    def foreign(self, other: Topology) -> str:
+        """Why something of ``other`` cannot be used in this stack, for messages."""
         if other.name == self.name:
             return f"belongs to stack {other.name!r} of another app, not to this one"
         return f"belongs to stack {other.name!r}, not {self.name!r}"
@@ -1001,16 +1043,23 @@ class Topology:
                 raise InvalidIntentError(
                     path,
                     field_name,
-                    f"{end.describe()} {self._foreign(end.namespace.topology)}; a flow can only "
+                    f"{end.describe()} {self.foreign(end.namespace.topology)}; a flow can only "
                     "join workloads of one stack (use a WorkloadSelection for pods managed "
                     "elsewhere)",
+                )
+            if self.workloads.get((end.namespace.name, end.name)) is not end:
+                raise InvalidIntentError(
+                    path,
+                    field_name,
+                    f"{end.describe()} was built directly, not declared; declare workloads "
+                    "with namespace.workload(id, labels=..., ports=[...])",
                 )
         elif isinstance(end, WorkloadSelection):
             if end._namespace is not None and end._namespace.topology is not self:
                 raise InvalidIntentError(
                     path,
                     field_name,
-                    f"{end.describe()} {self._foreign(end._namespace.topology)}",
+                    f"{end.describe()} {self.foreign(end._namespace.topology)}",
                 )
         elif isinstance(end, ExternalEndpoint):
             end.check_cluster(self.cluster)
@@ -1105,10 +1154,7 @@ class Topology:
                         f"{destination.describe()} (declared: "
                         f"{', '.join(map(str, destination.ports)) or 'none'})",
                     )
-        if not isinstance(cross_environment, bool):
-            raise InvalidIntentError(
-                path, "cross_environment", f"{cross_environment!r} is not True or False"
-            )
+        validation.boolean(path, "cross_environment", cross_environment)
         src_env, dst_env = source.environment(), destination.environment()
         if src_env and dst_env and src_env != dst_env and not cross_environment:
             raise InvalidIntentError(

@@ -33,6 +33,7 @@ from constructs_lib.verifier.ipset import ALL_IPS, IPSet, partition
 from constructs_lib.verifier.isolation import Isolation, default_deny_directions
 
 RISK_KINDS: tuple[str, ...] = (
+    "namespace-destroyed",
     "internet-egress",
     "cross-environment",
     "into-prod",
@@ -41,7 +42,8 @@ RISK_KINDS: tuple[str, ...] = (
     "all-namespaces-peer",
 )
 PROD = "prod"
-_NAMESPACE_TYPES = ("kubernetes_namespace_v1", "kubernetes_namespace", "kubernetes_labels")
+_OWNED_NAMESPACE_TYPES = ("kubernetes_namespace_v1", "kubernetes_namespace")
+_NAMESPACE_TYPES = (*_OWNED_NAMESPACE_TYPES, "kubernetes_labels")
 
 
 @dataclass(frozen=True)
@@ -200,14 +202,33 @@ def _address_changes(
 # risks -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Destroyed:
+    """A namespace resource the change destroys (deleting every object in it)."""
+
+    address: str
+    namespace: str
+    replaced: bool = False  # destroyed and created again: its objects are still lost
+
+
 def assess(
     before: Sequence[NetworkPolicy],
     after: Sequence[NetworkPolicy],
     world: World,
     opened: Iterable[FlowChange],
+    destroyed: Iterable[Destroyed] = (),
 ) -> list[Risk]:
     """The flags a reviewer must see first, from the opened flows and the policies."""
-    risks: list[Risk] = []
+    risks: list[Risk] = [
+        Risk(
+            "namespace-destroyed",
+            f"namespace {d.namespace} is {'replaced' if d.replaced else 'destroyed'}: "
+            f"Terraform deletes {d.address} and with it every object in the namespace "
+            "(to stop managing it without deleting it: adopt=True, which writes a removed "
+            "block with destroy = false)",
+        )
+        for d in sorted(destroyed, key=lambda d: (d.namespace, d.address))
+    ]
     namespace_of = {m.display: m.pod.namespace for m in world.members}
     for flow in opened:
         src_ns = namespace_of.get(flow.source)
@@ -341,6 +362,7 @@ def stack_diff(
     before: Sequence[NetworkPolicy],
     after: Sequence[NetworkPolicy],
     world: World,
+    destroyed: Iterable[Destroyed] = (),
 ) -> StackDiff:
     opened, closed = compare(before, after, world)
     return StackDiff(
@@ -349,7 +371,7 @@ def stack_diff(
         head,
         tuple(opened),
         tuple(closed),
-        tuple(assess(before, after, world, opened)),
+        tuple(assess(before, after, world, opened, destroyed)),
     )
 
 
@@ -425,9 +447,68 @@ def diff_artifacts(base: str | Path, head: str | Path) -> Diff:
                 before,
                 after,
                 builder.build(),
+                destroyed_namespaces(b, h),
             )
         )
     return Diff(tuple(results))
+
+
+def destroyed_namespaces(base: SynthStack | None, head: SynthStack | None) -> list[Destroyed]:
+    """Namespace resources of ``base`` that applying ``head`` destroys, read as Terraform
+    would: gone from the configuration (or renamed, which replaces it) unless a
+    ``moved`` block carries it to an address with the same name, or a ``removed``
+    block with destroy = false makes state forget it."""
+    old = _namespace_resources(base)
+    new = _namespace_resources(head)
+    moves, forgotten = _moves_and_forgets(head)
+    out = []
+    for address, name in sorted(old.items()):
+        target = moves.get(address, address)
+        if target in new:
+            if new[target] != name:
+                out.append(Destroyed(address, name, replaced=True))
+        elif address not in forgotten:
+            out.append(Destroyed(address, name))
+    return out
+
+
+def _namespace_resources(stack: SynthStack | None) -> dict[str, str]:
+    """{address: namespace name} of the namespaces a synthesized stack owns."""
+    if stack is None:
+        return {}
+    reader = Reader(stack.file, None, TERRAFORM)
+    resources = reader.mapping(stack.data.get("resource", {}), "resource")
+    out = {}
+    for rtype in _OWNED_NAMESPACE_TYPES:
+        group = reader.mapping(resources.get(rtype, {}), f"resource.{rtype}")
+        for rname, body in group.items():
+            where = f"resource.{rtype}.{rname}"
+            meta, meta_path = reader.block(reader.mapping(body, where).get("metadata"), where)
+            if meta is None:
+                reader.fail(f"{where}.metadata", "missing required field")
+            out[f"{rtype}.{rname}"] = reader.string(meta.get("name"), f"{meta_path}.name")
+    return out
+
+
+def _moves_and_forgets(stack: SynthStack | None) -> tuple[dict[str, str], set[str]]:
+    """``moved`` (from -> to) and the addresses ``removed`` forgets without destroying."""
+    if stack is None:
+        return {}, set()
+    reader = Reader(stack.file, None, TERRAFORM)
+    moves = {}
+    for i, item in enumerate(reader.items(stack.data.get("moved"), "moved")):
+        block = reader.mapping(item, f"moved[{i}]")
+        moves[reader.string(block.get("from"), f"moved[{i}].from")] = reader.string(
+            block.get("to"), f"moved[{i}].to"
+        )
+    forgotten = set()
+    for i, item in enumerate(reader.items(stack.data.get("removed"), "removed")):
+        where = f"removed[{i}]"
+        block = reader.mapping(item, where)
+        lifecycle, _ = reader.block(block.get("lifecycle"), f"{where}.lifecycle")
+        if lifecycle is not None and lifecycle.get("destroy") is False:
+            forgotten.add(reader.string(block.get("from"), f"{where}.from"))
+    return moves, forgotten
 
 
 def _owned_namespaces(stack: SynthStack | None) -> set[str]:
@@ -482,9 +563,31 @@ def diff_plan(
                 policies.before,
                 policies.after,
                 builder.build(),
+                _plan_destroys(data, str(plan)),
             ),
         )
     )
+
+
+def _plan_destroys(data: Mapping[str, Any], file: str) -> list[Destroyed]:
+    """Namespace resources the plan deletes (alone or as part of a replace)."""
+    reader = Reader(file, None, TERRAFORM)
+    out = []
+    for i, item in enumerate(reader.items(data.get("resource_changes"), "resource_changes")):
+        path = f"resource_changes[{i}]"
+        change = reader.mapping(item, path)
+        if change.get("type") not in _OWNED_NAMESPACE_TYPES:
+            continue
+        body = reader.mapping(change.get("change"), f"{path}.change")
+        actions = reader.items(body.get("actions"), f"{path}.change.actions")
+        if "delete" not in actions:
+            continue
+        address = reader.string(change.get("address"), f"{path}.address")
+        values = reader.mapping(body.get(BEFORE), f"{path}.change.before")
+        meta, meta_path = reader.block(values.get("metadata"), f"{path}.change.before.metadata")
+        name = address if meta is None else reader.string(meta.get("name"), f"{meta_path}.name")
+        out.append(Destroyed(address, name, replaced="create" in actions))
+    return out
 
 
 def _plan_name(plan: Path, stacks: Sequence[str]) -> str:

@@ -19,7 +19,7 @@ from constructs_lib._version import __version__
 from constructs_lib.errors import ScaffoldError
 from constructs_lib.fsutil import write_atomic
 
-NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")
+NAME = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def init_project(
     target = Path(directory)
     if name is None:
         name = target.resolve().name.lower()
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise ScaffoldError(
             f"--name: {name!r} cannot name the project's namespaces; use 1-40 lowercase "
             "letters, digits and '-', starting with a letter (e.g. --name shop)"

@@ -396,3 +396,72 @@ def test_a_flow_from_named_namespaces_opens_as_written(tmp_path: Path) -> None:
         ["shop | namespaces named ingress-nginx / pods app=nginx -> shop/api: TCP 8080"],
         [],
     )
+
+
+NAMESPACE_DESTROYED = (
+    "namespace-destroyed: namespace {ns} is {how}: Terraform deletes "
+    "kubernetes_namespace_v1.{addr} and with it every object in the namespace (to stop "
+    "managing it without deleting it: adopt=True, which writes a removed block with "
+    "destroy = false)"
+)
+
+
+def _destroy_risks(diff: Any) -> list[str]:
+    return [str(r) for r in diff.risks if r.kind == "namespace-destroyed"]
+
+
+def test_deleting_a_namespace_is_a_risk(tmp_path: Path) -> None:
+    diff = diff_artifacts(
+        variant(tmp_path, "before", shape="new-namespace"), variant(tmp_path, "after", shape="base")
+    )
+    assert _destroy_risks(diff) == [
+        NAMESPACE_DESTROYED.format(ns="batch", how="destroyed", addr="batch")
+    ]
+
+
+def test_adopting_a_namespace_without_a_removed_block_is_a_risk(tmp_path: Path) -> None:
+    def adopt(doc: dict[str, Any]) -> None:
+        del doc["resource"]["kubernetes_namespace_v1"]["ops"]
+
+    base = variant(tmp_path, "base")
+    assert _destroy_risks(
+        diff_artifacts(base, variant(tmp_path, "head", shape="base", edit=adopt))
+    ) == [NAMESPACE_DESTROYED.format(ns="ops", how="destroyed", addr="ops")]
+
+    def adopt_and_forget(doc: dict[str, Any]) -> None:
+        adopt(doc)
+        doc["removed"] = [
+            {"from": "kubernetes_namespace_v1.ops", "lifecycle": [{"destroy": False}]}
+        ]
+
+    forgot = variant(tmp_path, "forgot", shape="base", edit=adopt_and_forget)
+    assert _destroy_risks(diff_artifacts(base, forgot)) == []
+
+
+def test_renaming_a_namespace_replaces_it_unless_moved_keeps_the_name(tmp_path: Path) -> None:
+    def rename(doc: dict[str, Any]) -> None:
+        doc["resource"]["kubernetes_namespace_v1"]["ops"]["metadata"]["name"] = "ops2"
+
+    def readdress(doc: dict[str, Any]) -> None:
+        group = doc["resource"]["kubernetes_namespace_v1"]
+        group["ops_v2"] = group.pop("ops")
+        doc["moved"] = [
+            {"from": "kubernetes_namespace_v1.ops", "to": "kubernetes_namespace_v1.ops_v2"}
+        ]
+
+    base = variant(tmp_path, "base")
+    renamed = variant(tmp_path, "renamed", shape="base", edit=rename)
+    assert _destroy_risks(diff_artifacts(base, renamed)) == [
+        NAMESPACE_DESTROYED.format(ns="ops", how="replaced", addr="ops")
+    ]
+    moved = variant(tmp_path, "moved", shape="base", edit=readdress)
+    assert _destroy_risks(diff_artifacts(base, moved)) == []
+
+
+def test_a_plan_that_deletes_a_namespace_is_a_risk(tmp_path: Path) -> None:
+    before, after = artifact(shop("new-namespace")), artifact(shop("base"))
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan(before, after)))
+    assert _destroy_risks(diff_plan(path)) == [
+        NAMESPACE_DESTROYED.format(ns="batch", how="destroyed", addr="batch")
+    ]
