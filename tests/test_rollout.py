@@ -150,12 +150,10 @@ def test_both_is_the_default_deny_of_old() -> None:
     assert "default_deny" not in compile_topology(shop()[0]).record["namespaces"][0]
 
 
-def test_ingress_first_isolates_every_pod_for_ingress_and_only_flow_sources_for_egress() -> None:
-    # api's egress flows isolate api for egress (the user declared them); it keeps DNS
-    # through its own policy, since the namespace-wide one would isolate every pod.
+def test_ingress_first_writes_only_the_ingress_halves_of_flows() -> None:
+    # api's egress stays open: an api-egress policy would isolate it, so its flows'
+    # egress halves are not written (egress already allows them); no DNS policy either.
     assert policies(shop("ingress")[0]) == [
-        ("api-dns", ("Egress",), "app=api"),
-        ("api-egress", ("Egress",), "app=api"),
         ("db-ingress", ("Ingress",), "app=db"),
         ("default-deny", ("Ingress",), ""),
     ]
@@ -165,45 +163,81 @@ def test_egress_only_keeps_the_namespace_dns_policy() -> None:
     assert policies(shop("egress")[0]) == [
         ("allow-dns", ("Egress",), ""),
         ("api-egress", ("Egress",), "app=api"),
-        ("db-ingress", ("Ingress",), "app=db"),
         ("default-deny", ("Egress",), ""),
     ]
 
 
-def test_none_writes_no_default_deny_and_isolate_writes_a_policy_without_rules() -> None:
+def test_none_writes_nothing_for_flows_between_open_pods() -> None:
+    assert policies(shop("none")[0]) == []
+
+
+def test_isolate_writes_a_policy_without_rules_and_dns_for_egress() -> None:
     topo, _ = shop("none", isolate="both")
     assert policies(topo) == [
-        ("api-dns", ("Egress",), "app=api"),
-        ("api-egress", ("Egress",), "app=api"),
-        ("db-ingress", ("Ingress",), "app=db"),
         ("web-dns", ("Egress",), "app=web"),
         ("web-egress", ("Egress",), "app=web"),
         ("web-ingress", ("Ingress",), "app=web"),
     ]
     compiled = compile_topology(topo)
-    web = {p.name: p for p in compiled.policies}
-    assert web["web-ingress"].ingress == () and web["web-egress"].egress == ()
+    by_name = {p.name: p for p in compiled.policies}
+    assert by_name["web-ingress"].ingress == () and by_name["web-egress"].egress == ()
     assert compiled.record["workloads"][2]["isolate"] == ["ingress", "egress"]
     assert compiled.record["namespaces"][0]["default_deny"] == "none"
 
 
+def test_an_isolated_workload_gets_the_rules_of_its_flows() -> None:
+    topo, w = shop("ingress")
+    w["api"].isolate("egress")
+    assert policies(topo) == [
+        ("api-dns", ("Egress",), "app=api"),
+        ("api-egress", ("Egress",), "app=api"),
+        ("db-ingress", ("Ingress",), "app=db"),
+        ("default-deny", ("Ingress",), ""),
+    ]
+    egress = {p.name: p for p in compile_topology(topo).policies}["api-egress"].egress
+    assert sorted(str(r.ports[0]) for r in egress) == ["443/TCP", "5432/TCP"]
+
+
 def test_an_isolated_workload_without_dns_gets_no_dns_policy() -> None:
     topo, _ = shop("none", isolate="egress", web_dns=False)
-    assert [n for n, _, _ in policies(topo)] == [
-        "api-dns",
-        "api-egress",
-        "db-ingress",
-        "web-egress",
+    assert [n for n, _, _ in policies(topo)] == ["web-egress"]
+
+
+def test_a_selection_flow_reaches_the_isolated_workloads_it_covers() -> None:
+    topo, w = shop("none")
+    w["api"].isolate("egress")
+    w["web"].namespace.all_workloads().allow_to(
+        ExternalEndpoint("logs", cidr="198.51.100.0/24", ports=[Port.tcp(514)])
+    )
+    # no all-pods-egress (it would isolate every pod): the rule lands on api-egress
+    assert policies(topo) == [
+        ("api-dns", ("Egress",), "app=api"),
+        ("api-egress", ("Egress",), "app=api"),
     ]
+    egress = {p.name: p for p in compile_topology(topo).policies}["api-egress"].egress
+    assert sorted(str(r.ports[0]) for r in egress) == ["443/TCP", "514/TCP", "5432/TCP"]
 
 
-def test_a_selection_isolated_for_egress_leaves_out_the_workloads_without_dns() -> None:
-    topo, w = shop("none", web_dns=False)
-    ns = w["web"].namespace
-    ns.all_workloads().allow_to(PAY)
-    names = {n: sel for n, _, sel in policies(topo)}
-    assert names["all-pods-dns"] == "|app NotIn web"
-    assert "all-pods-egress" in names
+def test_fails_when_a_flow_end_covers_part_of_an_isolated_workload() -> None:
+    _, w = shop("none")
+    w["web"].isolate("egress")
+    front = w["web"].namespace.select({"tier": "front"})
+    with pytest.raises(InvalidIntentError) as err:
+        front.allow_to(PAY)
+    message = (
+        "source: selection tier=front in namespace shop selects part of the pods of workload "
+        "shop/web, which is isolated for egress while namespace 'shop' leaves egress open: "
+        "the pods of both would need a policy of their own; declare the flow on workload "
+        "shop/web itself, or on pods selected by all of its labels"
+    )
+    assert str(err.value) == f"rt/shop.select().allow_to(): {message}"
+    # the same when the flow comes first: isolate() refuses and changes nothing
+    _, w = shop("none")
+    w["web"].namespace.select({"tier": "front"}).allow_to(PAY)
+    with pytest.raises(InvalidIntentError) as err:
+        w["web"].isolate("egress")
+    assert str(err.value) == "rt/shop/web.isolate(): direction: " + message.split(": ", 1)[1]
+    assert w["web"].isolated == ()
 
 
 # verify --------------------------------------------------------------------------
@@ -228,10 +262,8 @@ def test_verify_notes_each_open_direction_once_and_exits_0(
     notes = [line.strip() for line in out.splitlines() if line.strip().startswith("note:")]
     assert notes == [
         "note: namespace shop: default_deny='ingress' leaves egress open; pods no workload "
-        "isolate() or flow isolates there are allowed every egress connection (declared, "
-        "not checked one by one)",
-        "note: workload shop/api is isolated for egress by its flows: only its declared "
-        "flows are allowed there",
+        "isolate() covers are allowed every egress connection (declared, not checked one by "
+        "one)",
         "note: workload shop/web is isolated for egress by isolate(): only its declared "
         "flows are allowed there",
     ]
@@ -255,10 +287,12 @@ def test_verify_finds_a_widened_rule_of_a_workload_isolated_in_an_open_namespace
     assert {f.policies for f in findings} == {
         ("kubernetes_network_policy_v1.shop_web-egress (shop/web-egress)",)
     }
-    # shop/db isolates ingress (api's flow): not reached. The rest, open for ingress, are.
+    # every pod's ingress is open in "none": web's widened egress reaches them all
     assert [f.message for f in findings] == [
         "shop/web -> external/pay is allowed on TCP 443 but no flow is declared",
         "shop/web -> shop/api is allowed on TCP 443 but no flow is declared (ingress of the "
+        "destination is not isolated)",
+        "shop/web -> shop/db is allowed on TCP 443 but no flow is declared (ingress of the "
         "destination is not isolated)",
         "shop/web -> DNS (kube-system k8s-app=kube-dns) is allowed on TCP 443 beyond the "
         "declared TCP 53, UDP 53 (ingress of the destination is not isolated)",
@@ -294,11 +328,11 @@ def test_verify_finds_an_open_direction_closed_by_the_artifact(tmp_path: Path) -
     findings = verify_stack(edit(path, close)).findings
     assert [f.message for f in findings if f.kind == "isolated"] == [
         f"{pod} is isolated for egress, but the intent leaves its egress open (namespace "
-        "shop: default_deny='ingress', no isolate() or flow isolates it for egress)"
-        for pod in ("an unlisted pod in namespace shop", "shop/db", "shop/web")
+        "shop: default_deny='ingress', no isolate() covers it for egress)"
+        for pod in ("an unlisted pod in namespace shop", "shop/api", "shop/db", "shop/web")
     ]
-    # and the pods the intent left open lose DNS with it
-    assert {f.kind for f in findings} == {"isolated", "dns"}
+    # and with it the declared flows (whose egress halves were not written) and DNS
+    assert {f.kind for f in findings} == {"isolated", "missing-flow", "dns"}
 
 
 def test_verify_finds_a_missing_one_way_default_deny(tmp_path: Path) -> None:
@@ -402,16 +436,8 @@ def test_map_draws_what_an_open_direction_allows(
     path = write(shop("none", isolate="egress")[0], tmp_path)
     assert main(["map", str(path)]) == 0
     edges = [line.strip() for line in capsys.readouterr().out.splitlines() if "-->" in line]
-    # n0 pay, n1 api, n2 db, n3 web: db's egress is open; web's is isolated with no flows
-    assert edges == [
-        'n0 -->|"any port"| n1',
-        'n0 -->|"any port"| n3',
-        'n1 -->|"TCP 443"| n0',
-        'n1 -->|"TCP 5432"| n2',
-        'n2 -->|"any port"| n0',
-        'n2 -->|"any port"| n1',
-        'n2 -->|"any port"| n3',
-    ]
+    # n0 pay, n1 api, n2 db, n3 web: everything is open but web's egress (no flows)
+    assert edges == [f'n{a} -->|"any port"| n{b}' for a in range(3) for b in range(4) if a != b]
 
 
 def test_verify_markdown_lists_the_notes(
@@ -421,8 +447,9 @@ def test_verify_markdown_lists_the_notes(
     assert main(["verify", str(path), "--format", "md"]) == 0
     out = capsys.readouterr().out
     assert "### stack `rt`: exact" in out
-    assert "- note: namespace shop: default_deny='egress' leaves ingress open;" in out
-    assert "- note: workload shop/db is isolated for ingress by its flows:" in out
+    # Markdown escapes the underscore (GitHub would read _..._ as emphasis)
+    assert "- note: namespace shop: default\\_deny='egress' leaves ingress open;" in out
+    assert "- note: workload" not in out  # nothing is isolated by isolate()
 
 
 def test_a_pipeline_stage_in_an_open_namespace_is_isolated_both_ways(tmp_path: Path) -> None:
@@ -457,3 +484,60 @@ def test_a_build_environment_refuses_an_open_namespace() -> None:
         "rt/ci: default_deny: a build environment isolates its jobs both ways; "
         "default_deny='ingress' would leave egress open: use default_deny='both'"
     )
+
+
+def test_a_selection_inside_an_isolated_workload_gets_its_own_policy(tmp_path: Path) -> None:
+    topo, w = shop("none", isolate="egress")
+    front = w["web"].namespace.select({"app": "web", "tier": "front"})
+    front.allow_to(PAY)
+    # every pod it selects is web's, already isolated: its own policy isolates nothing new
+    names = [n for n, _, _ in policies(topo)]
+    assert names[0].startswith("pods-web-front-") and names[0].endswith("-egress")
+    assert names[1:] == ["web-dns", "web-egress"]
+    assert [str(f) for f in verify_stack(write(topo, tmp_path)).findings] == []
+
+
+def test_lint_reports_an_ingress_first_stack_as_half_open_info_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(shop("ingress", isolate="egress")[0], tmp_path)
+    assert main(["lint", str(path), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(f["rule"], f["severity"], f["name"]) for f in report["findings"]] == [
+        ("half-open-namespace", "info", "default-deny")
+    ]
+    assert main(["lint", str(path), "--fail-on", "info"]) == 1
+    capsys.readouterr()
+    # "both" and "none" are not half-open
+    for mode, isolate in (("both", None), ("none", "both")):
+        path = write(shop(mode, isolate=isolate)[0], tmp_path / mode)
+        assert main(["lint", str(path), "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out)["findings"] == []
+
+
+def test_dns_goes_only_to_workloads_isolated_for_egress() -> None:
+    topo, w = shop("none", isolate="egress")
+    front = w["web"].namespace.workload(
+        "front", labels={"app": "web", "tier": "front"}, ports=[Port.tcp(81)]
+    )
+    front.isolate("ingress")
+    front.allow_to(PAY)  # front's pods are web's: its own egress policy isolates nothing new
+    assert [n for n, _, _ in policies(topo)] == [
+        "front-egress",
+        "front-ingress",
+        "web-dns",  # covers front's pods too; no front-dns
+        "web-egress",
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_the_audit_report_carries_the_notes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    path = write(shop("ingress", isolate="egress")[0], tmp_path)
+    assert main(["report", str(path.parent), "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    # each format escapes in its own way: Markdown the underscore, HTML the quotes
+    mode = "default\\_deny='ingress'" if fmt == "md" else "default_deny=&#x27;ingress&#x27;"
+    assert f"note: namespace shop: {mode} leaves egress open" in out
+    assert "note: workload shop/web is isolated for egress by isolate()" in out

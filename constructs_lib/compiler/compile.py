@@ -10,11 +10,14 @@ default deny isolates those too; their policies are ``all-pods-*`` or
 ``pods-<hash>-*``). External endpoints and pods elsewhere get no policy here.
 
 ``default_deny`` narrows the namespace's default deny to one direction (or
-none). In an open direction a flow's policy is what isolates its subject,
-as ``workload.isolate()`` does with a policy of no rules; a subject
-isolated for egress there gets its own ``<name>-dns`` policy unless DNS is
-off for it, since the namespace-wide DNS policy (which would isolate every
-pod for egress) is written only where the default deny isolates egress.
+none). In an open direction only ``workload.isolate()`` isolates pods (a
+policy of no rules to start with), and a flow's half there is written only
+where it reaches isolated pods (``Topology.receivers``): elsewhere the
+direction already allows it, and a policy would isolate what the intent
+leaves open. A workload isolated for egress there gets its own
+``<name>-dns`` policy unless DNS is off for it, since the namespace-wide DNS
+policy (which would isolate every pod for egress) is written only where the
+default deny isolates egress.
 """
 
 from __future__ import annotations
@@ -87,20 +90,22 @@ def compile_topology(topology: Topology) -> CompiledStack:
                 rules.setdefault((subject, direction), [])
     for flow in topology.flows:
         for subject in flow.source.subjects(topology):
-            rules[(subject, Direction.EGRESS)].append(
-                Rule(flow.destination.peers(subject.namespace, topology.cluster), flow.ports)
-            )
+            rule = Rule(flow.destination.peers(subject.namespace, topology.cluster), flow.ports)
+            for receiver in topology.receivers(subject, Direction.EGRESS):
+                rules[(receiver, Direction.EGRESS)].append(rule)
         for subject in flow.destination.subjects(topology):
-            rules[(subject, Direction.INGRESS)].append(
-                Rule(flow.source.peers(subject.namespace, topology.cluster), flow.ports)
-            )
+            rule = Rule(flow.source.peers(subject.namespace, topology.cluster), flow.ports)
+            for receiver in topology.receivers(subject, Direction.INGRESS):
+                rules[(receiver, Direction.INGRESS)].append(rule)
     cluster_ranges = {str(n) for n in topology.cluster.all}
     for (subject, direction), subject_rules in sorted(
         rules.items(), key=lambda item: (item[0][0].namespace, item[0][0].name, item[0][1].value)
     ):
         ns = topology.namespaces[subject.namespace]
-        if direction in ns.open and direction is Direction.EGRESS and ns.allow_dns:
-            policies += _subject_dns(topology, ns, subject)
+        isolated = topology.isolated.get((subject.namespace, subject.name), ())
+        if direction is Direction.EGRESS and direction in ns.open and direction in isolated:
+            # isolate("egress") closed DNS for it too; give it back unless told not to
+            policies += _subject_dns(topology, ns, subject) if ns.allow_dns else []
         merged = _merge(subject_rules)
         excepted = sorted(
             {

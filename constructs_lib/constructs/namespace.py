@@ -282,9 +282,10 @@ class ZeroTrustNamespace(Construct):
     default_deny: left out ("both"), every pod is isolated both ways.
         "ingress" or "egress" isolates every pod in that direction only and
         leaves the other open (a rollout step, docs/rollout.md); "none" writes
-        no default deny. In an open direction only workloads isolated there
-        (by ``workload.isolate(...)`` or by flows on their side) are
-        restricted; the rest are allowed everything, and verify says so.
+        no default deny. In an open direction only workloads
+        ``workload.isolate(...)`` isolates are restricted (flows write their
+        half there only on those); the rest are allowed everything, and
+        verify says so.
     """
 
     def __init__(

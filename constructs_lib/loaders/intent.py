@@ -230,7 +230,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 labels=r.labels(item.get("labels"), f"{where}.labels"),
                 ports=read_ports(r, item.get("ports"), f"{where}.ports"),
                 allow_dns=r.boolean(item.get("allow_dns"), f"{where}.allow_dns", True),
-                isolate=_isolate(r, item.get("isolate", []), f"{where}.isolate"),
+                isolate=_isolate(r, item.get("isolate"), f"{where}.isolate"),
             )
         )
     externals = [

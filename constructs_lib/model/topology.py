@@ -255,7 +255,7 @@ class Namespace:
 
     @property
     def open(self) -> tuple[Direction, ...]:
-        """The directions left open: only workloads isolated there (flows, isolate()) are."""
+        """The directions left open: only workloads ``isolate()`` isolates there are closed."""
         return tuple(d for d in Direction if d not in self.isolated)
 
     @property
@@ -288,7 +288,7 @@ class Namespace:
             podSelector excludes them), so a workload without egress flows
             can open no connection at all. Where the namespace leaves egress
             open (``default_deny``), it matters only once the workload is
-            isolated for egress (``isolate()`` or its egress flows).
+            isolated for egress (``isolate()``).
         """
         return self.topology.add_workload(
             self, id, labels=labels, ports=ports, name=name, allow_dns=allow_dns
@@ -348,7 +348,7 @@ class Workload:
 
     @property
     def isolated(self) -> tuple[Direction, ...]:
-        """The directions ``isolate()`` isolates this workload in (flows aside)."""
+        """The directions ``isolate()`` isolates this workload in."""
         return self.namespace.topology.isolated.get((self.namespace.name, self.name), ())
 
     def isolate(self, direction: str = "both") -> None:
@@ -357,7 +357,9 @@ class Workload:
         For ``default_deny="none"`` (or the open direction of "ingress" /
         "egress"): the workload gets its own ``<name>-ingress`` /
         ``<name>-egress`` policy with that direction in policyTypes and no
-        rules beyond its declared flows, so only those are allowed. Isolated
+        rules beyond its declared flows, so only those are allowed (without
+        isolate(), a flow's half in an open direction is not written: the
+        direction allows it already, and a policy would isolate). Isolated
         for egress, it keeps the namespace's DNS allowance (a
         ``<name>-dns`` policy) unless the workload says allow_dns=False.
         direction: "ingress", "egress" or "both"; left out, "both". A
@@ -967,11 +969,77 @@ class Topology:
                 f"{workload.describe()} is already isolated for {direction_names(wanted)} at "
                 f"{self._isolated_at[(*key, wanted[0])]}",
             )
+        have = set(self.isolated.get(key, ())) | set(new)
+        before = self.isolated.get(key)
+        self.isolated[key] = tuple(d for d in Direction if d in have)
+        try:  # the flows declared so far must still have one place to be written
+            for flow in self.flows:
+                for end, d in (
+                    (flow.source, Direction.EGRESS),
+                    (flow.destination, Direction.INGRESS),
+                ):
+                    if d in new:
+                        for subject in end.subjects(self):
+                            if subject.namespace == ns.name:
+                                self._receivers(subject, d, end, path, "direction")
+        except InvalidIntentError:
+            if before is None:
+                del self.isolated[key]
+            else:
+                self.isolated[key] = before
+            raise
         for d in new:
             self._isolated_at[(*key, d)] = path
-        have = set(self.isolated.get(key, ())) | set(new)
-        self.isolated[key] = tuple(d for d in Direction if d in have)
         self.version += 1
+
+    def receivers(self, subject: Subject, direction: Direction) -> tuple[Subject, ...]:
+        """The policies a flow's half for ``subject`` in ``direction`` is written to.
+
+        Where the namespace isolates the direction: the subject's own. Where it
+        leaves it open, only pods isolated by ``isolate()`` need the rule: the
+        subject's own policy when all its pods are such (it isolates nothing
+        new), else the policy of each isolated workload whose pods are all the
+        subject's; none when no isolated pod is among the subject's.
+        """
+        return self._receivers(subject, direction, None, "", "")
+
+    def _receivers(
+        self,
+        subject: Subject,
+        direction: Direction,
+        end: Endpoint | None,
+        path: str,
+        field_name: str,
+    ) -> tuple[Subject, ...]:
+        ns = self.namespaces[subject.namespace]
+        if direction in ns.isolated:
+            return (subject,)
+        mine = set(subject.labels)
+        isolated = [
+            self.workloads[k]
+            for k, dirs in sorted(self.isolated.items())
+            if k[0] == ns.name and direction in dirs
+        ]
+        if any(set(w.labels) <= mine for w in isolated):
+            return (subject,)
+        out = []
+        for w in isolated:
+            theirs = dict(w.labels)
+            if any(k in theirs and theirs[k] != v for k, v in subject.labels):
+                continue  # no pod is both
+            if mine <= set(w.labels):
+                out.append(Subject(ns.name, w.name, w.labels, w.name))
+            elif end is not None:
+                d = direction.value.lower()
+                raise InvalidIntentError(
+                    path,
+                    field_name,
+                    f"{end.describe()} selects part of the pods of {w.describe()}, which is "
+                    f"isolated for {d} while namespace {ns.name!r} leaves {d} open: the pods "
+                    f"of both would need a policy of their own; declare the flow on "
+                    f"{w.describe()} itself, or on pods selected by all of its labels",
+                )
+        return tuple(out)
 
     def foreign(self, other: Topology) -> str:
         """Why something of ``other`` cannot be used in this stack, for messages."""
@@ -1130,6 +1198,12 @@ class Topology:
                 f"neither {source.describe()} nor {destination.describe()} has pods in "
                 "this stack's namespaces, so no policy of this stack could allow the flow",
             )
+        for end, d, side in (
+            (source, Direction.EGRESS, "source"),
+            (destination, Direction.INGRESS, "destination"),
+        ):
+            for subject in end.subjects(self):
+                self._receivers(subject, d, end, path, side)
         flow = Flow(source, destination, flow_ports, cross_environment, path)
         pair = self._pairs.setdefault((source, destination), {})
         common = sorted((p for p in flow_ports if p in pair), key=Port.sort_key)

@@ -19,7 +19,7 @@ from constructs_lib.loaders import find_stacks, intent_from_artifact, read_json
 from constructs_lib.loaders.inventory import DeclaredPort
 from constructs_lib.loaders.terraform import policies_from_synth
 from constructs_lib.verifier.netmap import NetworkMap, stack_network
-from constructs_lib.verifier.verify import Finding, verify_intent
+from constructs_lib.verifier.verify import Finding, intent_notes, verify_intent
 
 PURPOSE = "netfence.io/purpose"
 
@@ -58,6 +58,7 @@ class StackAudit:
     findings: tuple[Finding, ...]
     lint: tuple[LintFinding, ...]
     network: NetworkMap
+    notes: tuple[str, ...] = ()  # verify's notes: directions the intent leaves open
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def audit_app(path: str | Path) -> Audit:
                 findings=tuple(verify_intent(policies, record)),
                 lint=lint_paths([file]).findings,
                 network=stack_network(policies, record),
+                notes=tuple(intent_notes(record)),
             )
         )
     return Audit(str(path), tuple(stacks))

@@ -106,7 +106,8 @@ def _stack(s: StackAudit) -> str:
         if not s.findings
         else f'<span class="bad">{len(s.findings)} finding(s)</span>'
     )
-    findings = (
+    notes = "".join(f"<li>note: {_e(n)}</li>" for n in s.notes)
+    findings = (f'<ul class="notes">{notes}</ul>' if notes else "") + (
         "<p>The policies allow exactly the declared flows.</p>"
         if not s.findings
         else _table(

@@ -40,6 +40,10 @@ def write_audit(audit: Audit, out: TextIO) -> None:
                 f"{code(p.address, table=True)} |\n"
             )
         out.write("\n### netfence verify\n\n")
+        for note in s.notes:
+            out.write(f"- note: {cell(note)}\n")
+        if s.notes:
+            out.write("\n")
         if not s.findings:
             out.write("Exact: the policies allow exactly the declared flows.\n\n")
         else:

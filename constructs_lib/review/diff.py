@@ -308,7 +308,7 @@ def _isolation_lost(
 ) -> list[Risk]:
     """Pods isolated in a direction before and open after, beyond a namespace's lost
     default deny (``lost``, reported once for the namespace): a workload's own
-    isolation (``isolate()``, or its only flow policy) removed."""
+    isolation removed (``isolate()``, or any policy that alone selected it)."""
     risks = []
     changed = {p.namespace for p in (*before, *after)}
     was_isolated, now_isolated = Isolation(before), Isolation(after)

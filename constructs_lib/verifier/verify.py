@@ -264,7 +264,7 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
                 )
 
     engine = Engine(check.policies, namespaces, pods)
-    isolation = _isolation(record, pods, namespaces)
+    isolation = _isolation(record, pods)
     externals = {e.key: e for e in record.external}
     # An endpoint stands for its addresses outside the cluster's ranges, which the
     # compiler excepts (unless the endpoint includes them on purpose).
@@ -286,43 +286,27 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     return sorted(check.findings, key=lambda f: (order[f.kind], f.message))
 
 
-def _isolation(
-    record: IntentRecord, pods: Iterable[Pod], namespaces: Mapping[str, Mapping[str, str]]
-) -> dict[str, set[str]]:
-    """The directions (``Ingress``, ``Egress``) the intent isolates each managed pod in.
+def _isolation(record: IntentRecord, pods: Iterable[Pod]) -> dict[str, set[str]]:
+    """The directions (``Ingress``, ``Egress``) the intent isolates each managed pod in:
+    its namespace's default deny, and in a direction that leaves open, every
+    workload's ``isolate()`` whose labels the pod has.
 
-    The namespace's default deny, then in an open direction what the compiler
-    isolates there: a workload's ``isolate()``, and every flow end on its
-    side (the source's egress, the destination's ingress) that selects the pod.
-    Pods outside the record's namespaces are not under test and are absent.
+    Flows isolate nothing by themselves: in an open direction they are
+    written only on isolated pods. Pods outside the record's namespaces are
+    not under test and are absent.
     """
     by_name = {ns.name: ns for ns in record.namespaces}
-    workload_labels = {w.key: w.labels for w in record.workloads}
-    # (namespace, namespace selector, pod labels, direction)
-    isolators: list[tuple[str | None, LabelSelector | None, Mapping[str, str], str]] = []
-    if any(ns.open for ns in record.namespaces):
-        for w in record.workloads:
-            for d in w.isolate:
-                isolators.append((w.namespace, None, dict(w.labels), d.capitalize()))
-        for flow in record.flows:
-            for end, d in ((flow.source, EGRESS), (flow.destination, INGRESS)):
-                if end.kind == "workload":
-                    isolators.append((end.namespace, None, dict(workload_labels[str(end)]), d))
-                elif end.kind == "selection":
-                    isolators.append((end.namespace, None, dict(end.labels), d))
-                elif end.kind == "namespaces":
-                    isolators.append((None, end.namespace_selector, dict(end.labels), d))
+    isolators: dict[str, list[tuple[Mapping[str, str], str]]] = {}
+    for w in record.workloads:
+        for d in w.isolate:
+            isolators.setdefault(w.namespace, []).append((dict(w.labels), d.capitalize()))
     out: dict[str, set[str]] = {}
     for pod in pods:
         ns = by_name.get(pod.namespace)
         if ns is None:
             continue
         dirs = set(ns.isolated)
-        for namespace, selector, wanted, d in isolators if ns.open else ():
-            if d in dirs or namespace not in (None, pod.namespace):
-                continue
-            if selector is not None and not matches(selector, namespaces[pod.namespace]):
-                continue
+        for wanted, d in isolators.get(pod.namespace, ()):
             if all(pod.labels.get(k) == v for k, v in wanted.items()):
                 dirs.add(d)
         out[pod.key] = dirs
@@ -333,11 +317,8 @@ def intent_notes(record: IntentRecord) -> list[str]:
     """What verify takes as declared without checking each connection: open directions.
 
     One note per namespace that leaves a direction open, and one per declared
-    workload isolated in such a direction (by ``isolate()`` or by its flows).
+    workload ``isolate()`` closes there.
     """
-    namespaces = {ns.name: dict(ns.labels) for ns in record.namespaces}
-    pods = [Pod(w.key, w.namespace, dict(w.labels), w.ports) for w in record.workloads]
-    isolation = _isolation(record, pods, namespaces)
     notes = [
         f"raw policy {key} is declared as written (raw_policy): {reason}"
         for key, reason in record.raw_reasons
@@ -348,24 +329,15 @@ def intent_notes(record: IntentRecord) -> list[str]:
         dirs = " and ".join(d.lower() for d in ns.open)
         notes.append(
             f"namespace {ns.name}: default_deny={ns.default_deny!r} leaves {dirs} open; "
-            f"pods no workload isolate() or flow isolates there are allowed every {dirs} "
-            "connection (declared, not checked one by one)"
+            f"pods no workload isolate() covers are allowed every {dirs} connection "
+            "(declared, not checked one by one)"
         )
         for w in record.workloads:
-            if w.namespace != ns.name:
-                continue
-            closed = [d for d in ns.open if d in isolation[w.key]]
-            if closed:
-                how = (
-                    "isolate()"
-                    if all(d.lower() in w.isolate for d in closed)
-                    else "its flows"
-                    if not any(d.lower() in w.isolate for d in closed)
-                    else "isolate() and its flows"
-                )
+            closed = [d for d in w.isolate if d.capitalize() in ns.open]
+            if w.namespace == ns.name and closed:
                 notes.append(
-                    f"workload {w.key} is isolated for {' and '.join(d.lower() for d in closed)} "
-                    f"by {how}: only its declared flows are allowed there"
+                    f"workload {w.key} is isolated for {' and '.join(closed)} by isolate(): "
+                    "only its declared flows are allowed there"
                 )
     return notes
 
@@ -711,7 +683,7 @@ def _check_open(
                     "isolated",
                     f"{endpoint.display} is isolated for {d}, but the intent leaves its {d} "
                     f"open (namespace {namespace}: default_deny={modes.get(namespace)!r}, "
-                    f"no isolate() or flow isolates it for {d})",
+                    f"no isolate() covers it for {d})",
                     blame,
                 )
 
