@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass, field
+from typing import Any
 
 from constructs_lib.model.port import Port
 
@@ -50,6 +51,22 @@ class Selector:
     @classmethod
     def namespace_named(cls, name: str) -> Selector:
         return cls(((NAME_LABEL, name),))
+
+    def to_kubernetes(self) -> dict[str, Any]:
+        """The selector as the API writes it (``{}`` selects everything in scope)."""
+        out: dict[str, Any] = {}
+        if self.match_labels:
+            out["matchLabels"] = dict(self.match_labels)
+        if self.match_expressions:
+            out["matchExpressions"] = [
+                {
+                    "key": e.key,
+                    "operator": e.operator,
+                    **({"values": list(e.values)} if e.values else {}),
+                }
+                for e in self.match_expressions
+            ]
+        return out
 
 
 @dataclass(frozen=True, order=True)

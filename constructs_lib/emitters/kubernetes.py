@@ -24,7 +24,6 @@ from constructs_lib.spec import (
     PolicySpec,
     RoleSpec,
     Rule,
-    Selector,
     ServiceAccountSpec,
 )
 
@@ -129,7 +128,7 @@ def policy_object(policy: PolicySpec) -> dict[str, Any]:
     if policy.purpose:
         metadata["annotations"] = {PURPOSE_ANNOTATION: policy.purpose}
     spec: dict[str, Any] = {
-        "podSelector": _selector(policy.pod_selector),
+        "podSelector": policy.pod_selector.to_kubernetes(),
         "policyTypes": [d.value for d in policy.policy_types],
     }
     if policy.ingress:
@@ -193,22 +192,6 @@ def role_objects(role: RoleSpec) -> list[dict[str, Any]]:
     ]
 
 
-def _selector(sel: Selector) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if sel.match_labels:
-        out["matchLabels"] = dict(sel.match_labels)
-    if sel.match_expressions:
-        out["matchExpressions"] = [
-            {
-                "key": e.key,
-                "operator": e.operator,
-                **({"values": list(e.values)} if e.values else {}),
-            }
-            for e in sel.match_expressions
-        ]
-    return out
-
-
 def _peer(peer: Peer) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if peer.ip_block is not None:
@@ -217,9 +200,9 @@ def _peer(peer: Peer) -> dict[str, Any]:
             block["except"] = list(peer.ip_block.except_)
         out["ipBlock"] = block
     if peer.namespace_selector is not None:
-        out["namespaceSelector"] = _selector(peer.namespace_selector)
+        out["namespaceSelector"] = peer.namespace_selector.to_kubernetes()
     if peer.pod_selector is not None:
-        out["podSelector"] = _selector(peer.pod_selector)
+        out["podSelector"] = peer.pod_selector.to_kubernetes()
     if not out:
         raise ValueError("refusing to emit an empty peer: it would select every pod")
     return out

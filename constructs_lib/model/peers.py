@@ -218,20 +218,7 @@ class Namespaces:
 
     def to_record(self) -> dict[str, Any]:
         """The namespace selector as a Kubernetes label selector (docs/artifact.md)."""
-        sel = self.selector()
-        out: dict[str, Any] = {}
-        if sel.match_labels:
-            out["matchLabels"] = dict(sel.match_labels)
-        if sel.match_expressions:
-            out["matchExpressions"] = [
-                {
-                    "key": r.key,
-                    "operator": r.operator,
-                    **({"values": list(r.values)} if r.values else {}),
-                }
-                for r in sel.match_expressions
-            ]
-        return out
+        return self.selector().to_kubernetes()
 
 
 def _environment(path: str, environment: str | None, labels: Labels) -> Labels:
