@@ -188,10 +188,8 @@ def _without_dns(
     return sorted(
         (
             w
-            for w in topology.workloads.values()
-            if w.namespace is ns
-            and not w.allow_dns
-            and all(given.get(k, v) == v for k, v in w.labels)
+            for w in topology.workloads_in(ns.name)
+            if not w.allow_dns and all(given.get(k, v) == v for k, v in w.labels)
         ),
         key=lambda w: w.name,
     )

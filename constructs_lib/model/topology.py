@@ -768,6 +768,8 @@ class Topology:
         self.name = name
         self.namespaces: dict[str, Namespace] = {}
         self.workloads: dict[tuple[str, str], Workload] = {}
+        # namespace name -> its workloads in declaration order (what is asked per namespace)
+        self._workloads_in: dict[str, list[Workload]] = {}
         self.externals: dict[str, ExternalEndpoint] = {}
         self.flows: list[Flow] = []
         self._pairs: dict[tuple[Endpoint, Endpoint], dict[Port, str]] = {}
@@ -917,8 +919,8 @@ class Topology:
         validation.boolean(path, "allow_dns", allow_dns)
         if not allow_dns and namespace.allow_dns:  # in a namespace without DNS: a no-op
             terms = len(lab)
-            for other in self.workloads.values():
-                if other.namespace is namespace and not other.allow_dns:
+            for other in self.workloads_in(namespace.name):
+                if not other.allow_dns:
                     terms *= len(other.labels)
             if terms > MAX_DNS_POLICIES:
                 raise InvalidIntentError(
@@ -933,8 +935,13 @@ class Topology:
             namespace, path, wl_name, lab, _ports(path, "ports", ports), allow_dns=allow_dns
         )
         self.workloads[key] = wl
+        self._workloads_in.setdefault(namespace.name, []).append(wl)
         self.version += 1
         return wl
+
+    def workloads_in(self, namespace: str) -> list[Workload]:
+        """The workloads declared in ``namespace`` (a name), in declaration order."""
+        return self._workloads_in.get(namespace, [])
 
     def isolate(self, workload: Workload, direction: str, path: str) -> None:
         """Record ``workload.isolate(direction)`` (see ``Workload.isolate``)."""
@@ -1015,11 +1022,14 @@ class Topology:
         if direction in ns.isolated:
             return (subject,)
         mine = set(subject.labels)
-        isolated = [
-            self.workloads[k]
-            for k, dirs in sorted(self.isolated.items())
-            if k[0] == ns.name and direction in dirs
-        ]
+        isolated = sorted(
+            (
+                w
+                for w in self.workloads_in(ns.name)
+                if direction in self.isolated.get((ns.name, w.name), ())
+            ),
+            key=lambda w: w.name,
+        )
         if any(set(w.labels) <= mine for w in isolated):
             return (subject,)
         out = []
