@@ -89,13 +89,16 @@ class _Writer:
     def _mapping(self, data: dict[Any, Any], indent: int, lines: list[str], first: str) -> None:
         pad = " " * indent
         lead = first  # the "- " of a sequence item goes before the first key
+        scalar = self._scalar
         for key, value in data.items():
-            k = self._scalar(key, indent + len(lead))
+            k = scalar(key, indent + len(lead))
             if len(k) >= _SIMPLE_KEY:
                 raise _Inexact
             prefix = (lead or pad) + k + ":"
             lead = ""
-            if isinstance(value, dict):
+            if type(value) is str:  # most values: no container to look for
+                lines.append(prefix + " " + scalar(value, len(prefix) + 1) + "\n")
+            elif isinstance(value, dict):
                 if value:
                     lines.append(prefix + "\n")
                     self._mapping(value, indent + 2, lines, "")
@@ -108,7 +111,7 @@ class _Writer:
                 else:
                     lines.append(prefix + " []\n")
             else:
-                lines.append(f"{prefix} {self._scalar(value, len(prefix) + 1)}\n")
+                lines.append(prefix + " " + scalar(value, len(prefix) + 1) + "\n")
 
     def _sequence(self, items: list[Any], indent: int, lines: list[str]) -> None:
         dash = " " * indent + "- "
@@ -118,10 +121,11 @@ class _Writer:
             elif isinstance(item, dict | list):
                 raise _Inexact  # "- {}", "- []", "- - x": not written by netfence
             else:
-                lines.append(f"{dash}{self._scalar(item, len(dash))}\n")
+                lines.append(dash + self._scalar(item, len(dash)) + "\n")
 
     def _scalar(self, value: Any, column: int) -> str:
-        key = (type(value), value)
+        # a string is its own key; other scalars are told apart by type (True == 1)
+        key = value if type(value) is str else (type(value), value)
         spelt = self._spelt.get(key, "")
         if spelt == "":
             spelt = self._spelt[key] = _spell(value)
