@@ -6,6 +6,7 @@ fails half-way. The cdktf constructs are a thin layer over these objects.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -415,18 +416,30 @@ class Workload:
             path=f"{self.path}.allow_from()",
         )
 
-    # Endpoint protocol
+    # Endpoint protocol (a workload's peers and subject never change: made once)
     def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
-        pods = Selector(self.labels)
         if policy_namespace == self.namespace.name:
-            return (Peer(pod_selector=pods),)
+            return self._peers_here
+        return self._peers_elsewhere
+
+    @functools.cached_property
+    def _peers_here(self) -> tuple[Peer, ...]:
+        return (Peer(pod_selector=Selector(self.labels)),)
+
+    @functools.cached_property
+    def _peers_elsewhere(self) -> tuple[Peer, ...]:
         return (
             Peer(
-                namespace_selector=Selector.namespace_named(self.namespace.name), pod_selector=pods
+                namespace_selector=Selector.namespace_named(self.namespace.name),
+                pod_selector=Selector(self.labels),
             ),
         )
 
     def subjects(self, topology: Topology) -> tuple[Subject, ...]:
+        return self._subjects
+
+    @functools.cached_property
+    def _subjects(self) -> tuple[Subject, ...]:
         return (Subject(self.namespace.name, self.name, self.labels, self.name),)
 
     def default_ports(self) -> tuple[Port, ...]:
@@ -1206,22 +1219,23 @@ class Topology:
                     f"environment={env!r} to the selection, or cross_environment=True "
                     "to allow it explicitly",
                 )
-        if not source.subjects(self) and not destination.subjects(self):
+        ends = (
+            (source, Direction.EGRESS, "source", source.subjects(self)),
+            (destination, Direction.INGRESS, "destination", destination.subjects(self)),
+        )
+        if not ends[0][3] and not ends[1][3]:
             raise InvalidIntentError(
                 path,
                 "destination",
                 f"neither {source.describe()} nor {destination.describe()} has pods in "
                 "this stack's namespaces, so no policy of this stack could allow the flow",
             )
-        for end, d, side in (
-            (source, Direction.EGRESS, "source"),
-            (destination, Direction.INGRESS, "destination"),
-        ):
-            for subject in end.subjects(self):
+        for end, d, side, subjects in ends:
+            for subject in subjects:
                 self._receivers(subject, d, end, path, side)
         flow = Flow(source, destination, flow_ports, cross_environment, path)
         pair = self._pairs.setdefault((source, destination), {})
-        common = sorted((p for p in flow_ports if p in pair), key=Port.sort_key)
+        common = sorted((p for p in flow_ports if p in pair), key=Port.sort_key) if pair else []
         if common:
             raise InvalidIntentError(
                 path,
