@@ -94,7 +94,7 @@ def test_a_record_without_declaration_sites_says_so(
     ) in out.splitlines()
     html = _html(app, tmp_path, capsys).read_text()
     assert "<td>not recorded (artifact older than declared_at)</td>" in html
-    assert "<code>data-pipeline/etl-load/load.allow_to()</code>" in html  # the other stack
+    assert "<code>data-pipeline/etl-load/load.reaches()</code>" in html  # the other stack
 
 
 def _html(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
