@@ -42,11 +42,6 @@ ISOLATE: dict[str, tuple[Direction, ...]] = {
 }
 
 
-# Flows are recorded in the order of their JSON text with sorted keys (what
-# json.dumps(record, sort_keys=True) gives; one encoder made once, not per flow).
-_RECORD_ORDER = json.JSONEncoder(sort_keys=True).encode
-
-
 def direction_names(directions: Iterable[Direction]) -> str:
     """``ingress``, ``egress`` or ``ingress and egress``."""
     return " and ".join(d.value.lower() for d in directions)
@@ -756,6 +751,16 @@ def _cidr_example(value: object) -> str:
     return repr(value) if isinstance(value, str) else "'203.0.113.0/24'"
 
 
+def _flow_order(record: dict[str, Any]) -> tuple[str, str]:
+    """Flows sort by what they allow; where they were declared only breaks ties."""
+    what = {k: v for k, v in record.items() if k != "declared_at"}
+    return _sorted_json(what), record["declared_at"]
+
+
+# json.dumps(..., sort_keys=True) with its encoder made once, not once per flow
+_sorted_json = json.JSONEncoder(sort_keys=True).encode
+
+
 def _net_key(net: Network) -> tuple[int, int, int]:
     return (net.version, int(net.network_address), net.prefixlen)
 
@@ -771,11 +776,13 @@ class Flow:
     path: str = field(compare=False)
 
     def to_record(self) -> dict[str, Any]:
+        """The flow's entry in the intent record; ``declared_at`` is its construct path."""
         return {
             "from": self.source.to_record(),
             "to": self.destination.to_record(),
             "ports": [p.to_record() for p in self.ports],
             "cross_environment": self.cross_environment,
+            "declared_at": self.path,
         }
 
 
@@ -1285,6 +1292,6 @@ class Topology:
             "namespaces": [self.namespaces[n].to_record() for n in sorted(self.namespaces)],
             "workloads": [self.workloads[k].inventory_record() for k in sorted(self.workloads)],
             "external": [self.externals[n].inventory_record() for n in sorted(self.externals)],
-            "flows": sorted((f.to_record() for f in self.flows), key=_RECORD_ORDER),
+            "flows": sorted((f.to_record() for f in self.flows), key=_flow_order),
             **raw,
         }
