@@ -78,6 +78,9 @@ def write_documents(docs: list[dict[str, Any]], handle: TextIO) -> None:
 class _Writer:
     def __init__(self) -> None:
         self._spelt: dict[object, str | None] = {}
+        # (what goes before the key, the key) -> the line's start up to the colon;
+        # a handful of distinct keys at a handful of indents, spelt once each
+        self._prefixes: dict[tuple[str, str], str] = {}
 
     def document(self, doc: dict[str, Any]) -> str:
         if not isinstance(doc, dict) or not doc:
@@ -90,11 +93,17 @@ class _Writer:
         pad = " " * indent
         lead = first  # the "- " of a sequence item goes before the first key
         scalar = self._scalar
+        prefixes = self._prefixes
         for key, value in data.items():
-            k = scalar(key, indent + len(lead))
-            if len(k) >= _SIMPLE_KEY:
-                raise _Inexact
-            prefix = (lead or pad) + k + ":"
+            start = lead or pad  # it fixes the key's column: no other key to tell apart
+            prefix = prefixes.get((start, key)) if type(key) is str else None
+            if prefix is None:
+                k = scalar(key, indent + len(lead))
+                if len(k) >= _SIMPLE_KEY:
+                    raise _Inexact
+                prefix = start + k + ":"
+                if type(key) is str:
+                    prefixes[(start, key)] = prefix
             lead = ""
             if type(value) is str:  # most values: no container to look for
                 lines.append(prefix + " " + scalar(value, len(prefix) + 1) + "\n")
