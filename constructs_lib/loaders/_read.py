@@ -27,7 +27,7 @@ from constructs_lib.errors import ArtifactError
 if TYPE_CHECKING:
     import yaml
 
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 1024 * 1024 * 1024
 MAX_DEPTH = 100
 
 

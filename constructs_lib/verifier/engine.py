@@ -197,6 +197,9 @@ class Engine:
         self._peer_cache: dict[tuple[Peer, str], tuple[int, IPSet]] = {}
         self._resolved: dict[tuple[ConnectionSet, int], ConnectionSet] = {}
         self._compile()
+        # Only compiling asks these; what they hold lives on in the rules where needed.
+        self._peer_cache.clear()
+        self._ns_cache.clear()
 
     # compilation ------------------------------------------------------------
 
@@ -236,7 +239,8 @@ class Engine:
                 bits, ips = 0, EMPTY_IPS
                 for peer in rule.peers:
                     b, i = self._peer(peer, namespace)
-                    bits |= b
+                    # `0 | b` would copy b: a bitset is as long as its highest class
+                    bits = bits | b if bits else b
                     ips = ips | i if not i.is_empty() else ips
             out.append(Rule(bits, ips, rule_connections(rule), policy))
         return out
@@ -260,13 +264,13 @@ class Engine:
                     for r in in_rules:
                         conns = r.conns.resolve(cls.named) if r.conns.names else r.conns
                         cls.ingress.append(Rule(r.bits, r.ips, conns, pi))
-                        cls.ingress_any |= r.bits
+                        cls.ingress_any = cls.ingress_any | r.bits if cls.ingress_any else r.bits
                 if egress:
                     cls.egress_isolated = True
                     cls.egress_policies.append(pi)
                     cls.egress.extend(eg_rules)
                     for r in eg_rules:
-                        cls.egress_any |= r.bits
+                        cls.egress_any = cls.egress_any | r.bits if cls.egress_any else r.bits
 
     # questions --------------------------------------------------------------
 

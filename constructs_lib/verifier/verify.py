@@ -100,6 +100,7 @@ def verify_stack(path: str | Path) -> Verification:
         data = read_synth(file)
         record = intent_from_artifact(data, str(file))
         policies = policies_from_synth(data, str(file))
+        del data  # the parsed JSON: most of the memory read so far, free for the engine
         findings = verify_intent(policies, record)
         results.append(
             StackResult(
