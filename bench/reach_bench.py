@@ -64,6 +64,14 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "netfence"}
 NAME_LABEL = "kubernetes.io/metadata.name"
 
 
+class NoAliases(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Each object written out in full, as people write them: netfence refuses aliases,
+    and the generated policies share their port lists."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 # -- topology -------------------------------------------------------------------
 
 
@@ -282,7 +290,7 @@ def write_inputs(size: int, folder: Path) -> tuple[int, int]:
     (folder / "stack").mkdir(exist_ok=True)
     (folder / "stack" / "cdk.tf.json").write_text(
         json.dumps(stack_artifact(topo, manifests), indent=1, sort_keys=True))
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    dumper = NoAliases
     (folder / "policies.yaml").write_text(yaml.dump_all(manifests, Dumper=dumper))
     (folder / "inventory.yaml").write_text(yaml.dump(inv, Dumper=dumper))
     # diff: the same topology with every 100th flow removed (1% of the flows).

@@ -666,6 +666,6 @@ class Reader:
             policy_types=default_policy_types(declared, egress),
             ingress=ingress,
             egress=egress,
-            source=replace(source, path=path),
+            source=Source(source.file, source.address, source.document, path),
             declared_types=declared or None,
         )
