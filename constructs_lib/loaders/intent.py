@@ -8,7 +8,7 @@ only what reached the disk counts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ DEFAULT_DENY: dict[str, tuple[str, ...]] = {
     "none": (),
 }
 DIRECTIONS = ("ingress", "egress")
+FLOW_FIELDS = ("from", "to", "ports", "cross_environment", "declared_at")
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,26 @@ class FlowEnd:
             )
         return f"namespaces labelled {', '.join(rest)}" if rest else "all namespaces"
 
+    def stand_in_namespace(self, *, other_environment: bool = False) -> tuple[str, Labels]:
+        """The namespace (name, labels) a ``namespaces`` end's stand-in pods live in.
+
+        A named namespace is itself; a selection by label gets a namespace of its
+        own, labelled to match (an end of all namespaces has none: the caller's
+        unlisted namespace stands for it). ``other_environment``: a namespace like
+        it (the same labels) but of another environment.
+        """
+        selector = self.namespace_selector
+        assert selector is not None and not selector.is_empty(), self
+        labels = selector.satisfying_labels()
+        if other_environment:
+            name = f"netfence-other-environment-{self.scope_text()}"
+            # a named one keeps its name label: only the environment tells it apart
+            labels = {NAME_LABEL: name, **labels, ENVIRONMENT_LABEL: "netfence-another-environment"}
+        else:
+            name = labels.get(NAME_LABEL) or f"netfence-namespaces-{self.scope_text()}"
+            labels = {NAME_LABEL: name, **labels}
+        return name, tuple(sorted(labels.items()))
+
     def pods_text(self) -> str:
         pods = ",".join(f"{k}={v}" for k, v in self.labels)
         return f"pods {pods}" if pods else "all pods"
@@ -140,6 +161,9 @@ class Flow:
     destination: FlowEnd
     ports: tuple[DeclaredPort, ...]
     cross_environment: bool = False
+    # where the flow was declared (its construct path); None in records written
+    # before ``declared_at`` existed. Not part of what the flow allows.
+    declared_at: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -250,6 +274,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     }
     flows = []
     for item, where in r.blocks(top.get("flows"), f"{RECORD_PATH}.flows"):
+        r.known(item, where, FLOW_FIELDS)
         flows.append(
             Flow(
                 source=_end(r, item.get("from"), f"{where}.from", known),
@@ -258,6 +283,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 cross_environment=r.boolean(
                     item.get("cross_environment"), f"{where}.cross_environment", False
                 ),
+                declared_at=_declared_at(r, item, f"{where}.declared_at"),
             )
         )
     cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
@@ -296,6 +322,16 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         flows=tuple(flows),
         file=file,
     )
+
+
+def _declared_at(r: Reader, item: Mapping[str, Any], path: str) -> str | None:
+    """A flow's construct path; absent (None) in records older than the field."""
+    if "declared_at" not in item:
+        return None
+    value = r.string(item["declared_at"], path)
+    if not value.strip():
+        r.fail(path, f"expected the construct path the flow was declared at, got {value!r}")
+    return value
 
 
 def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
