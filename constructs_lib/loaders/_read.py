@@ -27,7 +27,7 @@ from constructs_lib.errors import ArtifactError
 if TYPE_CHECKING:
     import yaml
 
-MAX_BYTES = 64 * 1024 * 1024
+MAX_BYTES = 1024 * 1024 * 1024
 MAX_DEPTH = 100
 
 
@@ -138,31 +138,135 @@ def _strict_loader() -> type[Any]:
     return StrictLoader
 
 
-def _check_events(text: str, file: str) -> None:
-    """Refuse aliases and deep nesting before anything is built (libyaml's composer recurses
-    in C without a limit: a deep enough input would crash the interpreter)."""
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+_SEQ, _KEY, _VALUE = 0, 1, 2  # what the open collection waits for
+_NONE: Any = object()
+
+
+def _build_documents(text: str, file: str) -> tuple[list[Any] | None, ArtifactError | None]:
+    """The documents, built from libyaml's events in one pass (None: PyYAML builds them).
+
+    Values are PyYAML's: tags resolve with its resolver (YAML 1.1: yes/no/on/off,
+    017, 0x1f, 1_000, 1:30, .inf, timestamps...) and every scalar that is not a
+    string is constructed by its SafeConstructor, so the documents equal
+    ``yaml.load_all(text, Loader=yaml_loader())``. What only PyYAML's composer
+    and constructor build (a merge key ``<<``, a collection as a key, an explicit
+    tag on a collection such as ``!!set``), and every input it refuses (a key
+    given twice, a value its constructors refuse), is left to PyYAML: it then
+    reads the whole text as before, so its values, refusals and their order are
+    the same. With the documents None goes the refusal of a value PyYAML's
+    constructors raise without a location (``!!int x``), located, if there is one.
+
+    Either way this pass refuses aliases and nesting deeper than MAX_DEPTH
+    first, over the whole text: libyaml's composer recurses in C without a
+    limit, and a deep enough input would crash the interpreter.
+    """
     import yaml
 
-    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    loader = _strict_loader()(text)
+    get, resolve, construct = loader.get_event, loader.resolve, loader.construct_object
+    scalar_event, scalar_node, alias = yaml.ScalarEvent, yaml.ScalarNode, yaml.AliasEvent
+    map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
     ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
-    scalar, alias = yaml.ScalarEvent, yaml.AliasEvent
-    parser = _strict_loader()(text)
-    get = parser.get_event
+    plain_tags: dict[str, str] = {}  # plain scalar text -> its resolved tag
+    values: dict[tuple[str, str], Any] = {}  # (tag, text) -> its scalar (all immutable)
+    documents: list[Any] = []
+    # The open collection: a list (SEQ), or a dict waiting for a KEY or for the VALUE of
+    # `key`, with the keys it has seen ((tag, text), or the text of a string) and where.
+    # Enclosing ones wait on the stack.
+    container: Any = documents
+    mode, key = _SEQ, None
+    seen: dict[Any, Any] = {}
+    stack: list[tuple[Any, int, Any, Any]] = []
+    problem: ArtifactError | None = None  # what PyYAML refuses without saying where
+    needs_pyyaml = False
+    building = True
     depth = 0
     try:
         while (event := get()) is not None:
             kind = event.__class__
-            if kind is scalar:
-                continue
-            if kind in starts:
+            if kind is scalar_event:
+                if not building:
+                    continue
+                raw, tag = event.value, event.tag
+                if tag is None or tag == "!":
+                    if event.implicit[0]:  # plain: resolved by its text (the resolver's rule)
+                        tag = plain_tags.get(raw)
+                        if tag is None:
+                            tag = plain_tags[raw] = resolve(scalar_node, raw, event.implicit)
+                    else:
+                        tag = resolve(scalar_node, raw, event.implicit)
+                if tag == _STR_TAG or (tag == _VALUE_TAG and mode == _KEY):
+                    value = raw  # PyYAML reads a key "=" as the string
+                elif tag == _MERGE_TAG and mode == _KEY:
+                    needs_pyyaml, building = True, False
+                    continue
+                else:
+                    value = values.get((tag, raw), _NONE)
+                    if value is _NONE:
+                        try:
+                            node = scalar_node(tag, raw, event.start_mark, event.end_mark)
+                            value = values[(tag, raw)] = construct(node)
+                        except yaml.YAMLError:
+                            needs_pyyaml, building = True, False  # PyYAML words it
+                            continue
+                        except Exception:  # PyYAML's constructors leak ValueError, KeyError...
+                            short = tag.replace("tag:yaml.org,2002:", "!!")
+                            problem = ArtifactError(
+                                file,
+                                f"not valid YAML: {raw!r} on line {event.start_mark.line + 1} "
+                                f"cannot be read as {short}: write a valid value or drop the tag",
+                            )
+                            needs_pyyaml, building = True, False
+                            continue
+                        finally:
+                            loader.constructed_objects.clear()
+                if mode == _SEQ:
+                    container.append(value)
+                elif mode == _KEY:
+                    seen_as = raw if tag == _STR_TAG else (tag, raw)
+                    first = seen.get(seen_as)
+                    if first is not None:  # PyYAML's strict loader refuses it in its order
+                        needs_pyyaml, building = True, False
+                        continue
+                    seen[seen_as] = event.start_mark
+                    key, mode = value, _VALUE
+                else:
+                    container[key] = value
+                    mode = _KEY
+            elif kind is map_start or kind is seq_start:
                 depth += 1
                 if depth > MAX_DEPTH:
                     line = event.start_mark.line + 1 if event.start_mark else 0
                     raise ArtifactError(
                         file, f"not valid YAML: nested more than {MAX_DEPTH} deep (line {line})"
                     )
+                if not building:
+                    continue
+                default = _MAP_TAG if kind is map_start else _SEQ_TAG
+                if mode == _KEY or event.tag not in (None, "!", default):
+                    needs_pyyaml, building = True, False
+                    continue
+                stack.append((container, mode, key, seen))
+                if kind is map_start:
+                    container, mode, seen = {}, _KEY, {}
+                else:
+                    container, mode = [], _SEQ
             elif kind in ends:
                 depth -= 1
+                if not building:
+                    continue
+                value = container
+                container, mode, key, seen = stack.pop()
+                if mode == _SEQ:
+                    container.append(value)
+                else:
+                    container[key] = value
+                    mode = _KEY
             elif kind is alias:
                 line = event.start_mark.line + 1 if event.start_mark else 0
                 raise ArtifactError(
@@ -171,15 +275,23 @@ def _check_events(text: str, file: str) -> None:
                     "(aliases can expand without bound): write the value out",
                 )
     finally:
-        parser.dispose()
+        loader.dispose()
+    return (None, problem) if needs_pyyaml else (documents, None)
 
 
 def parse_yaml_documents(text: str, file: str) -> list[Any]:
     import yaml
 
     try:
-        _check_events(text, file)
-        return list(yaml.load_all(text, Loader=_strict_loader()))
+        documents, unlocated = _build_documents(text, file)
+        if documents is None:
+            try:
+                documents = list(yaml.load_all(text, Loader=_strict_loader()))
+            except (ValueError, LookupError, AttributeError, TypeError):
+                if unlocated is None:
+                    raise
+                raise unlocated from None
+        return documents
     except _YamlDuplicate as dup:
         raise ArtifactError(
             file,

@@ -156,6 +156,12 @@ KUBERNETES = Spelling(
 )
 
 
+# Label keys and values already read and valid (without "{", so Terraform's template
+# reading leaves them as they are): most selectors repeat the same few.
+_LABEL_KEYS: set[str] = set()
+_LABEL_VALUES: set[str] = set()
+
+
 def type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -262,6 +268,8 @@ class Reader:
         return text
 
     def label_key(self, value: Any, path: str) -> str:
+        if value.__class__ is str and value in _LABEL_KEYS:
+            return value
         if not isinstance(value, str):
             self.fail(
                 path,
@@ -280,9 +288,13 @@ class Reader:
             problem = "the prefix before '/' must be a DNS subdomain (lowercase, dot-separated)"
         if problem:
             self.fail(path, f"invalid label key {key!r}: {problem}")
+        if key is value and "{" not in key:
+            _LABEL_KEYS.add(key)
         return key
 
     def label_value(self, value: Any, path: str) -> str:
+        if value.__class__ is str and value in _LABEL_VALUES:
+            return value
         text = self.string(value, path)
         if text and not syntax.is_label_name(text):
             self.fail(
@@ -290,6 +302,8 @@ class Reader:
                 f"invalid label value {text!r}: at most 63 characters, letters, digits, "
                 "'-', '_' and '.', starting and ending with a letter or digit (or empty)",
             )
+        if text is value and "{" not in text:
+            _LABEL_VALUES.add(text)
         return text
 
     def cidr(self, value: Any, path: str) -> str:
@@ -356,6 +370,12 @@ class Reader:
         if value is None:
             return ()
         data = self.mapping(value, path)
+        keys, values = _LABEL_KEYS, _LABEL_VALUES
+        for raw, val in data.items():
+            if not (raw in keys and val.__class__ is str and val in values):
+                break
+        else:  # every pair read before: valid, and the same text after reading
+            return tuple(sorted(data.items()))
         out: dict[str, str] = {}
         for raw, val in data.items():
             where = f"{path}.{raw}"
@@ -371,12 +391,16 @@ class Reader:
             return None
         s = self.s
         self.known(data, path, (s.match_labels, s.match_expressions))
-        match_labels = self.labels(data.get(s.match_labels), f"{path}.{s.match_labels}")
-        exprs = []
-        for item, where in self.blocks(
-            data.get(s.match_expressions), f"{path}.{s.match_expressions}"
-        ):
-            exprs.append(self.requirement(item, where))
+        # (field paths are spelled out only for the fields present: this runs per peer)
+        raw = data.get(s.match_labels)
+        match_labels = () if raw is None else self.labels(raw, f"{path}.{s.match_labels}")
+        raw = data.get(s.match_expressions)
+        if raw is None:
+            return LabelSelector(match_labels)
+        exprs = [
+            self.requirement(item, where)
+            for item, where in self.blocks(raw, f"{path}.{s.match_expressions}")
+        ]
         return LabelSelector(match_labels, tuple(sorted(exprs, key=repr)))
 
     def requirement(self, data: Mapping[str, Any], path: str) -> LabelRequirement:
@@ -430,9 +454,12 @@ class Reader:
     def peer(self, data: Mapping[str, Any], path: str) -> Peer:
         s = self.s
         self.known(data, path, (s.pod_selector, s.namespace_selector, s.ip_block))
-        pods = self.selector(data.get(s.pod_selector), f"{path}.{s.pod_selector}")
-        namespaces = self.selector(data.get(s.namespace_selector), f"{path}.{s.namespace_selector}")
-        block = self.ip_block(data.get(s.ip_block), f"{path}.{s.ip_block}")
+        raw = data.get(s.pod_selector)
+        pods = None if raw is None else self.selector(raw, f"{path}.{s.pod_selector}")
+        raw = data.get(s.namespace_selector)
+        namespaces = None if raw is None else self.selector(raw, f"{path}.{s.namespace_selector}")
+        raw = data.get(s.ip_block)
+        block = None if raw is None else self.ip_block(raw, f"{path}.{s.ip_block}")
         if block is not None and (pods is not None or namespaces is not None):
             self.fail(
                 path,
@@ -447,9 +474,12 @@ class Reader:
     def port(self, data: Mapping[str, Any], path: str) -> PolicyPort:
         s = self.s
         self.known(data, path, ("port", "protocol", s.end_port))
-        protocol = self.protocol(data.get("protocol"), f"{path}.protocol")
+        raw = data.get("protocol")
+        protocol = "TCP" if raw is None else self.protocol(raw, f"{path}.protocol")
         raw = data.get("port")
         port: int | str | None
+        if raw.__class__ is int and 1 <= raw <= 65535 and data.get(s.end_port) is None:
+            return PolicyPort(protocol, raw)  # the common case, valid as it stands
         if isinstance(raw, str):
             raw = self.string(raw, f"{path}.port")
         if raw is None or (raw == "" and s.terraform):
@@ -526,12 +556,19 @@ class Reader:
         out = []
         for data, where in self.blocks(value, path):
             self.known(data, where, (peers_key, "ports"))
-            peers = tuple(
-                self.peer(item, at)
-                for item, at in self.blocks(data.get(peers_key), f"{where}.{peers_key}")
+            raw = data.get(peers_key)
+            peers = (
+                ()
+                if raw is None
+                else tuple(
+                    self.peer(item, at) for item, at in self.blocks(raw, f"{where}.{peers_key}")
+                )
             )
-            ports = tuple(
-                self.port(item, at) for item, at in self.blocks(data.get("ports"), f"{where}.ports")
+            raw = data.get("ports")
+            ports = (
+                ()
+                if raw is None
+                else tuple(self.port(item, at) for item, at in self.blocks(raw, f"{where}.ports"))
             )
             out.append(PolicyRule(peers, ports))
         return tuple(out)
@@ -591,11 +628,13 @@ class Reader:
             if s.blocks_as_lists and s.pod_selector not in spec:
                 self.fail(f"{spec_path}.{s.pod_selector}", "missing required field")
             pod_selector = LabelSelector()
-        ingress = self.rules(spec.get("ingress"), f"{spec_path}.ingress", "from")
-        egress = self.rules(spec.get("egress"), f"{spec_path}.egress", "to")
+        raw = spec.get("ingress")
+        ingress = () if raw is None else self.rules(raw, f"{spec_path}.ingress", "from")
+        raw = spec.get("egress")
+        egress = () if raw is None else self.rules(raw, f"{spec_path}.egress", "to")
         declared: tuple[str, ...] | None = None
-        types_path = f"{spec_path}.{s.policy_types}"
         if spec.get(s.policy_types) is not None:
+            types_path = f"{spec_path}.{s.policy_types}"
             declared = tuple(
                 self.string(t, f"{types_path}[{i}]")
                 for i, t in enumerate(self.items(spec[s.policy_types], types_path))
@@ -617,7 +656,9 @@ class Reader:
                 # The API server defaults an empty list exactly like an omitted one.
                 declared = None
         elif s.terraform:
-            self.fail(types_path, "missing required field (Ingress, Egress or both)")
+            self.fail(
+                f"{spec_path}.{s.policy_types}", "missing required field (Ingress, Egress or both)"
+            )
         return NetworkPolicy(
             namespace=namespace,
             name=name,
@@ -625,6 +666,6 @@ class Reader:
             policy_types=default_policy_types(declared, egress),
             ingress=ingress,
             egress=egress,
-            source=replace(source, path=path),
+            source=Source(source.file, source.address, source.document, path),
             declared_types=declared or None,
         )

@@ -41,6 +41,27 @@ DEFAULT_DENY: dict[str, tuple[str, ...]] = {
 }
 DIRECTIONS = ("ingress", "egress")
 FLOW_FIELDS = ("from", "to", "ports", "cross_environment", "declared_at")
+# the fields each part of the record has (docs/artifact.md); anything else is refused
+RECORD_FIELDS = (
+    "version",
+    "stack",
+    "cluster",
+    "namespaces",
+    "workloads",
+    "external",
+    "flows",
+    "raw_policies",
+)
+NAMESPACE_FIELDS = ("name", "environment", "managed", "allow_dns", "labels", "default_deny", "dns")
+DNS_FIELDS = ("namespace", "labels", "ports")
+WORKLOAD_FIELDS = ("namespace", "name", "labels", "ports", "allow_dns", "isolate")
+EXTERNAL_FIELDS = ("name", "cidrs", "except", "ports", "internet", "include_cluster_ranges")
+END_FIELDS = {
+    "workload": ("kind", "namespace", "name"),
+    "external": ("kind", "name"),
+    "selection": ("kind", "labels", "namespace", "environment"),  # environment: older records
+    "namespaces": ("kind", "namespaces", "labels"),
+}
 
 
 @dataclass(frozen=True)
@@ -239,6 +260,7 @@ def intent_from_artifact(data: Any, file: str) -> IntentRecord:
 def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     r = Reader(file, None, KUBERNETES)
     top = r.mapping(record, RECORD_PATH)
+    r.known(top, RECORD_PATH, RECORD_FIELDS)
     if top.get("version") != 1:
         r.fail(f"{RECORD_PATH}.version", f"unsupported version {top.get('version')!r}; expected 1")
     namespaces = tuple(
@@ -247,6 +269,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     )
     workloads = []
     for item, where in r.blocks(top.get("workloads"), f"{RECORD_PATH}.workloads"):
+        r.known(item, where, WORKLOAD_FIELDS)
         workloads.append(
             Workload(
                 namespace=r.string(item.get("namespace"), f"{where}.namespace"),
@@ -257,6 +280,8 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 isolate=_isolate(r, item.get("isolate"), f"{where}.isolate"),
             )
         )
+    for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
+        r.known(item, where, EXTERNAL_FIELDS)
     externals = [
         read_external(
             r,
@@ -346,11 +371,13 @@ def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
 
 
 def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespace:
+    r.known(item, where, NAMESPACE_FIELDS)
     name = r.string(item.get("name"), f"{where}.name")
     allow_dns = r.boolean(item.get("allow_dns"), f"{where}.allow_dns", False)
     dns = None
     if allow_dns:
         body = r.mapping(item.get("dns"), f"{where}.dns")
+        r.known(body, f"{where}.dns", DNS_FIELDS)
         dns = DnsTarget(
             namespace=r.string(body.get("namespace"), f"{where}.dns.namespace"),
             labels=r.labels(body.get("labels"), f"{where}.dns.labels"),
@@ -380,7 +407,8 @@ def _end(r: Reader, value: Any, path: str, known: Mapping[str, set[str]]) -> Flo
     body = r.mapping(value, path)
     kind = body.get("kind")
     if kind not in END_KINDS:
-        r.fail(f"{path}.kind", f"unknown kind {kind!r}; expected workload, external or selection")
+        r.fail(f"{path}.kind", f"unknown kind {kind!r}; expected {', '.join(END_KINDS)}")
+    r.known(body, path, END_FIELDS[kind])
     if kind == "workload":
         end = FlowEnd(
             kind,

@@ -100,6 +100,7 @@ def verify_stack(path: str | Path) -> Verification:
         data = read_synth(file)
         record = intent_from_artifact(data, str(file))
         policies = policies_from_synth(data, str(file))
+        del data  # the parsed JSON: most of the memory read so far, free for the engine
         findings = verify_intent(policies, record)
         results.append(
             StackResult(
@@ -559,14 +560,14 @@ def _check_pairs(
     """
     open_out = [EGRESS not in isolation.get(e.key, ()) for e in endpoints]
     open_in = [INGRESS not in isolation.get(e.key, ()) for e in endpoints]
-    managed_classes = 0
+    managed_classes = [False] * len(engine.classes)
     for i, e in enumerate(endpoints):
         if e.managed:
-            managed_classes |= 1 << engine.pod_class[i]
+            managed_classes[engine.pod_class[i]] = True
     for dst in range(len(engine.classes)):
-        dst_managed = (managed_classes >> dst) & 1
+        dst_managed = managed_classes[dst]
         for src in engine.sources_of(dst):
-            if not dst_managed and not (managed_classes >> src) & 1:
+            if not dst_managed and not managed_classes[src]:
                 continue
             conns = engine.between(src, dst)
             if conns.is_empty():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constructs_lib.loaders import Inventory, Namespace, Workload, policy_from_manifest
 from constructs_lib.loaders.inventory import DeclaredPort
 from constructs_lib.verifier import UnknownEndpointError, reachability
-from constructs_lib.verifier.engine import Engine, Pod
+from constructs_lib.verifier.engine import Engine, Pod, in_span, iter_span, span_of, span_union
 
 POLICY = {
     "apiVersion": "networking.k8s.io/v1",
@@ -57,3 +59,13 @@ def test_unknown_endpoint_is_a_clear_error() -> None:
         "unknown endpoint 'web/nope': not a workload (namespace/name) or an external endpoint "
         "(external/<name>) of the inventory"
     )
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.sets(st.integers(0, 300)), st.sets(st.integers(0, 300)), st.integers(0, 310))
+def test_spans_hold_the_same_classes_as_bitsets(a: set[int], b: set[int], probe: int) -> None:
+    bits_a, bits_b = sum(1 << i for i in a), sum(1 << i for i in b)
+    union = span_union(span_of(bits_a), span_of(bits_b))
+    assert sorted(iter_span(union)) == sorted(a | b)
+    assert in_span(union, probe) == (probe in a | b)
+    assert union[1] & 1 or not union[1]  # shifted down to its lowest class

@@ -21,7 +21,7 @@ import pytest
 from constructs_lib import cli
 from constructs_lib.cli import main
 from constructs_lib.errors import ArtifactError
-from constructs_lib.loaders import load_inventory, load_policies
+from constructs_lib.loaders import _read, load_inventory, load_policies
 from constructs_lib.loaders._read import MAX_DEPTH
 from constructs_lib.review.live import load_live
 
@@ -471,6 +471,24 @@ def test_non_utf8_input_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError) as err:
         load_inventory(path)
     assert str(err.value) == f"{path}: cannot read: not UTF-8 text (byte 29 is 0xff)"
+
+
+def test_input_larger_than_the_limit_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_read, "MAX_BYTES", 1024 * 1024)
+    path = tmp_path / "inv.yaml"
+    path.write_bytes(b"namespaces: {}\n" + b"#" * (1024 * 1024))
+    with pytest.raises(ArtifactError) as err:
+        load_inventory(path)
+    assert str(err.value) == f"{path}: cannot read: larger than 1 MiB, the most netfence reads"
+    path.write_bytes(b"namespaces: {}\n" + b"#" * (1024 * 1024 - 16))  # exactly the limit
+    assert load_inventory(path).namespaces == ()
+
+
+def test_the_limit_admits_a_100000_workload_stack() -> None:
+    # bench/reach_bench.py's 100,000 workloads (220,000 policies) write 373 MB of cdk.tf.json
+    assert _read.MAX_BYTES >= 512 * 1024 * 1024
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
