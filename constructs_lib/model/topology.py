@@ -761,6 +761,17 @@ def _flow_order(record: dict[str, Any]) -> tuple[str, str]:
 _sorted_json = json.JSONEncoder(sort_keys=True).encode
 
 
+def _home_namespaces(end: Endpoint) -> tuple[str, ...] | None:
+    """The namespaces where ``end`` can have subjects; None: decided when asked."""
+    if isinstance(end, Workload):
+        return (end.namespace.name,)
+    if isinstance(end, WorkloadSelection):
+        return (end.namespace,)
+    if isinstance(end, ExternalEndpoint):
+        return ()
+    return None
+
+
 def _net_key(net: Network) -> tuple[int, int, int]:
     return (net.version, int(net.network_address), net.prefixlen)
 
@@ -797,6 +808,11 @@ class Topology:
         self._workloads_in: dict[str, list[Workload]] = {}
         self.externals: dict[str, ExternalEndpoint] = {}
         self.flows: list[Flow] = []
+        # where isolate() looks for the flows it must re-check: namespace -> indexes
+        # of flows with an end there, and flows with an end whose namespaces are
+        # decided when asked (Namespaces(...).pods(...))
+        self._flows_at: dict[str, list[int]] = {}
+        self._flows_anywhere: list[int] = []
         self._pairs: dict[tuple[Endpoint, Endpoint], dict[Port, str]] = {}
         self.pipelines: dict[str, Pipeline] = {}
         self._named_outside: dict[str, str] = {}  # Namespaces.named(...) -> first flow's path
@@ -1005,7 +1021,8 @@ class Topology:
         before = self.isolated.get(key)
         self.isolated[key] = tuple(d for d in Direction if d in have)
         try:  # the flows declared so far must still have one place to be written
-            for flow in self.flows:
+            for index in sorted({*self._flows_at.get(ns.name, ()), *self._flows_anywhere}):
+                flow = self.flows[index]
                 for end, d in (
                     (flow.source, Direction.EGRESS),
                     (flow.destination, Direction.INGRESS),
@@ -1255,6 +1272,12 @@ class Topology:
             if isinstance(end, ExternalEndpoint):
                 self.externals[end.name] = end
         self.flows.append(flow)
+        for end in (source, destination):
+            homes = _home_namespaces(end)
+            if homes is None:
+                self._flows_anywhere.append(len(self.flows) - 1)
+            for name in homes or ():
+                self._flows_at.setdefault(name, []).append(len(self.flows) - 1)
         self.version += 1
         return flow
 
