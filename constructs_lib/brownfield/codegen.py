@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from constructs_lib.brownfield.intent import EndRef, Intent, identifier
 from constructs_lib.model.port import Port, Protocol
 
-WIDTH = 99  # ruff's line length in this project is 100
+WIDTH = 100  # ruff's line length in this project (ruff format fills lines up to it)
 _INDENT = "    "
 # Names main.py itself uses; generated variables must not shadow them.
 _RESERVED = {"app", "stack", "build", "main", "synth", "sys", "here", "annotations"}
