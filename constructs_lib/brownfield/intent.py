@@ -56,8 +56,8 @@ class NamespaceIntent:
 class WorkloadIntent:
     """Pods of ``namespace`` selected by ``selector``.
 
-    pod_labels: labels the real pods carry (a superset of the selector); the
-        proof places a pod with exactly these labels. Left empty, the selector.
+    pod_labels: labels the real pods carry (a superset of the selector), as
+        the inventory lists them. Left empty, the selector.
     """
 
     namespace: str
@@ -225,7 +225,7 @@ def to_record(intent: Intent) -> IntentRecord:
         Workload(
             w.namespace,
             w.name,
-            w.pod_labels or w.selector,
+            w.selector,  # as the artifact records it: isolate() covers every pod it selects
             _declared(w.ports),
             isolate={"": (), "both": ("ingress", "egress")}.get(w.isolate, (w.isolate,)),
         )

@@ -222,24 +222,23 @@ class Original:
             if not (peer.egress_isolated if direction == INGRESS else peer.ingress_isolated):
                 continue
             for t in iter_bits(targets):
-                if p == t and len(eng.members[p]) == 1:
-                    continue  # a pod and itself
                 if direction == INGRESS:  # the flow writes the peer's egress half
                     ok = eng.resolve_for(conns, t).issubset(eng.egress_to(p, t))
                 else:  # ... and here the peer's ingress half
                     ok = eng.resolve_for(conns, p).issubset(eng.ingress_from(t, p))
                 if ok:
                     continue
+                other = self._pod(t) if p != t else f"another pod like {self._pod(t)}"
                 if direction == INGRESS:
                     return (
                         f"the flow {flow} would also open the egress of {self._pod(p)} to "
-                        f"{self._pod(t)}, which the original's egress policies of "
+                        f"{other}, which the original's egress policies of "
                         f"{self._pod(p)} do not allow (a flow writes its egress half on every "
                         "isolated source)"
                     )
                 return (
                     f"the flow {flow} would also open the ingress of {self._pod(p)} from "
-                    f"{self._pod(t)}, which the original's ingress policies of {self._pod(p)} "
+                    f"{other}, which the original's ingress policies of {self._pod(p)} "
                     "do not allow (a flow writes its ingress half on every isolated destination)"
                 )
         return None
@@ -445,9 +444,14 @@ def _translate(policy: NetworkPolicy, ctx: _Context) -> Translation | str:
                 else:
                     other = end
                     touched |= eng.peer_classes(peer, ns)
-                if other == target:  # the pods of one workload among themselves
-                    source, destination = EndRef.selection(ns, labels), target
-                elif direction == INGRESS:
+                if other == target and target.kind == "workload":
+                    return (
+                        f"its pods admit each other: netfence says that only through a "
+                        f"selection of the same pods (ns.select({dict(labels)})), which "
+                        f"verify reads as pods apart from workload {target.key}, so it is "
+                        "kept as written"
+                    )
+                if direction == INGRESS:
                     source, destination = other, target
                 else:
                     source, destination = target, other
@@ -857,6 +861,36 @@ def compare(
                         source, destination, "(other ports)", "*", False, True, artifact
                     )
                 )
+    # two pods of one kind (replicas of a workload): the same class at both ends
+    for source in names:
+        sa, sb = a_eng.pod_index.get(source), b_eng.pod_index.get(source)
+        if sa is None or sb is None:
+            continue
+        pairs += 1
+        checks += ports_of.get(source, 0)
+        key = (a_eng.pod_class[sa], a_eng.pod_class[sa], b_eng.pod_class[sb], b_eng.pod_class[sb])
+        same = memo.get(key)
+        if same is None:
+            same = memo[key] = _resolved(original, sa, sa) == _resolved(migrated, sb, sb)
+        if same:
+            continue
+        was, now = _resolved(original, sa, sa), _resolved(migrated, sb, sb)
+        twin = f"{source} (another replica)"
+        found = False
+        for port in a_eng.pods[sa].ports:
+            if port.port is None:
+                continue
+            a, b = was.contains_port(port.protocol, port.port), now.contains_port(
+                port.protocol, port.port
+            )
+            if a != b:
+                found = True
+                diffs.append(Difference(source, twin, port.port, port.protocol, a, b, artifact))
+        if not found:
+            closes = now.issubset(was)
+            diffs.append(
+                Difference(source, twin, "(other ports)", "*", closes, not closes, artifact)
+            )
     return pairs, checks, diffs
 
 

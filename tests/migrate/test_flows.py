@@ -204,3 +204,86 @@ def test_fallback_is_bounded_and_an_unfixable_difference_fails(
     )
     assert not result.proof.ok
     assert "**UNINTENDED DIFFERENCES: do not apply**" in (result.out / "MIGRATION.md").read_text()
+
+
+REPLICAS = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: b}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: api}}}]
+    ports: [{port: 53, protocol: UDP}, {port: 80}]
+  egress:
+  - to: [{podSelector: {}}]
+    ports: [{port: 80}, {port: 443}]
+"""
+
+
+def test_a_flow_that_would_open_replicas_to_each_other_stays_raw(tmp_path: Path) -> None:
+    # api replicas admit each other on 53/UDP, but their egress never allows 53/UDP:
+    # the flow's egress half would open it between two api pods
+    everyone = "  - from: [{podSelector: {}}]\n"
+    (tmp_path / "p.yaml").write_text(
+        REPLICAS.replace("  - from: [{podSelector: {matchLabels: {app: api}}}]\n", everyone)
+    )
+    (tmp_path / "i.yaml").write_text(
+        "namespaces: {b: {}}\n"
+        "workloads:\n- {namespace: b, name: api, labels: {app: api}, ports: [{port: 80}]}\n"
+    )
+    policies = load_policies(tmp_path / "p.yaml")
+    result = migrate(policies, load_inventory(tmp_path / "i.yaml"), tmp_path / "o")
+    assert result.proof.differences == () and result.verify_findings == ()
+    assert result.intent.raw_policies[0].reason == (
+        "the flow b/[] -> b/api would also open the egress of b/api to another pod like "
+        "b/api, which the original's egress policies of b/api do not allow (a flow writes its "
+        "egress half on every isolated source)"
+    )
+
+
+def test_a_workload_admitting_its_own_pods_stays_raw(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(REPLICAS)
+    (tmp_path / "i.yaml").write_text(
+        "namespaces: {b: {}}\n"
+        "workloads:\n- {namespace: b, name: api, labels: {app: api}, ports: [{port: 80}]}\n"
+    )
+    policies = load_policies(tmp_path / "p.yaml")
+    result = migrate(policies, load_inventory(tmp_path / "i.yaml"), tmp_path / "o")
+    assert result.proof.differences == () and result.verify_findings == ()
+    assert result.intent.raw_policies[0].reason == (
+        "its pods admit each other: netfence says that only through a selection of the same "
+        "pods (ns.select({'app': 'api'})), which verify reads as pods apart from workload b/api, "
+        "so it is kept as written"
+    )
+
+
+def test_the_proof_compares_two_pods_of_one_workload(tmp_path: Path) -> None:
+    from constructs_lib.brownfield.migrate import compare, proof_inventory
+    from constructs_lib.verifier.reach import Reachability
+
+    (tmp_path / "p.yaml").write_text(REPLICAS)
+    # the same, plus api replicas open to each other on every port: no other pair changes
+    (tmp_path / "w.yaml").write_text(
+        REPLICAS
+        + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: api-replicas, namespace: b}\n"
+        "spec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress, Egress]\n"
+        "  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}]}]\n"
+        "  egress: [{to: [{podSelector: {matchLabels: {app: api}}}]}]\n"
+    )
+    (tmp_path / "i.yaml").write_text(
+        "namespaces: {b: {}}\n"
+        "workloads:\n- {namespace: b, name: api, labels: {app: api}, ports: [{port: 53, "
+        "protocol: UDP}, {port: 80}]}\n"
+    )
+    policies = load_policies(tmp_path / "p.yaml")
+    inv = proof_inventory(load_inventory(tmp_path / "i.yaml"), policies)
+    original = Reachability(policies, inv)
+    wider = Reachability(load_policies(tmp_path / "w.yaml"), inv)
+    lines = [d.line() for d in compare(original, wider, "x")[2]]
+    assert "x: OPENS b/api -> b/api (another replica) 53/UDP" in lines
+    assert "x: OPENS b/api -> b/api (another replica) 443/TCP" in lines
+    assert all(line.startswith("x: OPENS b/api -> b/api (another replica) ") for line in lines)
+    assert "x: OPENS b/api -> b/api (another replica) 80/TCP" not in lines  # allowed before

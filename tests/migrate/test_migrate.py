@@ -63,8 +63,9 @@ def test_shop_migrates_exactly_and_python_main_py_wrote_both_artifacts(
     assert (stack / "cdk.tf.json").is_file() and (stack / "manifests.yaml").is_file()
     assert (shop.out / "cdktf.json").is_file()
     assert shop.proof.differences == () and shop.proof.ok
-    # 11 inventory pods + 3 unlisted + 1 of an unlisted namespace = 15 pods, plus the outside IP
-    assert shop.proof.pairs == 15 * 14 + 2 * 15
+    # 11 inventory pods + 3 unlisted + 1 of an unlisted namespace = 15 pods, plus the outside
+    # IP; and each pod with another like it (two replicas of a workload)
+    assert shop.proof.pairs == 15 * 14 + 2 * 15 + 15
     assert shop.kept_as["shop/deny-all"] == "default_deny='ingress' of namespace shop"
     assert shop.kept_as["shop/cart"] == (
         "flows shop/checkout -> shop/cart 7070/TCP; shop/web -> shop/cart 7070/TCP"

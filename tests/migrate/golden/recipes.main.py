@@ -212,9 +212,9 @@ def build(app: App) -> TerraformStack:
             "policyTypes": ["Ingress"],
         },
         reason=(
-            "the flow team-a/[] -> team-a/[] would also open the egress of team-a/api to "
-            "team-a/<unlisted>, which the original's egress policies of team-a/api do not allow "
-            "(a flow writes its egress half on every isolated source)"
+            "the flow team-a/[] -> team-a/[] would also open the egress of team-a/api to another "
+            "pod like team-a/api, which the original's egress policies of team-a/api do not allow"
+            " (a flow writes its egress half on every isolated source)"
         ),
     )
     team_a.raw_policy(
