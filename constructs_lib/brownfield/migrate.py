@@ -874,20 +874,19 @@ def compare(
             same = memo[key] = _resolved(original, sa, sa) == _resolved(migrated, sb, sb)
         if same:
             continue
-        was, now = _resolved(original, sa, sa), _resolved(migrated, sb, sb)
+        before, after = _resolved(original, sa, sa), _resolved(migrated, sb, sb)
         twin = f"{source} (another replica)"
         found = False
         for port in a_eng.pods[sa].ports:
             if port.port is None:
                 continue
-            a, b = was.contains_port(port.protocol, port.port), now.contains_port(
-                port.protocol, port.port
-            )
+            a = before.contains_port(port.protocol, port.port)
+            b = after.contains_port(port.protocol, port.port)
             if a != b:
                 found = True
                 diffs.append(Difference(source, twin, port.port, port.protocol, a, b, artifact))
         if not found:
-            closes = now.issubset(was)
+            closes = after.issubset(before)
             diffs.append(
                 Difference(source, twin, "(other ports)", "*", closes, not closes, artifact)
             )
