@@ -282,6 +282,10 @@ class _Context:
     workloads: Sequence[WorkloadIntent]
     by_selector: Mapping[tuple[str, tuple[tuple[str, str], ...]], int]
     original: Original
+    _by_key: dict[str, WorkloadIntent] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_key = {w.key: w for w in self.workloads}
 
     def local(self, namespace: str, labels: tuple[tuple[str, str], ...]) -> EndRef:
         """Pods of a namespace of the stack: its workload with this selector, else a selection."""
@@ -294,7 +298,7 @@ class _Context:
     def workload(self, ref: EndRef) -> WorkloadIntent | None:
         if ref.kind != "workload":
             return None
-        return next((w for w in self.workloads if w.key == ref.key), None)
+        return self._by_key.get(ref.key)  # its declared ports: isolate() never changes them
 
     def environment(self, ref: EndRef) -> str | None:
         if ref.kind in ("workload", "selection"):
