@@ -129,6 +129,26 @@ class FlowEnd:
             )
         return f"namespaces labelled {', '.join(rest)}" if rest else "all namespaces"
 
+    def stand_in_namespace(self, *, other_environment: bool = False) -> tuple[str, Labels]:
+        """The namespace (name, labels) a ``namespaces`` end's stand-in pods live in.
+
+        A named namespace is itself; a selection by label gets a namespace of its
+        own, labelled to match (an end of all namespaces has none: the caller's
+        unlisted namespace stands for it). ``other_environment``: a namespace like
+        it (the same labels) but of another environment.
+        """
+        selector = self.namespace_selector
+        assert selector is not None and not selector.is_empty(), self
+        labels = selector.satisfying_labels()
+        if other_environment:
+            name = f"netfence-other-environment-{self.scope_text()}"
+            # a named one keeps its name label: only the environment tells it apart
+            labels = {NAME_LABEL: name, **labels, ENVIRONMENT_LABEL: "netfence-another-environment"}
+        else:
+            name = labels.get(NAME_LABEL) or f"netfence-namespaces-{self.scope_text()}"
+            labels = {NAME_LABEL: name, **labels}
+        return name, tuple(sorted(labels.items()))
+
     def pods_text(self) -> str:
         pods = ",".join(f"{k}={v}" for k, v in self.labels)
         return f"pods {pods}" if pods else "all pods"

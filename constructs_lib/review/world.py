@@ -169,7 +169,8 @@ class WorldBuilder:
 
     def _foreign(self, end: FlowEnd, ports: tuple[DeclaredPort, ...]) -> None:
         """A ``namespaces`` end: its pods as the user wrote them, and the pods around them
-        (the same namespaces without the pod labels, the labels in another namespace)."""
+        (the same namespaces without the pod labels, the labels in another namespace, the
+        same namespaces of another environment)."""
         assert end.namespace_selector is not None
         labels = dict(end.labels)
         group = end.scope_text()
@@ -177,13 +178,22 @@ class WorldBuilder:
             name = UNLISTED_NAMESPACE  # build() adds its pod without the labels
             self.pod(f"{name}/{end}", name, labels, ports, display=str(end), group=group)
             return
-        ns_labels = end.namespace_selector.satisfying_labels()
-        name = ns_labels.get(NAME_LABEL) or f"netfence-namespaces-{group}"
+        name, ns_labels = end.stand_in_namespace()
         self.namespace(name, ns_labels)
         self._synthetic.setdefault(name, group)
         self._selected(UNLISTED_NAMESPACE, labels)
         self.pod(f"{name}/{end}", name, labels, ports, display=str(end), group=group)
         self.unlisted(name)
+        if end.environment is not None:  # environments stay apart: the same pods elsewhere
+            other, other_labels = end.stand_in_namespace(other_environment=True)
+            self.namespace(other, other_labels)
+            self.pod(
+                f"{other}/{end.pods_text()}",
+                other,
+                labels,
+                display=f"{end.pods_text()} in {group} but of another environment",
+                group=f"{group} (another environment)",
+            )
 
     def inventory(self, inventory: Inventory) -> None:
         for ns in inventory.namespaces:

@@ -423,29 +423,18 @@ def _intended(
 def _foreign_namespace(
     end: FlowEnd, namespaces: dict[str, dict[str, str]], *, other_environment: bool = False
 ) -> str:
-    """The namespace a ``namespaces`` end's stand-in pods live in; added to ``namespaces``.
-
-    A named namespace is itself; a selection by label gets a namespace of its
-    own, labelled to match; ``all namespaces`` is any namespace nobody listed.
-    ``other_environment``: a namespace like it but of another environment.
-    """
-    selector = end.namespace_selector
-    assert selector is not None
-    if selector.is_empty():
+    """The namespace a ``namespaces`` end's stand-in pods live in; added to ``namespaces``
+    (``FlowEnd.stand_in_namespace``; all namespaces: any namespace nobody listed)."""
+    assert end.namespace_selector is not None
+    if end.namespace_selector.is_empty():
         return UNLISTED_NAMESPACE
-    labels = selector.satisfying_labels()
-    name = labels.get(NAME_LABEL) or f"netfence-namespaces-{end.scope_text()}"
-    if other_environment:  # same labels (a named one keeps its name label), other environment
-        name = f"netfence-other-environment-{end.scope_text()}"
-        namespaces[name] = {
-            NAME_LABEL: name,
-            **labels,
-            "environment": "netfence-another-environment",
-        }
+    name, labels = end.stand_in_namespace(other_environment=other_environment)
+    if other_environment:
+        namespaces[name] = dict(labels)
         return name
-    namespaces.setdefault(name, {NAME_LABEL: name})
-    for key, value in labels.items():
-        namespaces[name].setdefault(key, value)
+    known = namespaces.setdefault(name, {})
+    for key, value in labels:
+        known.setdefault(key, value)
     return name
 
 

@@ -398,6 +398,34 @@ def test_a_flow_from_named_namespaces_opens_as_written(tmp_path: Path) -> None:
     )
 
 
+def test_dropping_the_environment_of_a_selection_opens_the_other_environment(
+    tmp_path: Path,
+) -> None:
+    from constructs_lib import Namespaces
+    from constructs_lib.model import Topology
+
+    def topo() -> Topology:
+        t = Topology("shop")
+        ns = t.add_namespace("shop/shop", name="shop", environment="prod")
+        api = ns.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+        api.allow_from(Namespaces.named("ops", environment="prod").pods({"app": "probe"}))
+        return t
+
+    base = write(artifact(topo()), tmp_path / "base")
+    doc = artifact(topo())
+    peer = doc["resource"][POLICIES]["shop_api-ingress"]["spec"]["ingress"][0]["from"][0]
+    del peer["namespace_selector"]["match_labels"]["environment"]
+    head = write(doc, tmp_path / "head")
+    opened, closed, _ = lines(diff_artifacts(base, head))
+    assert (opened, closed) == (
+        [
+            "shop | pods app=probe in namespaces named ops (environment=prod) but of another "
+            "environment -> shop/api: TCP 8080"
+        ],
+        [],
+    )
+
+
 NAMESPACE_DESTROYED = (
     "namespace-destroyed: namespace {ns} is {how}: Terraform deletes "
     "kubernetes_namespace_v1.{addr} and with it every object in the namespace (to stop "
