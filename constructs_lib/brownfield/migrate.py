@@ -1091,8 +1091,9 @@ def render_report(result: MigrateResult) -> str:
         "",
         "The proof places every inventory pod, an unlisted pod (no labels) in every namespace, "
         "a pod of an unlisted namespace, an outside IP and one address of each ipBlock, and "
-        "compares the allowed connections of every ordered pair on every port of every "
-        "protocol; differences are listed on the declared and probe ports.",
+        "compares the allowed connections of every ordered pair (and of each pod with another "
+        "replica of it) on every port of every protocol; differences are listed on the "
+        "declared and probe ports.",
         "",
     ]
     if proof.differences:
