@@ -374,7 +374,10 @@ def _flow_ports(ports: Sequence[PolicyPort]) -> tuple[Port, ...] | str:
             out.add(Port.all_tcp() if p.protocol == "TCP" else Port.all_udp())
             continue
         end = p.end_port if p.end_port not in (None, p.port) else None
-        out.add(Port.of(p.protocol, p.port, end=end))
+        try:
+            out.add(Port.of(p.protocol, p.port, end=end))
+        except InvalidIntentError as err:
+            return f"the model refuses its port {p.port}/{p.protocol}: {err}"
     return tuple(sorted(out, key=Port.sort_key))
 
 
