@@ -143,6 +143,12 @@ class MigrateResult:
 # deriving the intent ---------------------------------------------------------------------
 
 _CLOSED = {"none": (), "both": (INGRESS, EGRESS), "ingress": (INGRESS,), "egress": (EGRESS,)}
+# A rule without from / to: every pod of every namespace, and every address.
+_EVERY_PEER = (
+    Peer(namespace_selector=LabelSelector()),
+    Peer(ip_block=IPBlock("0.0.0.0/0")),
+    Peer(ip_block=IPBlock("::/0")),
+)
 MAX_ROUNDS = 25  # model refusals handled before everything still translated is kept raw
 
 
@@ -429,19 +435,11 @@ def _translate(policy: NetworkPolicy, ctx: _Context) -> Translation | str:
     for direction, rules in ((INGRESS, policy.ingress), (EGRESS, policy.egress)):
         if direction not in types:
             continue  # Kubernetes ignores rules of a direction the policy does not isolate
-        side = "ingress" if direction == INGRESS else "egress"
-        for i, rule in enumerate(rules):
-            if not rule.peers:
-                return (
-                    f"its {side} rule {i + 1} has no {'from' if side == 'ingress' else 'to'}: "
-                    "it admits every peer, in the cluster and outside; as flows that is "
-                    "Namespaces.all() plus the whole address space, whose other halves would "
-                    "be written on every isolated pod, so it is kept as written"
-                )
+        for rule in rules:
             ports = _flow_ports(rule.ports)
             if isinstance(ports, str):
                 return ports
-            for peer in rule.peers:
+            for peer in rule.peers or _EVERY_PEER:
                 end = _peer_end(peer, ns, ctx)
                 if isinstance(end, str):
                     return end

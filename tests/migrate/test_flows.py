@@ -131,11 +131,12 @@ def test_what_flows_cannot_say_stays_raw_with_the_reason(world: MigrateResult) -
         "store/cache": (
             "its podSelector uses matchExpressions, which a workload or selection cannot declare"
         ),
-        # the microservices demo's shape: ingress from callers plus `egress: [{}]`
+        # the microservices demo's shape: ingress from callers plus `egress: [{}]`; flows to
+        # every pod would write ingress rules on pods the original keeps closed to it
         "store/cart": (
-            "its egress rule 1 has no to: it admits every peer, in the cluster and outside; as "
-            "flows that is Namespaces.all() plus the whole address space, whose other halves "
-            "would be written on every isolated pod, so it is kept as written"
+            "the flow store/cart -> */[] would also open the ingress of store/api from "
+            "store/cart, which the original's ingress policies of store/api do not allow (a "
+            "flow writes its ingress half on every isolated destination)"
         ),
     }
     assert world.kept_as["store/cart"] == "raw_policy"
@@ -287,3 +288,45 @@ def test_the_proof_compares_two_pods_of_one_workload(tmp_path: Path) -> None:
     assert "x: OPENS b/api -> b/api (another replica) 443/TCP" in lines
     assert all(line.startswith("x: OPENS b/api -> b/api (another replica) ") for line in lines)
     assert "x: OPENS b/api -> b/api (another replica) 80/TCP" not in lines  # allowed before
+
+
+def test_a_rule_without_from_becomes_flows_from_every_pod_and_address(tmp_path: Path) -> None:
+    # an ingress-only cluster: nothing isolates egress, so a rule admitting every peer is
+    # the flows from Namespaces.all() and from the whole address space, written once
+    (tmp_path / "p.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: deny-all, namespace: web}\n"
+        "spec: {podSelector: {}, policyTypes: [Ingress]}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: frontend, namespace: web}\n"
+        "spec: {podSelector: {matchLabels: {app: frontend}}, ingress: [{ports: [{port: 8080}]}]}\n"
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: public, namespace: web}\n"
+        "spec: {podSelector: {matchLabels: {app: public}}, ingress: [{}]}\n"
+    )
+    (tmp_path / "i.yaml").write_text(
+        "namespaces: {web: {labels: {environment: prod}}, ops: {}}\n"
+        "workloads:\n"
+        "- {namespace: web, name: frontend, labels: {app: frontend}, ports: [{port: 8080}], "
+        "ip: 10.9.0.1}\n"
+        "- {namespace: web, name: public, labels: {app: public}, ports: [{port: 80}], "
+        "ip: 10.9.0.2}\n"
+        "- {namespace: ops, name: shell, labels: {app: shell}, ip: 10.9.1.1}\n"
+    )
+    policies = load_policies(tmp_path / "p.yaml")
+    result = migrate(policies, load_inventory(tmp_path / "i.yaml"), tmp_path / "o")
+    assert result.proof.differences == () and result.verify_findings == ()
+    assert result.kept_as["web/public"] == (
+        "flows */[] -> web/public any port; external/any-ipv4 -> web/public any port; "
+        "external/any-ipv6 -> web/public any port"
+    )
+    main = (result.out / "main.py").read_text()
+    assert (
+        "    web_frontend.allow_from(Namespaces.all().all_pods(), cross_environment=True)\n"
+        "    web_frontend.allow_from(any_ipv4)\n"
+        "    web_frontend.allow_from(any_ipv6)\n"
+    ) in main
+    assert (
+        '    any_ipv6 = ExternalEndpoint("any-ipv6", cidr="::/0", internet=True, '
+        "include_cluster_ranges=True)\n"
+    ) in main

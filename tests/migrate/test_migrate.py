@@ -170,17 +170,17 @@ def test_every_recipe_migrates_with_no_difference(
         "team-a/db-from-team-b-clients",
         "team-b/public-from-everywhere",
     ]
-    # each keeps the reason that is true: the other half a flow would write, a rule
-    # admitting every peer, match expressions, or the model's own refusal
+    # each keeps the reason that is true: the other half a flow would write, match
+    # expressions, or the model's own refusal
     assert raw["team-a/db-from-team-b-clients"] == (
         "the flow team-b/client -> team-a/db would also open the egress of team-b/client to "
         "team-a/db, which the original's egress policies of team-b/client do not allow (a flow "
         "writes its egress half on every isolated source)"
     )
-    assert raw["frontend/media-rtp"] == (
-        "its ingress rule 1 has no from: it admits every peer, in the cluster and outside; as "
-        "flows that is Namespaces.all() plus the whole address space, whose other halves would "
-        "be written on every isolated pod, so it is kept as written"
+    assert raw["frontend/media-rtp"] == (  # no from: every pod and address, as flows
+        "the flow */[] -> frontend/media would also open the egress of egress-locked/reader to "
+        "frontend/media, which the original's egress policies of egress-locked/reader do not "
+        "allow (a flow writes its egress half on every isolated source)"
     )
     assert raw["egress-locked/tiers"] == (
         "its podSelector uses matchExpressions, which a workload or selection cannot declare"

@@ -173,9 +173,9 @@ def build(app: App) -> TerraformStack:
             "policyTypes": ["Ingress"],
         },
         reason=(
-            "its ingress rule 1 has no from: it admits every peer, in the cluster and outside; as"
-            " flows that is Namespaces.all() plus the whole address space, whose other halves "
-            "would be written on every isolated pod, so it is kept as written"
+            "the flow */[] -> frontend/media would also open the egress of egress-locked/reader "
+            "to frontend/media, which the original's egress policies of egress-locked/reader do "
+            "not allow (a flow writes its egress half on every isolated source)"
         ),
     )
     frontend.raw_policy(
@@ -186,9 +186,9 @@ def build(app: App) -> TerraformStack:
             "policyTypes": ["Ingress"],
         },
         reason=(
-            "its ingress rule 1 has no from: it admits every peer, in the cluster and outside; as"
-            " flows that is Namespaces.all() plus the whole address space, whose other halves "
-            "would be written on every isolated pod, so it is kept as written"
+            "the flow */[] -> frontend/open would also open the egress of egress-locked/reader to"
+            " frontend/open, which the original's egress policies of egress-locked/reader do not "
+            "allow (a flow writes its egress half on every isolated source)"
         ),
     )
     frontend.raw_policy(
@@ -199,9 +199,9 @@ def build(app: App) -> TerraformStack:
             "policyTypes": ["Ingress"],
         },
         reason=(
-            "its ingress rule 1 has no from: it admits every peer, in the cluster and outside; as"
-            " flows that is Namespaces.all() plus the whole address space, whose other halves "
-            "would be written on every isolated pod, so it is kept as written"
+            "the flow */[] -> frontend/web would also open the egress of egress-locked/reader to "
+            "frontend/web, which the original's egress policies of egress-locked/reader do not "
+            "allow (a flow writes its egress half on every isolated source)"
         ),
     )
     team_a.raw_policy(
