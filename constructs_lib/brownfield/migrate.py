@@ -260,9 +260,12 @@ class Translation:
     flows: tuple[FlowIntent, ...]
     endpoints: tuple[EndpointIntent, ...]
     touched: frozenset[str]  # pods of the proof it writes for or about
+    every_pod: bool = False  # podSelector {}: it isolates the namespace as a deny-all does
 
     def describe(self, deny: str, namespace: str) -> str:
         parts = []
+        if self.every_pod:
+            parts.append(f"default_deny={deny!r} of namespace {namespace}")
         if self.target is not None:
             parts.append(f"workload {self.target.key}: isolate({self.isolate!r})")
         if self.flows:
@@ -487,6 +490,7 @@ def _translate(policy: NetworkPolicy, ctx: _Context) -> Translation | str:
         tuple(flows),
         tuple(endpoints),
         ctx.original.pods(touched),
+        every_pod=not labels,
     )
 
 

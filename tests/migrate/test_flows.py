@@ -96,7 +96,8 @@ def test_world_migrates_exactly(world: MigrateResult) -> None:
         ),
         (  # a namespace-wide DNS policy: a flow from every pod of the namespace
             "jobs/dns",
-            "flows jobs/[] -> kube-system/kube-dns 53/TCP, 53/UDP",
+            "default_deny='egress' of namespace jobs; flows jobs/[] -> kube-system/kube-dns "
+            "53/TCP, 53/UDP",
             "    jobs.all_workloads().allow_to(kube_system_kube_dns, cross_environment=True)\n",
         ),
         (  # egress to an ipBlock with an except: an external endpoint
