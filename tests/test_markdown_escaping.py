@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from constructs_lib.reports import markdown, review_markdown
+from constructs_lib.reports import audit_markdown, markdown, review_markdown
+from constructs_lib.reports.audit import Audit, AuditFlow, AuditNamespace, AuditPolicy, StackAudit
 from constructs_lib.reports.markdown import cell, code
 from constructs_lib.reports.mermaid import render_mermaid
 from constructs_lib.review.diff import Diff, FlowChange, Risk, StackDiff
@@ -171,3 +172,36 @@ def test_the_mermaid_map_cannot_leave_its_fence_or_label(name: str) -> None:
         for bad in ("`", "<", ">", "\n"):
             assert bad not in label, (bad, label)
     assert len(text.splitlines()) == 6, text
+
+
+def _audit(name: str) -> str:
+    """The audit report (``netfence report --format md``) of a stack made of ``name``."""
+    network = NetworkMap(
+        (f"{name}/a", f"{name}/b"),
+        ((f"{name}/a", f"{name}/b", ConnectionSet.port_range("TCP", 80)),),
+    )
+    flows = (
+        AuditFlow(f"{name}/a", f"{name}/b", name, True, f"{name}/a.allow_to()"),
+        AuditFlow(f"{name}/b", f"{name}/a", name, False, None),  # an older record
+    )
+    stack = StackAudit(
+        name, f"{name}/cdk.tf.json", (AuditNamespace(name, name, True, True),), flows,
+        (AuditPolicy(name, name, f"kubernetes_network_policy_v1.{name}", name),),
+        (Finding(name, f"{name} is allowed", (name,)),), (), network, (f"{name} note",),
+    )  # fmt: skip
+    out = io.StringIO()
+    audit_markdown.write_audit(Audit(name, (stack,)), out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_the_audit_report_stays_inert(name: str) -> None:
+    """Every cell of the audit, the flows' declaration sites included."""
+    md = _audit(name)
+    html = render(md)
+    _assert_inert(html, render(_audit(BENIGN)))
+    assert len(md.splitlines()) == len(_audit(BENIGN).splitlines())
+    # one code span; GFM unescapes the table's \| inside it, CommonMark shows it as written
+    site = " ".join(f"{name}/a.allow_to()".splitlines()).replace("|", "\\|")
+    assert f"<code>{site}</code>" in _shown(html)
+    assert _shown(html).count("not recorded (artifact older than declared_at)") == 1

@@ -124,6 +124,19 @@ def test_external_endpoints_are_approved_per_stage(tmp_path: Path) -> None:
     assert _verify(topo, tmp_path) == []
 
 
+def test_stage_flows_are_recorded_as_declared_by_feeds_and_reaches() -> None:
+    topo, etl, (ns,) = _setup()
+    a = etl.stage("ingest", namespace=ns)
+    b = etl.stage("load", namespace=ns, ports=[Port.tcp(8080)])
+    a >> b
+    b.reaches(ExternalEndpoint("warehouse", cidr="198.51.100.64/26", ports=[Port.tcp(5439)]))
+    record = compile_topology(topo).record
+    assert [(f["to"].get("name"), f["declared_at"]) for f in record["flows"]] == [
+        ("etl-load", "p/ns0/ingest.feeds()"),
+        ("warehouse", "p/ns0/load.reaches()"),
+    ]
+
+
 def test_declared_cycle_is_allowed() -> None:
     topo, etl, (ns,) = _setup()
     a = etl.stage("a", namespace=ns, ports=[Port.tcp(1)])

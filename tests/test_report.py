@@ -45,7 +45,11 @@ def test_markdown_audit_per_stack(app: Path, capsys: pytest.CaptureFixture[str])
     lines = out.splitlines()
     assert lines[0] == f"# netfence audit: `{app / 'stacks' / 'prod'}`"
     assert "| shop-web | prod | created | allowed |" in lines
-    assert "| shop-web/api | shop-data/db | TCP 5432 | no |" in lines
+    assert "| shop-web/api | shop-data/db | TCP 5432 | no | `prod/web/api.allow_to()` |" in lines
+    assert (
+        "| namespaces named ingress-nginx / pods app.kubernetes.io/name=ingress-nginx | "
+        "shop-web/frontend | TCP 8080 (http) | yes, declared | `prod/web/frontend.allow_from()` |"
+    ) in lines
     assert (
         "| shop-web | api-ingress | connections api accepts | "
         "`kubernetes_network_policy_v1.shop-web_api-ingress` |"
@@ -70,6 +74,29 @@ def test_findings_are_reported_and_exit_1(app: Path, capsys: pytest.CaptureFixtu
     assert "| kind | finding | policies |" in out
 
 
+def _strip_declared_at(file: Path) -> None:
+    """The stack as a netfence older than ``flows[].declared_at`` wrote it."""
+    doc = json.loads(file.read_text())
+    for flow in doc["//"]["metadata"]["netfence"]["flows"]:
+        del flow["declared_at"]
+    file.write_text(json.dumps(doc))
+
+
+def test_a_record_without_declaration_sites_says_so(
+    app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _strip_declared_at(app / "stacks" / "prod" / "cdk.tf.json")
+    code, out = report([str(app / "stacks" / "prod"), "--format", "md"], capsys)
+    assert code == 0
+    assert (
+        "| shop-web/api | shop-data/db | TCP 5432 | no | "
+        "not recorded (artifact older than declared\\_at) |"
+    ) in out.splitlines()
+    html = _html(app, tmp_path, capsys).read_text()
+    assert "<td>not recorded (artifact older than declared_at)</td>" in html
+    assert "<code>data-pipeline/etl-load/load.reaches()</code>" in html  # the other stack
+
+
 def _html(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     page = tmp_path / "audit.html"
     code, _ = report([str(app), "--format", "html", "--output", str(page)], capsys)
@@ -87,6 +114,10 @@ def test_html_is_one_self_contained_page(
     assert set(re.findall(r"https?://[^\"' ]+", html)) == {"http://www.w3.org/2000/svg"}
     assert html.count('<svg class="netfence-map"') == 2
     assert html.count('<section class="stack"') == 2
+    assert (
+        "<tr><td>shop-web/api</td><td>shop-data/db</td><td>TCP 5432</td><td>no</td>"
+        "<td><code>prod/web/api.allow_to()</code></td></tr>"
+    ) in html
 
 
 def test_html_escapes_names(app: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -186,6 +186,7 @@ def test_intent_record_travels_in_the_artifact(synth_stack: Callable[..., Any]) 
         "to": {"kind": "external", "name": "payments"},
         "ports": [{"port": 443, "protocol": "TCP"}],
         "cross_environment": False,
+        "declared_at": "test/shop/api.allow_to()",
     } in record["flows"]
 
 

@@ -8,7 +8,7 @@ only what reached the disk counts.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,28 @@ DEFAULT_DENY: dict[str, tuple[str, ...]] = {
     "none": (),
 }
 DIRECTIONS = ("ingress", "egress")
+FLOW_FIELDS = ("from", "to", "ports", "cross_environment", "declared_at")
+# the fields each part of the record has (docs/artifact.md); anything else is refused
+RECORD_FIELDS = (
+    "version",
+    "stack",
+    "cluster",
+    "namespaces",
+    "workloads",
+    "external",
+    "flows",
+    "raw_policies",
+)
+NAMESPACE_FIELDS = ("name", "environment", "managed", "allow_dns", "labels", "default_deny", "dns")
+DNS_FIELDS = ("namespace", "labels", "ports")
+WORKLOAD_FIELDS = ("namespace", "name", "labels", "ports", "allow_dns", "isolate")
+EXTERNAL_FIELDS = ("name", "cidrs", "except", "ports", "internet", "include_cluster_ranges")
+END_FIELDS = {
+    "workload": ("kind", "namespace", "name"),
+    "external": ("kind", "name"),
+    "selection": ("kind", "labels", "namespace", "environment"),  # environment: older records
+    "namespaces": ("kind", "namespaces", "labels"),
+}
 
 
 @dataclass(frozen=True)
@@ -160,6 +182,9 @@ class Flow:
     destination: FlowEnd
     ports: tuple[DeclaredPort, ...]
     cross_environment: bool = False
+    # where the flow was declared (its construct path); None in records written
+    # before ``declared_at`` existed. Not part of what the flow allows.
+    declared_at: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -235,6 +260,7 @@ def intent_from_artifact(data: Any, file: str) -> IntentRecord:
 def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     r = Reader(file, None, KUBERNETES)
     top = r.mapping(record, RECORD_PATH)
+    r.known(top, RECORD_PATH, RECORD_FIELDS)
     if top.get("version") != 1:
         r.fail(f"{RECORD_PATH}.version", f"unsupported version {top.get('version')!r}; expected 1")
     namespaces = tuple(
@@ -243,6 +269,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     )
     workloads = []
     for item, where in r.blocks(top.get("workloads"), f"{RECORD_PATH}.workloads"):
+        r.known(item, where, WORKLOAD_FIELDS)
         workloads.append(
             Workload(
                 namespace=r.string(item.get("namespace"), f"{where}.namespace"),
@@ -253,6 +280,8 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 isolate=_isolate(r, item.get("isolate"), f"{where}.isolate"),
             )
         )
+    for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
+        r.known(item, where, EXTERNAL_FIELDS)
     externals = [
         read_external(
             r,
@@ -270,6 +299,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     }
     flows = []
     for item, where in r.blocks(top.get("flows"), f"{RECORD_PATH}.flows"):
+        r.known(item, where, FLOW_FIELDS)
         flows.append(
             Flow(
                 source=_end(r, item.get("from"), f"{where}.from", known),
@@ -278,6 +308,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 cross_environment=r.boolean(
                     item.get("cross_environment"), f"{where}.cross_environment", False
                 ),
+                declared_at=_declared_at(r, item, f"{where}.declared_at"),
             )
         )
     cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
@@ -318,6 +349,16 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     )
 
 
+def _declared_at(r: Reader, item: Mapping[str, Any], path: str) -> str | None:
+    """A flow's construct path; absent (None) in records older than the field."""
+    if "declared_at" not in item:
+        return None
+    value = r.string(item["declared_at"], path)
+    if not value.strip():
+        r.fail(path, f"expected the construct path the flow was declared at, got {value!r}")
+    return value
+
+
 def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
     seen: list[str] = []
     for i, v in enumerate(r.items(value, path)):
@@ -330,11 +371,13 @@ def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
 
 
 def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespace:
+    r.known(item, where, NAMESPACE_FIELDS)
     name = r.string(item.get("name"), f"{where}.name")
     allow_dns = r.boolean(item.get("allow_dns"), f"{where}.allow_dns", False)
     dns = None
     if allow_dns:
         body = r.mapping(item.get("dns"), f"{where}.dns")
+        r.known(body, f"{where}.dns", DNS_FIELDS)
         dns = DnsTarget(
             namespace=r.string(body.get("namespace"), f"{where}.dns.namespace"),
             labels=r.labels(body.get("labels"), f"{where}.dns.labels"),
@@ -364,7 +407,8 @@ def _end(r: Reader, value: Any, path: str, known: Mapping[str, set[str]]) -> Flo
     body = r.mapping(value, path)
     kind = body.get("kind")
     if kind not in END_KINDS:
-        r.fail(f"{path}.kind", f"unknown kind {kind!r}; expected workload, external or selection")
+        r.fail(f"{path}.kind", f"unknown kind {kind!r}; expected {', '.join(END_KINDS)}")
+    r.known(body, path, END_FIELDS[kind])
     if kind == "workload":
         end = FlowEnd(
             kind,

@@ -92,7 +92,9 @@ class Stage(Workload):
                     f"{endpoint!r} is not an "
                     "ExternalEndpoint; stages reach other stages with feeds()",
                 )
-            self.allow_to(endpoint, ports=ports)
+            self.namespace.topology.add_flow(
+                self, endpoint, ports=ports, cross_environment=False, path=f"{self.path}.reaches()"
+            )
 
     def describe(self) -> str:
         return f"stage {self.pipeline.name}/{self.stage}"
@@ -249,7 +251,8 @@ class Pipeline:
                 f"{source.stage} -> {target.stage} closes the cycle {names}; "
                 "pass cycle=True to declare it",
             )
-        source.allow_to(target, ports=ports)
+        # the flow is recorded as declared by feeds(), where the user wrote it
+        self.topology.add_flow(source, target, ports=ports, cross_environment=False, path=path)
         self.edges[source].append(target)
 
     def _path(self, start: Stage, goal: Stage) -> list[Stage] | None:

@@ -738,6 +738,12 @@ def _cidr_example(value: object) -> str:
     return repr(value) if isinstance(value, str) else "'203.0.113.0/24'"
 
 
+def _flow_order(record: dict[str, Any]) -> tuple[str, str]:
+    """Flows sort by what they allow; where they were declared only breaks ties."""
+    what = {k: v for k, v in record.items() if k != "declared_at"}
+    return json.dumps(what, sort_keys=True), record["declared_at"]
+
+
 def _net_key(net: Network) -> tuple[int, int, int]:
     return (net.version, int(net.network_address), net.prefixlen)
 
@@ -753,11 +759,13 @@ class Flow:
     path: str = field(compare=False)
 
     def to_record(self) -> dict[str, Any]:
+        """The flow's entry in the intent record; ``declared_at`` is its construct path."""
         return {
             "from": self.source.to_record(),
             "to": self.destination.to_record(),
             "ports": [p.to_record() for p in self.ports],
             "cross_environment": self.cross_environment,
+            "declared_at": self.path,
         }
 
 
@@ -1256,9 +1264,6 @@ class Topology:
             "namespaces": [self.namespaces[n].to_record() for n in sorted(self.namespaces)],
             "workloads": [self.workloads[k].inventory_record() for k in sorted(self.workloads)],
             "external": [self.externals[n].inventory_record() for n in sorted(self.externals)],
-            "flows": sorted(
-                (f.to_record() for f in self.flows),
-                key=lambda r: json.dumps(r, sort_keys=True),
-            ),
+            "flows": sorted((f.to_record() for f in self.flows), key=_flow_order),
             **raw,
         }

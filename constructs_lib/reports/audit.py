@@ -1,9 +1,9 @@
 """The audit of a synthesized app (``netfence report``), read from the artifact alone.
 
 Per stack: its namespaces and environments, every declared flow with its
-ports, every policy with the purpose netfence annotated it with, verify's
-and lint's findings, and the network map. The formatters (audit_markdown, audit_html)
-only lay this out.
+ports and where it was declared (its construct path), every policy with the
+purpose netfence annotated it with, verify's and lint's findings, and the
+network map. The formatters (audit_markdown, audit_html) only lay this out.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from constructs_lib.verifier.netmap import NetworkMap, stack_network
 from constructs_lib.verifier.verify import Finding, intent_notes, verify_intent
 
 PURPOSE = "netfence.io/purpose"
+# a flow from a record written before flows carried ``declared_at``
+NOT_RECORDED = "not recorded (artifact older than declared_at)"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class AuditFlow:
     destination: str
     ports: str
     cross_environment: bool
+    declared_at: str | None = None  # construct path; None: the record predates the field
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ def audit_app(path: str | Path) -> Audit:
                         str(f.destination),
                         ", ".join(port_text(p) for p in f.ports) or "the destination's ports",
                         f.cross_environment,
+                        f.declared_at,
                     )
                     for f in record.flows
                 ),

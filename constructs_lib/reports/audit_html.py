@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import TextIO
 
-from constructs_lib.reports.audit import Audit, StackAudit
+from constructs_lib.reports.audit import NOT_RECORDED, Audit, StackAudit
 from constructs_lib.verifier.netmap import NetworkMap
 
 COLUMN, BOX_W, BOX_H, ROW, TOP, LEFT = 320, 250, 34, 64, 64, 30
@@ -137,13 +137,14 @@ def _stack(s: StackAudit) -> str:
         )
         + f"<h3>Declared flows ({len(s.flows)})</h3>"
         + _table(
-            ["from", "to", "ports", "cross-environment"],
+            ["from", "to", "ports", "cross-environment", "declared at"],
             [
                 [
                     _e(f.source),
                     _e(f.destination),
                     _e(f.ports),
                     "yes, declared" if f.cross_environment else "no",
+                    f"<code>{_e(f.declared_at)}</code>" if f.declared_at else _e(NOT_RECORDED),
                 ]
                 for f in s.flows
             ],

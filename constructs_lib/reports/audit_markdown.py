@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from constructs_lib.reports.audit import Audit
+from constructs_lib.reports.audit import NOT_RECORDED, Audit
 from constructs_lib.reports.markdown import cell, code
 from constructs_lib.reports.mermaid import render_mermaid
 
@@ -26,11 +26,14 @@ def write_audit(audit: Audit, out: TextIO) -> None:
                 f"{'allowed' if ns.allow_dns else 'not allowed'} |\n"
             )
         out.write(f"\n### Declared flows ({len(s.flows)})\n\n")
-        out.write("| from | to | ports | cross-environment |\n|---|---|---|---|\n")
+        out.write(
+            "| from | to | ports | cross-environment | declared at |\n|---|---|---|---|---|\n"
+        )
         for f in s.flows:
+            where = code(f.declared_at, table=True) if f.declared_at else cell(NOT_RECORDED)
             out.write(
                 f"| {cell(f.source)} | {cell(f.destination)} | {cell(f.ports)} | "
-                f"{'yes, declared' if f.cross_environment else 'no'} |\n"
+                f"{'yes, declared' if f.cross_environment else 'no'} | {where} |\n"
             )
         out.write(f"\n### Policies ({len(s.policies)})\n\n")
         out.write("| namespace | policy | purpose | Terraform address |\n|---|---|---|---|\n")

@@ -127,6 +127,18 @@ class _Check:
     record: IntentRecord
     policies: Sequence[NetworkPolicy]
     findings: list[Finding] = field(default_factory=list)
+    # (source key, destination key) -> construct paths of the flows declaring it
+    sites: Mapping[tuple[str, str], Sequence[str]] = field(default_factory=dict)
+
+    def declared_at(self, a: str, b: str) -> str:
+        """`` declared at <paths>`` for a declared pair whose record says where; else ''."""
+        found = self.sites.get((a, b))
+        return f" declared at {', '.join(sorted(set(found)))}" if found else ""
+
+    def also_where(self, a: str, b: str) -> str:
+        """``; declared at <paths>`` to close a parenthesis, or ''."""
+        at = self.declared_at(a, b)
+        return f";{at}" if at else ""
 
     def add(self, kind: str, message: str, policies: Iterable[int] = ()) -> None:
         names = tuple(sorted({self.policies[i].describe() for i in policies if i >= 0}))
@@ -141,14 +153,17 @@ class _Check:
         note: str = "",
         *,
         unlisted: bool = False,
+        at: str = "",
     ) -> None:
-        """Report connections allowed on ``pair`` beyond the declared ``want``."""
+        """Report connections allowed on ``pair`` beyond the declared ``want``
+        (``at``: where the flows behind ``want`` were declared, see ``declared_at``)."""
         if want.is_empty():
             kind = "unlisted-pod" if unlisted else "undeclared-flow"
             text = f"{pair} is allowed on {excess} but no flow is declared"
         else:
             kind = "unlisted-pod" if unlisted else "excess-ports"
-            text = f"{pair} is allowed on {excess} beyond the declared {want}"
+            declared = f"the {want}{at}" if at else f"the declared {want}"
+            text = f"{pair} is allowed on {excess} beyond {declared}"
         self.add(kind, text + note, policies)
 
 
@@ -275,7 +290,9 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     }
     display = {**{e.key: e.display for e in endpoints}, **{k: k for k in externals}}
 
-    intended, required = _intended(record, engine, namespaces, selection_keys, dns_keys)
+    intended, required, check.sites = _intended(
+        record, engine, namespaces, selection_keys, dns_keys
+    )
     _check_declared(check, engine, required, ext_ips, display, dns_keys)
     _check_pairs(check, engine, intended, endpoints, display, isolation)
     _check_addresses(check, engine, intended, endpoints, externals, ext_ips, isolation)
@@ -348,13 +365,18 @@ def _intended(
     namespaces: Mapping[str, Mapping[str, str]],
     selection_keys: Mapping[FlowEnd, str],
     dns_keys: Mapping[str, str],
-) -> tuple[dict[tuple[str, str], ConnectionSet], dict[tuple[str, str], ConnectionSet]]:
-    """Declared connections per ordered endpoint pair: (intended, required).
+) -> tuple[
+    dict[tuple[str, str], ConnectionSet],
+    dict[tuple[str, str], ConnectionSet],
+    dict[tuple[str, str], list[str]],
+]:
+    """Declared connections per ordered endpoint pair: (intended, required, sites).
 
     Intended expands a selection to every pod it matches, so none of them is
     reported as undeclared. Required holds only the selection's stand-in pod:
     a declared workload that happens to match a selection keeps its own
-    isolation, and the compiler is not asked to open it.
+    isolation, and the compiler is not asked to open it. Sites: where the
+    flows behind each pair were declared (records that say so).
     """
 
     def members(end: FlowEnd) -> list[str]:
@@ -381,6 +403,7 @@ def _intended(
 
     intended: dict[tuple[str, str], ConnectionSet] = {}
     required: dict[tuple[str, str], ConnectionSet] = {}
+    sites: dict[tuple[str, str], list[str]] = {}
     by_namespace: dict[str, list[int]] = {}
     for i, pod in enumerate(engine.pods):
         by_namespace.setdefault(pod.namespace, []).append(i)
@@ -401,6 +424,8 @@ def _intended(
             for b in destinations:
                 must = a == sources[0] and b == destinations[0]
                 add(a, b, flow.ports, must)
+                if flow.declared_at is not None and a != b:
+                    sites.setdefault((a, b), []).append(flow.declared_at)
     # allow_dns=False on a workload: its pods (and any stand-in inside it) go without.
     no_dns: dict[str, list[dict[str, str]]] = {}
     for w in record.workloads:
@@ -417,7 +442,7 @@ def _intended(
             if any(all(pod.labels.get(k) == v for k, v in w.items()) for w in without):
                 continue
             add(pod.key, dns_keys[ns.name], ns.dns.ports)
-    return intended, required
+    return intended, required, sites
 
 
 def _foreign_namespace(
@@ -483,7 +508,7 @@ def _check_declared(
                 check.add(
                     "missing-flow",
                     f"declared flow {display[a]} -> {display[b]} is not "
-                    f"allowed on {missing} (blocked at {where})",
+                    f"allowed on {missing} (blocked at {where}{check.also_where(a, b)})",
                     blame,
                 )
             continue
@@ -514,7 +539,7 @@ def _check_declared(
             check.add(
                 "missing-flow",
                 f"declared flow {display[a]} -> {display[b]} is not allowed "
-                f"on {missing}{part} (blocked at {side})",
+                f"on {missing}{part} (blocked at {side}{check.also_where(a, b)})",
                 blame,
             )
 
@@ -565,7 +590,8 @@ def _check_pairs(
                     unlisted = "unlisted" in (a.kind, b.kind)
                     pair = f"{a.display} -> {b.display}"
                     note = _openness(engine, src, dst)
-                    check.excess(pair, excess, want, eg + ing, note, unlisted=unlisted)
+                    at = check.declared_at(a.key, b.key)
+                    check.excess(pair, excess, want, eg + ing, note, unlisted=unlisted, at=at)
 
 
 def _openness(engine: Engine, src: int, dst: int) -> str:
@@ -632,7 +658,8 @@ def _check_addresses(
             here = endpoint.display
             for k, (excess, want, blame) in sorted(excess_by_ext.items()):
                 pair = f"{here} -> {k}" if outward else f"{k} -> {here}"
-                check.excess(pair, excess, want, sorted(blame))
+                keys = (endpoint.key, k) if outward else (k, endpoint.key)
+                check.excess(pair, excess, want, sorted(blame), at=check.declared_at(*keys))
             if not internet_ips.is_empty():
                 where = (
                     f"addresses outside every declared external endpoint (in {covering.summary()})"

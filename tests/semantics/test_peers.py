@@ -344,7 +344,7 @@ def test_any_port_reads_as_any_port_in_findings(tmp_path: Path) -> None:
     found = [f.message for f in verify_stack(path).findings if f.kind == "excess-ports"]
     assert found == [
         "shop/api -> shop/db is allowed on TCP 1-5431, TCP 5433-65535, UDP any port, "
-        "SCTP any port beyond the declared TCP 5432"
+        "SCTP any port beyond the TCP 5432 declared at peers/shop/api.allow_to()"
     ]
 
 

@@ -1,9 +1,13 @@
 """docs/review.md's Atlantis and Digger steps, run as written on a real plan.
 
 The command lines are read from the doc's YAML blocks (so the doc cannot
-drift from what is tested) and run the way each tool runs a custom step: in
-the project directory, with ``sh -c`` (Atlantis) or ``bash -c`` (Digger),
-with $SHOWFILE / $DIGGER_OUT set and netfence on PATH.
+drift from what is tested) and run the way each tool runs a custom step, as
+their sources do it: in the project directory, Atlantis with ``sh -c`` and
+$SHOWFILE (``<dir>/<workspace>.json``, written by its ``show`` step;
+server/core/runtime/run_step_runner.go), Digger with ``bash -eo pipefail``
+on a script file and $DIGGER_PLANFILE (``<dir>/<project>.tfplan``, written by
+its ``plan`` step) and $DIGGER_OUT (libs/execution/execution.go, runners.go);
+netfence on PATH.
 """
 
 from __future__ import annotations
@@ -60,10 +64,10 @@ def changed(workspace: Workspace, synth_stack: Callable[..., dict[str, Any]]) ->
     return workspace
 
 
-def _step(shell: str, command: str, ws: Workspace, **env: str) -> subprocess.CompletedProcess[str]:
+def _run(argv: list[str], ws: Workspace, **env: str) -> subprocess.CompletedProcess[str]:
     path = f"{Path(sys.executable).parent}{os.pathsep}{ws.env['PATH']}"
     return subprocess.run(
-        [shell, "-c", command], cwd=ws.path, env={**ws.env, "PATH": path, **env},
+        argv, cwd=ws.path, env={**ws.env, "PATH": path, **env},
         capture_output=True, text=True, timeout=TIMEOUT, check=False,
     )  # fmt: skip
 
@@ -81,22 +85,42 @@ def test_atlantis_step_on_the_plan_atlantis_shows(changed: Workspace) -> None:
     changed.tf("plan", "-input=false", "-out=plan.bin", ok=(0,))
     showfile = changed.path / "default.json"
     showfile.write_text(changed.tf("show", "-json", "plan.bin").stdout)
-    done = _step("sh", command, changed, SHOWFILE=str(showfile))
+    done = _run(["sh", "-c", command], changed, SHOWFILE=str(showfile))
     assert done.returncode == 1, done.stdout + done.stderr  # the risk fails the plan
     for line in EXPECTED:
         assert line in done.stdout, done.stdout
     assert done.stderr == ""
 
 
-def test_digger_step_appends_the_review_to_digger_out(changed: Workspace) -> None:
+def _digger_step(command: str, ws: Workspace, **env: str) -> subprocess.CompletedProcess[str]:
+    script = ws.path.parent / "run-script"
+    script.write_text(command + "\n")
+    return _run(["bash", "-eo", "pipefail", str(script)], ws, **env)
+
+
+def test_digger_step_reviews_the_plan_digger_made(changed: Workspace) -> None:
     command = documented_step("digger")
-    out = changed.path / "digger-out.md"
-    out.write_text("terraform plan output\n")
-    done = _step("bash", command, changed, DIGGER_OUT=str(out))
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert "terraform plan" not in command  # Digger's plan step made the plan
+    # what Digger's plan step leaves behind (-detailed-exitcode: 2 = changes)
+    planfile = changed.path / "acme-repo-7-shop.tfplan"
+    changed.tf("plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={planfile}",
+               ok=(2,))  # fmt: skip
+    out = changed.path.parent / "digger-out.log"
+    out.write_text("infracost breakdown\n")  # an earlier step's output stays first
+    done = _digger_step(command, changed, DIGGER_PLANFILE=str(planfile), DIGGER_OUT=str(out))
+    # exit 0 with the risk flagged: Digger posts $DIGGER_OUT only when every step passed
+    assert done.returncode == 0, done.stdout + done.stderr
     text = out.read_text()
-    assert text.startswith("terraform plan output\n## netfence connectivity diff\n")
+    assert text.startswith("infracost breakdown\n## netfence connectivity diff\n")
     for line in EXPECTED:
         assert line in text, text
-    plan = json.loads((changed.path / "netfence-plan.json").read_text())
-    assert plan["format_version"]
+    reviewed = json.loads((changed.path / "netfence-plan.json").read_text())
+    assert reviewed == json.loads(changed.tf("show", "-json", str(planfile)).stdout)
+
+
+def test_digger_step_without_digger_planfile_fails_saying_why(changed: Workspace) -> None:
+    out = changed.path.parent / "digger-out.log"
+    done = _digger_step(documented_step("digger"), changed, DIGGER_OUT=str(out))
+    assert done.returncode != 0
+    assert "DIGGER_PLANFILE: needs Digger v0.6.106 or later" in done.stderr
+    assert not out.exists()

@@ -233,3 +233,60 @@ def test_declared_selection_of_all_pods_is_not_a_wildcard(tmp_path: Path) -> Non
 
     assert findings(tmp_path, select_all_of_prod) == []
     assert RECORD["flows"][0]["from"]["labels"] == {"app": "prometheus"}
+
+
+def _with_sites(mutate: Mutation) -> Mutation:
+    """``mutate``, on a record that says where each flow was declared (``declared_at``)."""
+
+    def both(data: dict[str, Any]) -> None:
+        flows = data["//"]["metadata"]["netfence"]["flows"]
+        flows[0]["declared_at"] = "prod/shop/api.allow_from()"
+        flows[1]["declared_at"] = "prod/shop/api.allow_to()"
+        flows[2]["declared_at"] = "prod/shop/api.allow_to()"
+        mutate(data)
+
+    return both
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (
+            close_db_port,
+            "missing-flow: declared flow shop/api -> shop/db is not allowed on TCP 5432 "
+            f"(blocked at ingress of shop/db; declared at prod/shop/api.allow_to()) [{DB_IN}; "
+            f"{DENY}]",
+        ),
+        (
+            shrink_payments_block,
+            "missing-flow: declared flow shop/api -> external/payments is not allowed on "
+            "TCP 443 for 203.0.113.128/25 (blocked at egress of shop/api; declared at "
+            f"prod/shop/api.allow_to()) [{DNS}; {API_OUT}; {DENY}]",
+        ),
+        (
+            drop_db_ports,
+            "excess-ports: shop/api -> shop/db is allowed on TCP 1-5431, TCP 5433-65535, "
+            "UDP any port, SCTP any port beyond the TCP 5432 declared at "
+            f"prod/shop/api.allow_to() [{API_OUT}; {DB_IN}]",
+        ),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_a_finding_on_a_declared_flow_names_where_it_was_declared(
+    tmp_path: Path, mutate: Mutation, expected: str
+) -> None:
+    assert findings(tmp_path, _with_sites(mutate)) == [expected]
+
+
+def test_a_pair_declared_twice_names_both_sites(tmp_path: Path) -> None:
+    def second_flow(data: dict[str, Any]) -> None:
+        flows = data["//"]["metadata"]["netfence"]["flows"]
+        flows.append({**flows[2], "ports": [{"port": 5433, "protocol": "TCP"}],
+                      "declared_at": "prod/shop/db.allow_from()"})  # fmt: skip
+
+    assert findings(tmp_path, _with_sites(second_flow)) == [
+        "missing-flow: declared flow shop/api -> shop/db is not allowed on TCP 5433 "
+        "(blocked at egress of shop/api and ingress of shop/db; declared at "
+        f"prod/shop/api.allow_to(), prod/shop/db.allow_from()) [{DNS}; {API_OUT}; {DB_IN}; "
+        f"{DENY}]",
+    ]

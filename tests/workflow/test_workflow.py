@@ -153,6 +153,27 @@ def test_third_party_actions_are_pinned_by_full_commit_sha(workflow: dict[str, A
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
 
 
+# Each pin checked against the action's own repository (the tag's commit), 2026-12-01:
+# `git rev-parse <tag>^{commit}` in a clone of each. A pin changes only with this table.
+VERIFIED_PINS = {
+    "actions/checkout": ("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
+    "actions/setup-python": ("0b93645e9fea7318ecaed2b359559ac225c90a2b", "v5.3.0"),
+    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "actions/download-artifact": ("d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
+    "actions/github-script": ("60a0d83039c74a4aee543508d2ffcb1c3799cdea", "v7.0.1"),
+}
+
+
+@pytest.mark.parametrize("which", ["repository", "scaffold"])
+def test_each_pin_is_a_verified_commit_named_by_its_tag(which: str, tmp_path: Path) -> None:
+    text = _rendered(which, tmp_path).read_text()
+    uses = re.findall(r"^\s*(?:- )?uses: (\S+)@(\S+)(.*)$", text, re.M)
+    assert {action for action, _, _ in uses} == set(VERIFIED_PINS)
+    for action, sha, comment in uses:
+        pinned, tag = VERIFIED_PINS[action]
+        assert (sha, comment) == (pinned, f" # {tag}"), action
+
+
 def test_no_expression_inside_run(workflow: dict[str, Any]) -> None:
     for job in workflow["jobs"].values():
         for step in _steps(job):
