@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +118,59 @@ def test_json_writer_writes_what_json_dumps_writes(seed: int) -> None:
     for _ in range(300):
         doc = value(0)
         assert dump_json(doc) == json.dumps(doc, indent=2, sort_keys=True) + "\n", doc
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_json_writer_without_floats_writes_what_json_dumps_writes(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The promise of no floats lets orjson write below the third level: the same bytes,
+    also for what orjson spells otherwise (non-ASCII, DEL, integers beyond 64 bits)."""
+    from constructs_lib.emitters import terraform
+
+    used: list[bool] = []
+    real = terraform._orjson
+
+    def spy(value: Any, newline: str) -> str | None:
+        text = real(value, newline)
+        used.append(text is not None)
+        return text
+
+    monkeypatch.setattr(terraform, "_orjson", spy)
+    rnd = random.Random(seed)
+    values: list[Any] = ["", "é", "\u2028", "\x7f", 'a"b\\', "\x00\x1f", 0, -1, 10**20, True, None]
+
+    def value(depth: int) -> Any:
+        roll = rnd.random()
+        if depth > 6 or roll < 0.3:
+            return rnd.choice(values)
+        if roll < 0.7:
+            return {rnd.choice("abzAé_"): value(depth + 1) for _ in range(rnd.randint(0, 3))}
+        return [value(depth + 1) for _ in range(rnd.randint(0, 3))]
+
+    for _ in range(300):
+        doc = value(0)
+        assert dump_json(doc, floats=False) == json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    assert True in used and False in used  # both paths were taken
+    # a long list below (the intent record's flows) is written item by item, the same bytes
+    used.clear()
+    record = {
+        "//": {"metadata": {"netfence": {"flows": [{"from": "é", "n": i} for i in range(300)]}}}
+    }
+    assert dump_json(record, floats=False) == json.dumps(record, indent=2, sort_keys=True) + "\n"
+    assert len(used) == 300
+
+
+def test_synthesis_promises_no_floats_only_where_there_are_none(tmp_path: Path) -> None:
+    """A float in an override keeps json's spelling (orjson would write 1e16, not 1e+16)."""
+    from constructs_lib import Port, ZeroTrustNamespace, synth
+    from tests.cdk_under_test import App, TerraformStack
+
+    app = App(outdir=str(tmp_path))
+    stack = TerraformStack(app, "s")
+    ns = ZeroTrustNamespace(stack, "ns", environment="prod")
+    ns.workload("api", labels={"app": "api"}, ports=[Port.tcp(80)])
+    ns.policy("default-deny").add_override("metadata.annotations.ratio", 1e16)
+    synth(app)
+    text = (tmp_path / "stacks" / "s" / "cdk.tf.json").read_text()
+    assert '"ratio": 1e+16' in text

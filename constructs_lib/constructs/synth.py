@@ -30,7 +30,7 @@ from constructs_lib.constructs.stackdir import (
     staging_dir,
 )
 from constructs_lib.emitters.manifests import write_manifests
-from constructs_lib.emitters.terraform import write_json
+from constructs_lib.emitters.terraform import holds_float, write_json
 from constructs_lib.errors import OutputError
 
 if TYPE_CHECKING:
@@ -60,18 +60,28 @@ def _deep_merge(target: dict[str, Any], fragment: dict[str, Any]) -> None:
             target[key] = value
 
 
-def _merge_into_artifact(path: Path, fragment: dict[str, Any], metadata: dict[str, Any]) -> None:
+def _merge_into_artifact(
+    path: Path, fragment: dict[str, Any], metadata: dict[str, Any], *, floats: bool
+) -> None:
     """Add netfence's resources to what cdktf wrote, as its own merge would have.
 
     Handing thousands of resources to cdktf through jsii costs seconds of
     marshalling; merging them here in Python costs a JSON dump. The content
     equals what cdktf renders through the element (a test holds both to that).
+    ``floats``: whether netfence's part holds a float (an override's value);
+    cdktf's part is checked as it is read.
     """
-    doc = json.loads(path.read_text(encoding="utf-8"))
+    seen: list[str] = []
+
+    def number(text: str) -> float:
+        seen.append(text)
+        return float(text)
+
+    doc = json.loads(path.read_text(encoding="utf-8"), parse_float=number, parse_constant=number)
     _deep_merge(doc, fragment)
     _deep_merge(doc.setdefault("//", {}).setdefault("metadata", {}), metadata)
     with path.open("w", encoding="utf-8") as handle:
-        write_json(doc, handle)
+        write_json(doc, handle, floats=floats or bool(seen))
 
 
 class _StagingSession:
@@ -126,11 +136,15 @@ class _StagedSynthesizer:
                     (staged / "stacks").mkdir()
                     self._cdktf_synthesize(staged, session, stack_dir)
                     written = staged / "stacks" / self._stack_id
+                    compiled = self._state.compiled()
                     _merge_into_artifact(
-                        written / ARTIFACT, self._state.render(), self._state.metadata()
+                        written / ARTIFACT,
+                        self._state.render(),
+                        self._state.metadata(),
+                        floats=any(holds_float(o.value) for o in compiled.overrides),
                     )
                     with (written / MANIFESTS).open("w", encoding="utf-8") as handle:
-                        write_manifests(self._state.compiled(), handle)
+                        write_manifests(compiled, handle)
                 with output_errors(stack_dir, "cannot switch to the new synthesis"):
                     publish(stack_dir, written)
             finally:
