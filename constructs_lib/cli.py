@@ -526,8 +526,10 @@ def _run_migrate(args: argparse.Namespace) -> int:
     proof = result.proof
     print(
         f"migrated {result.policies} policies into {len(result.intent.namespaces)} namespaces, "
-        f"{len(result.intent.workloads)} workloads and {len(result.intent.raw_policies)} "
-        f"raw policies; proof: {proof.pairs} pairs, {proof.checks} port checks, "
+        f"{len(result.intent.workloads)} workloads, {len(result.intent.flows)} flows and "
+        f"{len(result.intent.raw_policies)} raw policies"
+        + (f" ({len(result.fell_back)} after the proof)" if result.fell_back else "")
+        + f"; proof: {proof.pairs} pairs, {proof.checks} port checks, "
         f"{len(proof.differences)} differences ({len(proof.unintended)} unintended) "
         f"-> {result.out}"
     )

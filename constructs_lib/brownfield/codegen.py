@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from constructs_lib.brownfield.intent import EndRef, Intent, identifier
 from constructs_lib.model.port import Port, Protocol
 
-WIDTH = 99  # ruff's line length in this project is 100
+WIDTH = 100  # ruff's line length in this project (ruff format fills lines up to it)
 _INDENT = "    "
 # Names main.py itself uses; generated variables must not shadow them.
 _RESERVED = {"app", "stack", "build", "main", "synth", "sys", "here", "annotations"}
@@ -122,6 +122,14 @@ def render_app(intent: Intent) -> str:
             if not ref.labels:
                 return f"{ns_var[ref.namespace]}.all_workloads()"
             return f"{ns_var[ref.namespace]}.select({_dict(ref.labels)})"
+        if ref.kind == "namespaces":
+            if ref.names:
+                scope = f"Namespaces.named({', '.join(_q(n) for n in ref.names)})"
+            elif ref.namespace_labels:
+                scope = f"Namespaces.labelled({_dict(ref.namespace_labels)})"
+            else:
+                scope = "Namespaces.all()"
+            return f"{scope}.pods({_dict(ref.labels)})" if ref.labels else f"{scope}.all_pods()"
         return ep_var[ref.name]
 
     # Only what a later line refers to gets a variable (no unused locals in main.py).
@@ -207,18 +215,22 @@ def render_app(intent: Intent) -> str:
                 args.append(f"cidr={_q(e.cidrs[0])}")
             else:
                 args.append(("cidrs=", [_q(c) for c in e.cidrs]))
+            if e.excepts:
+                args.append(("except_=", [_q(c) for c in e.excepts]))
             if e.ports:
                 args.append(("ports=", _ports(e.ports)))
             if e.internet:
                 args.append("internet=True")
+            if e.include_cluster_ranges:
+                args.append("include_cluster_ranges=True")
             body += _comment(i, e.comment)
             body += _call(i, f"{ep_var[e.name]} = ExternalEndpoint", args)
     if intent.flows:
         body += ["", f"{i}# Flows: who may open connections to whom (egress and ingress)."]
         statements = []
         for f in intent.flows:
-            # A flow from outside is declared on the workload it reaches.
-            if f.source.kind == "external":
+            # A flow from outside the stack's pods is declared on the pods it reaches.
+            if f.source.kind in ("external", "namespaces"):
                 owner, verb, other = var(f.destination), "allow_from", var(f.source)
             else:
                 owner, verb, other = var(f.source), "allow_to", var(f.destination)
@@ -249,7 +261,13 @@ def render_app(intent: Intent) -> str:
     used = " ".join(body)
     names = ["NetfenceError", "synth"] + [
         n
-        for n in ("ExternalEndpoint", "KubernetesCluster", "Port", "ZeroTrustNamespace")
+        for n in (
+            "ExternalEndpoint",
+            "KubernetesCluster",
+            "Namespaces",
+            "Port",
+            "ZeroTrustNamespace",
+        )
         if f"{n}(" in used or f"{n}." in used
     ]
     ordered = sorted(names, key=_isort_key)

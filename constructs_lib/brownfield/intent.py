@@ -11,21 +11,28 @@ from __future__ import annotations
 import json
 import keyword
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from constructs_lib.errors import InvalidIntentError
 from constructs_lib.loaders.intent import DnsTarget as RecordDns
 from constructs_lib.loaders.intent import Flow as RecordFlow
 from constructs_lib.loaders.intent import FlowEnd, IntentNamespace, IntentRecord
 from constructs_lib.loaders.inventory import (
     ANY_PROTOCOL,
+    NAME_LABEL,
     DeclaredPort,
     External,
     Workload,
     with_name_label,
 )
+from constructs_lib.loaders.network_policy import LabelSelector
 from constructs_lib.model.port import Port
 from constructs_lib.model.topology import DnsTarget
+
+if TYPE_CHECKING:
+    from constructs_lib.model.topology import Topology
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -49,8 +56,8 @@ class NamespaceIntent:
 class WorkloadIntent:
     """Pods of ``namespace`` selected by ``selector``.
 
-    pod_labels: labels the real pods carry (a superset of the selector); the
-        proof places a pod with exactly these labels. Left empty, the selector.
+    pod_labels: labels the real pods carry (a superset of the selector), as
+        the inventory lists them. Left empty, the selector.
     """
 
     namespace: str
@@ -75,6 +82,8 @@ class EndpointIntent:
     ports: tuple[Port, ...] = ()
     internet: bool = False
     comment: str = ""
+    excepts: tuple[str, ...] = ()  # ranges inside ``cidrs`` that stay unreachable
+    include_cluster_ranges: bool = False  # its ipBlocks may match pods by IP, on purpose
 
     @property
     def key(self) -> str:
@@ -83,17 +92,23 @@ class EndpointIntent:
 
 @dataclass(frozen=True, order=True)
 class EndRef:
-    """A flow end: a declared workload, an external endpoint, or a selection.
+    """A flow end: a declared workload, an external endpoint, a selection, or
+    pods of namespaces outside the stack.
 
     A selection is every pod of ``namespace`` carrying ``labels`` (all pods
     when empty), declared or not: how a workload's pods reach each other, or
-    a peer that no single workload stands for.
+    a peer that no single workload stands for. A ``namespaces`` end is
+    ``Namespaces.named(*names)`` (``names`` set), ``Namespaces.labelled(
+    namespace_labels)`` or ``Namespaces.all()`` (neither), then
+    ``.pods(labels)`` (``.all_pods()`` when empty).
     """
 
-    kind: str  # "workload" | "external" | "selection"
+    kind: str  # "workload" | "external" | "selection" | "namespaces"
     name: str
     namespace: str = ""
     labels: Labels = ()
+    names: tuple[str, ...] = ()
+    namespace_labels: Labels = ()
 
     @property
     def key(self) -> str:
@@ -101,11 +116,31 @@ class EndRef:
             return f"{self.namespace}/{self.name}"
         if self.kind == "external":
             return f"external/{self.name}"
-        return f"{self.namespace}/[{','.join(f'{k}={v}' for k, v in self.labels)}]"
+        pods = f"[{','.join(f'{k}={v}' for k, v in self.labels)}]"
+        if self.kind == "namespaces":
+            if self.names:
+                scope = ",".join(self.names)
+            elif self.namespace_labels:
+                scope = "{" + ",".join(f"{k}={v}" for k, v in self.namespace_labels) + "}"
+            else:
+                scope = "*"
+            return f"{scope}/{pods}"
+        return f"{self.namespace}/{pods}"
+
+    @property
+    def environment(self) -> str | None:
+        """The environment a ``namespaces`` end is restricted to (by its label), if any."""
+        return dict(self.namespace_labels).get("environment")
 
     @classmethod
     def selection(cls, namespace: str, labels: Labels) -> EndRef:
         return cls("selection", "", namespace, labels)
+
+    @classmethod
+    def namespaces(
+        cls, labels: Labels, *, names: tuple[str, ...] = (), namespace_labels: Labels = ()
+    ) -> EndRef:
+        return cls("namespaces", "", "", labels, names, namespace_labels)
 
 
 @dataclass(frozen=True)
@@ -190,14 +225,17 @@ def to_record(intent: Intent) -> IntentRecord:
         Workload(
             w.namespace,
             w.name,
-            w.pod_labels or w.selector,
+            w.selector,  # as the artifact records it: isolate() covers every pod it selects
             _declared(w.ports),
             isolate={"": (), "both": ("ingress", "egress")}.get(w.isolate, (w.isolate,)),
         )
         for w in intent.workloads
     )
     externals = tuple(
-        External(e.name, e.cidrs, (), _declared(e.ports), e.internet) for e in intent.endpoints
+        External(
+            e.name, e.cidrs, e.excepts, _declared(e.ports), e.internet, e.include_cluster_ranges
+        )
+        for e in intent.endpoints
     )
     flows = tuple(
         RecordFlow(_end(f.source), _end(f.destination), _declared(f.ports), f.cross_environment)
@@ -229,7 +267,22 @@ def _end(ref: EndRef) -> FlowEnd:
         return FlowEnd("workload", name=ref.name, namespace=ref.namespace)
     if ref.kind == "selection":
         return FlowEnd("selection", namespace=ref.namespace, labels=ref.labels)
+    if ref.kind == "namespaces":
+        return FlowEnd("namespaces", labels=ref.labels, namespace_selector=_scope(ref))
     return FlowEnd("external", name=ref.name)
+
+
+def _scope(ref: EndRef) -> LabelSelector:
+    """The namespaceSelector of a ``namespaces`` end, as ``Namespaces.selector()`` writes it."""
+    from constructs_lib.loaders.network_policy import LabelRequirement
+
+    labels = dict(ref.namespace_labels)
+    expressions: tuple[LabelRequirement, ...] = ()
+    if len(ref.names) == 1:
+        labels[NAME_LABEL] = ref.names[0]
+    elif ref.names:
+        expressions = (LabelRequirement(NAME_LABEL, "In", tuple(sorted(ref.names))),)
+    return LabelSelector(tuple(sorted(labels.items())), expressions)
 
 
 def _declared(ports: Iterable[Port]) -> tuple[DeclaredPort, ...]:
@@ -276,3 +329,97 @@ def identifier(name: str, taken: set[str]) -> str:
         candidate = f"{ident}_{n}"
     taken.add(candidate)
     return candidate
+
+
+# the model, in process -----------------------------------------------------------------
+
+
+def build_topology(
+    intent: Intent, refused: Callable[[FlowIntent, InvalidIntentError], None] | None = None
+) -> Topology:
+    """The model of what main.py declares, built through the same public model calls.
+
+    Lets a generator hear the model's refusals before it writes main.py:
+    with ``refused``, a flow (or its external endpoint) the model refuses is
+    reported there and left out, and the rest is still built; without it,
+    the refusal is raised.
+    """
+    from constructs_lib.model.peers import Namespaces
+    from constructs_lib.model.topology import Endpoint, ExternalEndpoint, Topology
+
+    topology = Topology(intent.stack)
+    if intent.pod_cidrs or intent.service_cidrs:
+        topology.set_cluster_ranges(
+            f"{intent.stack}/cluster",
+            pod_cidrs=intent.pod_cidrs,
+            service_cidrs=intent.service_cidrs,
+        )
+    namespaces = {
+        n.name: topology.add_namespace(
+            f"{intent.stack}/{n.name}",
+            name=n.name,
+            environment=n.environment,
+            allow_dns=n.allow_dns,
+            adopt=n.adopt,
+            default_deny=n.default_deny,
+        )
+        for n in intent.namespaces
+    }
+    workloads = {
+        (w.namespace, w.name): namespaces[w.namespace].workload(
+            w.name, labels=dict(w.selector), ports=list(w.ports)
+        )
+        for w in intent.workloads
+    }
+    for w in intent.workloads:
+        if w.isolate:
+            workloads[(w.namespace, w.name)].isolate(w.isolate)
+    endpoints: dict[str, ExternalEndpoint | InvalidIntentError] = {}
+    for e in intent.endpoints:
+        try:
+            endpoints[e.name] = ExternalEndpoint(
+                e.name,
+                cidrs=list(e.cidrs),
+                except_=list(e.excepts),
+                ports=list(e.ports),
+                internet=e.internet,
+                include_cluster_ranges=e.include_cluster_ranges,
+            )
+        except InvalidIntentError as err:
+            endpoints[e.name] = err
+
+    def end(ref: EndRef) -> Endpoint:
+        if ref.kind == "workload":
+            return workloads[(ref.namespace, ref.name)]
+        if ref.kind == "selection":
+            ns = namespaces[ref.namespace]
+            return ns.select(dict(ref.labels)) if ref.labels else ns.all_workloads()
+        if ref.kind == "namespaces":
+            if ref.names:
+                scope = Namespaces.named(*ref.names)
+            elif ref.namespace_labels:
+                scope = Namespaces.labelled(dict(ref.namespace_labels))
+            else:
+                scope = Namespaces.all()
+            return scope.pods(dict(ref.labels)) if ref.labels else scope.all_pods()
+        found = endpoints[ref.name]
+        if isinstance(found, InvalidIntentError):
+            raise found
+        return found
+
+    for f in intent.flows:
+        try:
+            topology.add_flow(
+                end(f.source),
+                end(f.destination),
+                ports=list(f.ports),
+                cross_environment=f.cross_environment,
+                path=f"{f.source.key} -> {f.destination.key}",
+            )
+        except InvalidIntentError as err:
+            if refused is None:
+                raise
+            refused(f, err)
+    for r in intent.raw_policies:
+        namespaces[r.namespace].raw_policy(r.name, json.loads(r.spec), reason=r.reason)
+    return topology

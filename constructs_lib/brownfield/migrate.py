@@ -1,14 +1,19 @@
 """``netfence migrate``: existing NetworkPolicies -> intent code, proven equal on an inventory.
 
 read (loaders: files, or a cluster through review/live.py) -> an ``Intent``
-(namespaces adopted, workloads named from labels, deny-all policies as the
-namespace's ``default_deny``, every other policy kept through
-``ns.raw_policy`` with the reason the model cannot say it exactly) ->
-main.py (codegen.py) -> ``python main.py`` in a subprocess -> the proof:
+(namespaces adopted, workloads named from labels, deny-alls as the
+namespace's ``default_deny``, each other policy as ``isolate()`` and one
+flow per peer wherever that says it exactly — the other half of each flow
+checked against the original — and the rest kept through ``ns.raw_policy``
+with the reason) -> the model in process (its refusals keep a policy raw)
+-> main.py (codegen.py) -> ``python main.py`` in a subprocess -> the proof:
 the reach engine on the original policies and on each written artifact
 (cdk.tf.json, manifests.yaml) over the inventory, every ordered pair,
 compared connection set by connection set (every port of every protocol),
-differences listed on declared and probe ports -> MIGRATION.md.
+differences listed on declared and probe ports -> MIGRATION.md. Where
+the proof differs, the translated policies that touch a differing pair go
+back to raw_policy and the run repeats (bounded): the safety net under the
+static reasoning.
 
 ``--zero-trust`` writes default deny both ways in every namespace instead:
 the differences it causes are all closings (intended) and are listed; an
@@ -21,21 +26,27 @@ import json
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from constructs_lib.brownfield.intent import (
+    EndpointIntent,
+    EndRef,
+    FlowIntent,
     Intent,
     NamespaceIntent,
     RawPolicyIntent,
     WorkloadIntent,
+    build_topology,
     dns_name,
     to_record,
     unique,
 )
 from constructs_lib.brownfield.learn import SynthesisFailed, synthesize, write_app
+from constructs_lib.errors import InvalidIntentError
 from constructs_lib.fsutil import write_atomic
 from constructs_lib.loaders.inventory import (
+    NAME_LABEL,
     DeclaredPort,
     External,
     Inventory,
@@ -45,12 +56,17 @@ from constructs_lib.loaders.inventory import (
 from constructs_lib.loaders.network_policy import (
     EGRESS,
     INGRESS,
+    IPBlock,
+    LabelSelector,
     NetworkPolicy,
+    Peer,
+    PolicyPort,
     PolicyRule,
 )
 from constructs_lib.model.port import Port, Protocol
 from constructs_lib.model.topology import _RESERVED_NAME
 from constructs_lib.verifier.connections import ConnectionSet
+from constructs_lib.verifier.engine import iter_bits, rule_connections
 from constructs_lib.verifier.reach import Reachability
 
 __all__ = ["MigrateResult", "SynthesisFailed", "migrate"]
@@ -121,9 +137,19 @@ class MigrateResult:
     proof: Proof
     verify_findings: tuple[str, ...]
     seconds: float
+    fell_back: dict[str, str] = field(default_factory=dict)  # translated, then kept raw: why
 
 
 # deriving the intent ---------------------------------------------------------------------
+
+_CLOSED = {"none": (), "both": (INGRESS, EGRESS), "ingress": (INGRESS,), "egress": (EGRESS,)}
+# A rule without from / to: every pod of every namespace, and every address.
+_EVERY_PEER = (
+    Peer(namespace_selector=LabelSelector()),
+    Peer(ip_block=IPBlock("0.0.0.0/0")),
+    Peer(ip_block=IPBlock("::/0")),
+)
+MAX_ROUNDS = 25  # model refusals handled before everything still translated is kept raw
 
 
 def _deny_all(policy: NetworkPolicy) -> str | None:
@@ -143,32 +169,6 @@ def _merge_deny(a: str, b: str) -> str:
     if dirs == {"ingress", "egress"}:
         return "both"
     return next(iter(dirs)) if dirs else "none"
-
-
-def _reasons(policy: NetworkPolicy) -> str:
-    why = []
-    sel = policy.pod_selector
-    if sel.match_expressions:
-        why.append("its podSelector uses matchExpressions, which a workload cannot declare")
-    if policy.ingress and INGRESS in policy.policy_types:
-        why.append(
-            "its ingress rules admit peers without touching their egress; a netfence flow "
-            "would also write (and so isolate) the egress side of each peer"
-        )
-    if policy.egress and EGRESS in policy.policy_types:
-        why.append(
-            "its egress rules reach peers without touching their ingress; a netfence flow "
-            "would also write (and so isolate) the ingress side of each peer"
-        )
-    if _all_peer_rule(policy.ingress + policy.egress):
-        why.append("a rule without from/to or without ports admits every peer or port")
-    if not why:
-        why.append("it isolates a subset of pods with no rules; kept exactly as written")
-    return "; ".join(why)
-
-
-def _all_peer_rule(rules: Iterable[PolicyRule]) -> bool:
-    return any(not r.peers or not r.ports for r in rules)
 
 
 def _spec_json(policy: NetworkPolicy) -> str:
@@ -191,6 +191,317 @@ def _environment(labels: Mapping[str, str]) -> str:
     return labels.get("environment") or "default"
 
 
+def _ports_text(ports: Iterable[Port]) -> str:
+    return ", ".join(map(str, ports))
+
+
+class Original:
+    """The original policies over the proof's pods: what a translation may write.
+
+    A netfence flow writes its egress half on every isolated source pod and
+    its ingress half on every isolated destination pod. Translating one rule
+    of the original into a flow is exact only if the other half adds nothing
+    the original does not already allow there; this asks that question of the
+    reach engine, class by class, over the pods the proof places.
+    """
+
+    def __init__(self, policies: Sequence[NetworkPolicy], inventory: Inventory) -> None:
+        self.inventory = proof_inventory(inventory, policies)
+        self.reach = Reachability(policies, self.inventory)
+        self.engine = self.reach.engine
+
+    def pods(self, classes: int) -> frozenset[str]:
+        eng = self.engine
+        return frozenset(eng.pods[i].key for c in iter_bits(classes) for i in eng.members[c])
+
+    def _pod(self, cls: int) -> str:
+        return self.engine.pods[self.engine.members[cls][0]].key
+
+    def widening(
+        self, direction: str, targets: int, peers: int, rule: PolicyRule, flow: str
+    ) -> str | None:
+        """Why the other half of the flow for ``rule`` would allow more, or None."""
+        eng = self.engine
+        conns = rule_connections(rule)
+        for p in iter_bits(peers):
+            peer = eng.classes[p]
+            if not (peer.egress_isolated if direction == INGRESS else peer.ingress_isolated):
+                continue
+            for t in iter_bits(targets):
+                if direction == INGRESS:  # the flow writes the peer's egress half
+                    ok = eng.resolve_for(conns, t).issubset(eng.egress_to(p, t))
+                else:  # ... and here the peer's ingress half
+                    ok = eng.resolve_for(conns, p).issubset(eng.ingress_from(t, p))
+                if ok:
+                    continue
+                other = self._pod(t) if p != t else f"another pod like {self._pod(t)}"
+                if direction == INGRESS:
+                    return (
+                        f"the flow {flow} would also open the egress of {self._pod(p)} to "
+                        f"{other}, which the original's egress policies of "
+                        f"{self._pod(p)} do not allow (a flow writes its egress half on every "
+                        "isolated source)"
+                    )
+                return (
+                    f"the flow {flow} would also open the ingress of {self._pod(p)} from "
+                    f"{other}, which the original's ingress policies of {self._pod(p)} "
+                    "do not allow (a flow writes its ingress half on every isolated destination)"
+                )
+        return None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """How one original policy is said in netfence terms."""
+
+    policy: str
+    isolate: str  # "", "ingress", "egress" or "both": isolate() of ``target``
+    target: WorkloadIntent | None
+    flows: tuple[FlowIntent, ...]
+    endpoints: tuple[EndpointIntent, ...]
+    touched: frozenset[str]  # pods of the proof it writes for or about
+    every_pod: bool = False  # podSelector {}: it isolates the namespace as a deny-all does
+
+    def describe(self, deny: str, namespace: str) -> str:
+        parts = []
+        if self.every_pod:
+            parts.append(f"default_deny={deny!r} of namespace {namespace}")
+        if self.target is not None:
+            parts.append(f"workload {self.target.key}: isolate({self.isolate!r})")
+        if self.flows:
+            parts.append(
+                "flows "
+                + "; ".join(
+                    f"{f.source.key} -> {f.destination.key} {_ports_text(f.ports)}"
+                    for f in self.flows
+                )
+            )
+        if not parts:
+            parts.append(
+                f"nothing to write: default_deny={deny!r} of namespace {namespace} already "
+                "isolates its pods"
+            )
+        return "; ".join(parts)
+
+
+@dataclass
+class _Context:
+    deny: Mapping[str, str]
+    environments: Mapping[str, str]
+    workloads: Sequence[WorkloadIntent]
+    by_selector: Mapping[tuple[str, tuple[tuple[str, str], ...]], int]
+    original: Original
+    _by_key: dict[str, WorkloadIntent] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_key = {w.key: w for w in self.workloads}
+
+    def local(self, namespace: str, labels: tuple[tuple[str, str], ...]) -> EndRef:
+        """Pods of a namespace of the stack: its workload with this selector, else a selection."""
+        found = self.by_selector.get((namespace, labels))
+        if found is not None:
+            w = self.workloads[found]
+            return EndRef("workload", w.name, w.namespace)
+        return EndRef.selection(namespace, labels)
+
+    def workload(self, ref: EndRef) -> WorkloadIntent | None:
+        if ref.kind != "workload":
+            return None
+        return self._by_key.get(ref.key)  # its declared ports: isolate() never changes them
+
+    def environment(self, ref: EndRef) -> str | None:
+        if ref.kind in ("workload", "selection"):
+            return self.environments[ref.namespace]
+        if ref.kind == "namespaces":
+            return ref.environment
+        return None
+
+
+def _endpoint(block: IPBlock) -> EndpointIntent | str:
+    import hashlib
+    import ipaddress
+
+    from constructs_lib.addresses import internet_coverage
+
+    for cidr in (block.cidr, *block.except_):
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError:
+            return (
+                f"its ipBlock {cidr} has host bits set; an ExternalEndpoint takes the CIDR "
+                "exactly as the network is written"
+            )
+    whole = {"0.0.0.0/0": "any-ipv4", "::/0": "any-ipv6"}
+    name = whole.get(block.cidr) or dns_name(f"ip {block.cidr}", "ip")
+    if block.except_:
+        name = dns_name(f"{name} except {' '.join(block.except_)}", "ip")
+        if len(name) > 63:
+            digest = hashlib.sha256(" ".join(block.except_).encode()).hexdigest()[:8]
+            name = f"{dns_name(name[:50], 'ip')}-{digest}"
+    internet = internet_coverage([block.cidr], block.except_).is_internet
+    return EndpointIntent(
+        name,
+        (block.cidr,),
+        internet=internet,
+        excepts=block.except_,
+        include_cluster_ranges=True,  # the original's ipBlock matches pods by IP as well
+    )
+
+
+def _peer_end(peer: Peer, namespace: str, ctx: _Context) -> EndRef | EndpointIntent | str:
+    if peer.ip_block is not None:
+        return _endpoint(peer.ip_block)
+    pods = peer.pod_selector or LabelSelector()
+    scope = peer.namespace_selector
+    if pods.match_expressions or (scope is not None and scope.match_expressions):
+        return "a peer selects by matchExpressions, which no flow end declares exactly"
+    labels = tuple(sorted(pods.match_labels))
+    if scope is None:
+        return ctx.local(namespace, labels)
+    wanted = dict(scope.match_labels)
+    name = wanted.pop(NAME_LABEL, None)
+    if name is not None:
+        if wanted:
+            return (
+                "a peer's namespaceSelector names a namespace and other labels at once; "
+                "Namespaces.named() selects by name only"
+            )
+        if name in ctx.environments:
+            return ctx.local(name, labels)
+        return EndRef.namespaces(labels, names=(name,))
+    return EndRef.namespaces(labels, namespace_labels=tuple(sorted(wanted.items())))
+
+
+def _flow_ports(ports: Sequence[PolicyPort]) -> tuple[Port, ...] | str:
+    if not ports:
+        return (Port.all(),)
+    out: set[Port] = set()
+    for p in ports:
+        if p.port is None:
+            if p.protocol == "SCTP":
+                return "a rule allows every SCTP port, which no Port factory says"
+            out.add(Port.all_tcp() if p.protocol == "TCP" else Port.all_udp())
+            continue
+        end = p.end_port if p.end_port not in (None, p.port) else None
+        try:
+            out.add(Port.of(p.protocol, p.port, end=end))
+        except InvalidIntentError as err:
+            return f"the model refuses its port {p.port}/{p.protocol}: {err}"
+    return tuple(sorted(out, key=Port.sort_key))
+
+
+def _cross(ctx: _Context, a: EndRef, b: EndRef) -> bool:
+    """Whether the flow must say cross_environment=True (as the model asks it to)."""
+    ea, eb = ctx.environment(a), ctx.environment(b)
+    if ea and eb and ea != eb:
+        return True
+    for here, there in ((a, b), (b, a)):
+        if there.kind == "namespaces" and ctx.environment(here) and there.environment is None:
+            return True
+    return False
+
+
+def _translate(policy: NetworkPolicy, ctx: _Context) -> Translation | str:
+    """``policy`` as isolation and flows, or why it stays raw."""
+    ns = policy.namespace
+    sel = policy.pod_selector
+    if sel.match_expressions:
+        return "its podSelector uses matchExpressions, which a workload or selection cannot declare"
+    deny = ctx.deny[ns]
+    types = policy.policy_types
+    open_types = tuple(d for d in types if d not in _CLOSED[deny])
+    labels = tuple(sorted(sel.match_labels))
+    eng = ctx.original.engine
+    targets = eng.selected(sel, ns)
+    touched = targets
+    isolate, isolated = "", None
+    if open_types:  # only a workload's own policy may isolate it here (isolate())
+        found = ctx.by_selector.get((ns, labels))
+        dirs = _DIRECTIONS[open_types]
+        if found is None:
+            return (
+                f"its podSelector {dict(labels)} is no workload's selector, and namespace {ns} "
+                f"leaves {dirs} open: only a workload can be isolated on its own (isolate())"
+            )
+        wanted = set(labels)
+        for i, w in enumerate(ctx.workloads):
+            if i != found and w.namespace == ns and wanted <= set(w.pod_labels):
+                return (
+                    f"its podSelector also selects the pods of workload {w.key}, in a "
+                    f"direction namespace {ns} leaves open ({dirs}): isolate() isolates the "
+                    "pods of one workload"
+                )
+        isolate, isolated = dirs, ctx.workloads[found]
+    target = ctx.local(ns, labels)
+    flows: list[FlowIntent] = []
+    endpoints: list[EndpointIntent] = []
+    for direction, rules in ((INGRESS, policy.ingress), (EGRESS, policy.egress)):
+        if direction not in types:
+            continue  # Kubernetes ignores rules of a direction the policy does not isolate
+        for rule in rules:
+            ports = _flow_ports(rule.ports)
+            if isinstance(ports, str):
+                return ports
+            for peer in rule.peers or _EVERY_PEER:
+                end = _peer_end(peer, ns, ctx)
+                if isinstance(end, str):
+                    return end
+                if isinstance(end, EndpointIntent):
+                    endpoints.append(end)
+                    other = EndRef("external", end.name)
+                else:
+                    other = end
+                    touched |= eng.peer_classes(peer, ns)
+                if other == target and target.kind == "workload":
+                    return (
+                        f"its pods admit each other: netfence says that only through a "
+                        f"selection of the same pods (ns.select({dict(labels)})), which "
+                        f"verify reads as pods apart from workload {target.key}, so it is "
+                        "kept as written"
+                    )
+                if direction == INGRESS:
+                    source, destination = other, target
+                else:
+                    source, destination = target, other
+                if any(p.is_named for p in ports):
+                    named = ctx.workload(destination)
+                    declared = named.ports if named is not None else ()
+                    missing = [
+                        p for p in ports if p.is_named and not any(p.matches(d) for d in declared)
+                    ]
+                    if missing:
+                        return (
+                            f"its named port {missing[0]} resolves on {destination.key}, which "
+                            "is no workload declaring that port in the inventory"
+                        )
+                flow = f"{source.key} -> {destination.key}"
+                if other.kind != "external":
+                    why = ctx.original.widening(
+                        direction, targets, eng.peer_classes(peer, ns), rule, flow
+                    )
+                    if why is not None:
+                        return why
+                cross = _cross(ctx, source, destination)
+                flows.append(FlowIntent(source, destination, ports, cross))
+    return Translation(
+        policy.key,
+        isolate,
+        isolated,
+        tuple(flows),
+        tuple(endpoints),
+        ctx.original.pods(touched),
+        every_pod=not labels,
+    )
+
+
+@dataclass(frozen=True)
+class Derivation:
+    intent: Intent
+    kept_as: dict[str, str]  # original namespace/name -> how it is kept
+    touched: dict[str, frozenset[str]]  # translated policy -> pods of the proof it writes for
+    sources: dict[FlowIntent, tuple[str, ...]]  # each flow -> the policies it says
+
+
 def derive(
     policies: Sequence[NetworkPolicy],
     inventory: Inventory,
@@ -198,45 +509,100 @@ def derive(
     stack: str,
     zero_trust: bool,
     source: str,
+    raw: Mapping[str, str] | None = None,
+    original: Original | None = None,
 ) -> tuple[Intent, dict[str, str]]:
-    """The intent that says ``policies`` exactly (or, zero_trust, default deny both ways)."""
-    ns_labels: dict[str, dict[str, str]] = {n.name: dict(n.labels) for n in inventory.namespaces}
-    for w in inventory.workloads:
-        ns_labels.setdefault(w.namespace, {})
-    for p in policies:
-        ns_labels.setdefault(p.namespace, {})
-    deny: dict[str, str] = {n: "none" for n in ns_labels}
-    kept_as: dict[str, str] = {}
-    rest: list[NetworkPolicy] = []
-    ordered = sorted(policies, key=lambda p: (p.namespace, p.name))
-    for p in ordered:
-        directions = _deny_all(p)
-        if directions is None:
-            rest.append(p)
-            continue
-        deny[p.namespace] = _merge_deny(deny[p.namespace], directions)
-    for p in ordered:
-        if p not in rest:
-            kept_as[p.key] = f"default_deny={deny[p.namespace]!r} of namespace {p.namespace}"
-    if zero_trust:
-        deny = {n: "both" for n in deny}
-    workloads = _workloads(inventory)
-    by_selector = {(w.namespace, w.selector): i for i, w in enumerate(workloads)}
-    raws: list[RawPolicyIntent] = []
-    for p in rest:
-        target = _isolation_only(p, deny[p.namespace], by_selector, workloads)
-        if target is not None:
-            found = workloads[target]
-            both = _merge_deny(found.isolate or "none", _DIRECTIONS[p.policy_types])
-            workloads[target] = replace(found, isolate=both)
-            kept_as[p.key] = f"workload {found.key}: isolate({both!r})"
-            continue
-        raws.append(RawPolicyIntent(p.namespace, p.name, _spec_json(p), _reasons(p)))
-        kept_as[p.key] = "raw_policy"
-    generated = {(n, "default-deny") for n, d in deny.items() if d != "none"}
-    for wl in workloads:
-        if wl.isolate:
-            generated.update((wl.namespace, f"{wl.name}-{d}") for d in ("ingress", "egress"))
+    """The intent that says ``policies`` exactly (or, zero_trust, default deny both ways).
+
+    raw: policies to keep verbatim whatever the translation says, with why.
+    """
+    found = derivation(
+        policies,
+        inventory,
+        stack=stack,
+        zero_trust=zero_trust,
+        source=source,
+        raw=raw,
+        original=original,
+    )
+    return found.intent, found.kept_as
+
+
+def derivation(
+    policies: Sequence[NetworkPolicy],
+    inventory: Inventory,
+    *,
+    stack: str,
+    zero_trust: bool,
+    source: str,
+    raw: Mapping[str, str] | None = None,
+    original: Original | None = None,
+) -> Derivation:
+    """``derive`` with what the safety net needs, the model's refusals already heard.
+
+    The intent is built through the model in process (``build_topology``)
+    before main.py is written: a policy whose flow the model refuses is kept
+    raw with the model's message, and the rest is derived again. The
+    policies the flows generate are compiled there too, so a raw policy never
+    takes the name of one.
+    """
+    from constructs_lib.compiler import compile_topology
+
+    forced = dict(raw or {})
+    original = original or Original(policies, inventory)
+    for _ in range(MAX_ROUNDS):
+        found = _derive(policies, inventory, stack, zero_trust, source, forced, original)
+        refusals = _Refusals(found.sources)
+        topology = build_topology(replace(found.intent, raw_policies=()), refusals)
+        if not refusals.found:
+            break
+        forced.update(refusals.found)
+    else:  # never seen: each round keeps at least one more policy raw
+        every = {k: "the model kept refusing its flows" for k in found.touched}
+        forced = {**every, **forced}
+        found = _derive(policies, inventory, stack, zero_trust, source, forced, original)
+        topology = build_topology(replace(found.intent, raw_policies=()))
+    generated = {(p.namespace, p.name) for p in compile_topology(topology).policies}
+    kept_as = dict(found.kept_as)
+    raws = _name_raws(found.intent.raw_policies, generated, kept_as)
+    intent = replace(found.intent, raw_policies=raws).sorted()
+    return replace(found, intent=intent, kept_as=kept_as)
+
+
+def _defaulted(ports: set[Port], destination: WorkloadIntent | None) -> tuple[Port, ...]:
+    """The destination's declared ports when they are the same numbers (main.py then
+    leaves ports= out, as a person would), else ``ports`` sorted."""
+
+    def numbers(of: Iterable[Port]) -> set[tuple[object, ...]]:
+        return {(p.protocol, p.number, p.end) for p in of}
+
+    if (
+        destination is not None
+        and destination.ports
+        and all(p.number is not None for p in ports)
+        and numbers(ports) == numbers(destination.ports)
+        and len(destination.ports) == len(numbers(destination.ports))
+    ):
+        return destination.ports
+    return tuple(sorted(ports, key=Port.sort_key))
+
+
+class _Refusals:
+    """Collects, per policy, the first refusal of a flow it contributes to."""
+
+    def __init__(self, sources: Mapping[FlowIntent, tuple[str, ...]]) -> None:
+        self.sources = sources
+        self.found: dict[str, str] = {}
+
+    def __call__(self, flow: FlowIntent, err: InvalidIntentError) -> None:
+        for key in self.sources.get(flow, ()):
+            self.found.setdefault(key, f"the model refuses its flow: {err}")
+
+
+def _name_raws(
+    raws: Sequence[RawPolicyIntent], generated: set[tuple[str, str]], kept_as: dict[str, str]
+) -> tuple[RawPolicyIntent, ...]:
+    """Raw policies keep their names unless a generated policy has it or it is no DNS label."""
     renamed = []
     raw_names: dict[str, set[str]] = {}
     for r in raws:
@@ -258,12 +624,86 @@ def derive(
         else:
             taken_raw.add(r.name)
         renamed.append(r)
+    return tuple(renamed)
+
+
+def _derive(
+    policies: Sequence[NetworkPolicy],
+    inventory: Inventory,
+    stack: str,
+    zero_trust: bool,
+    source: str,
+    forced: Mapping[str, str],
+    original: Original,
+) -> Derivation:
+    ns_labels: dict[str, dict[str, str]] = {n.name: dict(n.labels) for n in inventory.namespaces}
+    for w in inventory.workloads:
+        ns_labels.setdefault(w.namespace, {})
+    for p in policies:
+        ns_labels.setdefault(p.namespace, {})
+    deny: dict[str, str] = {n: "none" for n in ns_labels}
+    kept_as: dict[str, str] = {}
+    rest: list[NetworkPolicy] = []
+    deny_alls: list[NetworkPolicy] = []
+    for p in sorted(policies, key=lambda p: (p.namespace, p.name)):
+        directions = _deny_all(p)
+        if directions is None:
+            rest.append(p)
+            if not p.pod_selector.is_empty():
+                continue
+            # every pod of the namespace: it isolates them as a deny-all would
+            directions = _DIRECTIONS.get(p.policy_types, "none")
+        else:
+            deny_alls.append(p)
+        deny[p.namespace] = _merge_deny(deny[p.namespace], directions)
+    for p in deny_alls:
+        kept_as[p.key] = f"default_deny={deny[p.namespace]!r} of namespace {p.namespace}"
+    if zero_trust:
+        deny = {n: "both" for n in deny}
+    workloads = _workloads(inventory)
+    ctx = _Context(
+        deny,
+        {n: _environment(labels) for n, labels in ns_labels.items()},
+        workloads,
+        {(w.namespace, w.selector): i for i, w in enumerate(workloads)},
+        original,
+    )
+    translations: list[Translation] = []
+    raws: list[RawPolicyIntent] = []
+    for p in rest:
+        why = forced.get(p.key)
+        done = _translate(p, ctx) if why is None else why
+        if isinstance(done, str):
+            raws.append(RawPolicyIntent(p.namespace, p.name, _spec_json(p), done))
+            kept_as[p.key] = "raw_policy"
+            continue
+        translations.append(done)
+        kept_as[p.key] = done.describe(deny[p.namespace], p.namespace)
+    index = {w.key: i for i, w in enumerate(workloads)}
+    merged: dict[tuple[EndRef, EndRef], tuple[set[Port], bool, list[str]]] = {}
+    endpoints: dict[str, EndpointIntent] = {}
+    for t in translations:
+        if t.target is not None:
+            i = index[t.target.key]
+            found = workloads[i]
+            workloads[i] = replace(found, isolate=_merge_deny(found.isolate or "none", t.isolate))
+        for e in t.endpoints:
+            endpoints.setdefault(e.name, e)
+        for f in t.flows:
+            ports, cross, keys = merged.setdefault((f.source, f.destination), (set(), False, []))
+            ports.update(f.ports)
+            keys.append(t.policy)
+            merged[(f.source, f.destination)] = (ports, cross or f.cross_environment, keys)
+    sources: dict[FlowIntent, tuple[str, ...]] = {}
+    for (src, dst), (ports, cross, keys) in merged.items():
+        flow = FlowIntent(src, dst, _defaulted(ports, ctx.workload(dst)), cross)
+        sources[flow] = tuple(dict.fromkeys(keys))
     namespaces = tuple(
         NamespaceIntent(
             name,
             _environment(labels),
             adopt=True,
-            allow_dns=False,
+            allow_dns=False,  # DNS only where the original allows it: as its flows
             default_deny=deny[name],
         )
         for name, labels in sorted(ns_labels.items())
@@ -273,37 +713,15 @@ def derive(
         stack,
         namespaces,
         tuple(workloads),
-        (),
-        (),
+        tuple(endpoints.values()),
+        tuple(sources),
         title=f"Stack {stack}: network policies migrated into netfence intent.",
         notes=notes,
-        raw_policies=tuple(renamed),
+        raw_policies=tuple(raws),
     )
-    return intent.sorted(), kept_as
-
-
-def _isolation_only(
-    policy: NetworkPolicy,
-    deny: str,
-    by_selector: Mapping[tuple[str, tuple[tuple[str, str], ...]], int],
-    workloads: Sequence[WorkloadIntent],
-) -> int | None:
-    """The workload a no-rule policy isolates exactly (``isolate()``), if there is one."""
-    if policy.ingress or policy.egress or policy.pod_selector.match_expressions:
-        return None
-    closed = {"none": set(), "both": {INGRESS, EGRESS}, "ingress": {INGRESS}, "egress": {EGRESS}}
-    if set(policy.policy_types) & closed[deny]:
-        return None  # isolate() refuses a direction the namespace isolates: kept verbatim
-    selector = tuple(sorted(policy.pod_selector.match_labels))
-    target = by_selector.get((policy.namespace, selector))
-    if target is None:
-        return None
-    wanted = set(selector)
-    for i, other in enumerate(workloads):
-        same_namespace = i != target and other.namespace == policy.namespace
-        if same_namespace and wanted <= set(other.pod_labels or other.selector):
-            return None  # it selects another workload's pods too: isolate() would not say so
-    return target
+    return Derivation(
+        intent.sorted(), kept_as, {t.policy: t.touched for t in translations}, sources
+    )
 
 
 def _workloads(inventory: Inventory) -> list[WorkloadIntent]:
@@ -452,6 +870,35 @@ def compare(
                         source, destination, "(other ports)", "*", False, True, artifact
                     )
                 )
+    # two pods of one kind (replicas of a workload): the same class at both ends
+    for source in names:
+        sa, sb = a_eng.pod_index.get(source), b_eng.pod_index.get(source)
+        if sa is None or sb is None:
+            continue
+        pairs += 1
+        checks += ports_of.get(source, 0)
+        key = (a_eng.pod_class[sa], a_eng.pod_class[sa], b_eng.pod_class[sb], b_eng.pod_class[sb])
+        same = memo.get(key)
+        if same is None:
+            same = memo[key] = _resolved(original, sa, sa) == _resolved(migrated, sb, sb)
+        if same:
+            continue
+        before, after = _resolved(original, sa, sa), _resolved(migrated, sb, sb)
+        twin = f"{source} (another replica)"
+        found = False
+        for port in a_eng.pods[sa].ports:
+            if port.port is None:
+                continue
+            a = before.contains_port(port.protocol, port.port)
+            b = after.contains_port(port.protocol, port.port)
+            if a != b:
+                found = True
+                diffs.append(Difference(source, twin, port.port, port.protocol, a, b, artifact))
+        if not found:
+            closes = after.issubset(before)
+            diffs.append(
+                Difference(source, twin, "(other ports)", "*", closes, not closes, artifact)
+            )
     return pairs, checks, diffs
 
 
@@ -481,8 +928,7 @@ def _checks(reach: Reachability, endpoint: str) -> list[tuple[int | str, str]]:
 
 
 def prove(
-    policies: Sequence[NetworkPolicy],
-    inventory: Inventory,
+    original: Original,
     stack_dir: Path,
     zero_trust: bool,
     env: Mapping[str, Mapping[str, str]],
@@ -491,8 +937,7 @@ def prove(
     from constructs_lib.loaders import load_policies, read_json
     from constructs_lib.loaders.terraform import policies_from_synth
 
-    inv = proof_inventory(inventory, policies)
-    original = Reachability(policies, inv)
+    inv = original.inventory
     # after the apply, each adopted namespace also carries netfence's environment label
     patched = Inventory(
         tuple(
@@ -512,13 +957,15 @@ def prove(
             policies_from_synth(read_json(file), str(file)) if file == tf else load_policies(file)
         )
         written = loaded
-        p, c, d = compare(original, Reachability(loaded, patched), file.name)
+        p, c, d = compare(original.reach, Reachability(loaded, patched), file.name)
         pairs, checks = p, c
         diffs += d
     return Proof(pairs, checks, tuple(diffs), zero_trust), written
 
 
 # the command -------------------------------------------------------------------------------
+
+MAX_FALLBACKS = 3  # proof rounds that move policies back to raw_policy before giving up
 
 
 def migrate(
@@ -530,18 +977,49 @@ def migrate(
     zero_trust: bool = False,
     source: str = "",
 ) -> MigrateResult:
+    """Derive, write, synthesize, prove; where the proof differs, fall back and prove again.
+
+    The safety net: a difference the proof finds that a translated policy may
+    have caused (its flows write for or about either pod of the pair) moves
+    every such policy back to ``raw_policy`` and the whole run is repeated,
+    at most MAX_FALLBACKS times. MIGRATION.md lists each fallback and why.
+    """
     start = time.monotonic()
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
-    intent, kept_as = derive(policies, inventory, stack=stack, zero_trust=zero_trust, source=source)
-    write_app(intent, directory)
-    synthesize(directory)
-    stack_dir = directory / "cdktf.out" / "stacks" / stack
-    env = {n.name: {"environment": n.environment} for n in intent.namespaces}
-    proof, written = prove(policies, inventory, stack_dir, zero_trust, env)
+    original = Original(policies, inventory)
+    forced: dict[str, str] = {}
+    fell_back: dict[str, str] = {}
+    for round_ in range(MAX_FALLBACKS + 1):
+        found = derivation(
+            policies,
+            inventory,
+            stack=stack,
+            zero_trust=zero_trust,
+            source=source,
+            raw=forced,
+            original=original,
+        )
+        intent = found.intent
+        write_app(intent, directory)
+        synthesize(directory)
+        stack_dir = directory / "cdktf.out" / "stacks" / stack
+        env = {n.name: {"environment": n.environment} for n in intent.namespaces}
+        proof, written = prove(original, stack_dir, zero_trust, env)
+        if proof.ok or round_ == MAX_FALLBACKS:
+            break
+        blamed = _implicated(found, proof.unintended)
+        if not blamed:
+            break  # nothing translated touches the differing pairs: the report says so
+        forced.update(blamed)
+        fell_back.update(blamed)
     from constructs_lib.verifier.verify import verify_intent
 
     findings = tuple(str(f) for f in verify_intent(written, to_record(intent)))
+    kept_as = {
+        k: (f"{v} (fell back after the proof)" if k in fell_back else v)
+        for k, v in found.kept_as.items()
+    }
     result = MigrateResult(
         directory,
         intent,
@@ -550,9 +1028,23 @@ def migrate(
         proof,
         findings,
         time.monotonic() - start,
+        fell_back,
     )
     write_atomic(directory / "MIGRATION.md", render_report(result))
     return result
+
+
+def _implicated(found: Derivation, diffs: Sequence[Difference]) -> dict[str, str]:
+    """Translated policies whose flows write for or about a pod of a differing pair."""
+    out: dict[str, str] = {}
+    for d in diffs:
+        for key, pods in sorted(found.touched.items()):
+            if key not in out and (d.source in pods or d.destination in pods):
+                out[key] = (
+                    f"the proof found {d.line()}, and its flows write for or about "
+                    f"{d.source if d.source in pods else d.destination}"
+                )
+    return out
 
 
 def _md(text: str) -> str:
@@ -578,7 +1070,9 @@ def render_report(result: MigrateResult) -> str:
         ),
         f"- namespaces: {len(intent.namespaces)} (all adopted: Terraform only patches labels)",
         f"- workloads: {len(intent.workloads)}",
-        f"- policies kept verbatim (raw_policy): {len(raws)}",
+        f"- flows: {len(intent.flows)}, external endpoints: {len(intent.endpoints)}",
+        f"- policies kept verbatim (raw_policy): {len(raws)}"
+        + (f", {len(result.fell_back)} of them after the proof" if result.fell_back else ""),
         f"- ordered pairs compared: {proof.pairs} per artifact (cdk.tf.json and manifests.yaml)",
         f"- port checks (declared and probe ports): {proof.checks} per artifact",
         f"- differences: {len(proof.differences)}"
@@ -602,8 +1096,9 @@ def render_report(result: MigrateResult) -> str:
         "",
         "The proof places every inventory pod, an unlisted pod (no labels) in every namespace, "
         "a pod of an unlisted namespace, an outside IP and one address of each ipBlock, and "
-        "compares the allowed connections of every ordered pair on every port of every "
-        "protocol; differences are listed on the declared and probe ports.",
+        "compares the allowed connections of every ordered pair (and of each pod with another "
+        "replica of it) on every port of every protocol; differences are listed on the "
+        "declared and probe ports.",
         "",
     ]
     if proof.differences:
@@ -624,6 +1119,16 @@ def render_report(result: MigrateResult) -> str:
     for key in sorted(result.kept_as):
         out.append(f"| {_md(key)} | {_md(result.kept_as[key])} |")
     out.append("")
+    if result.fell_back:
+        out += [
+            "## Fallbacks (translated, then kept verbatim)",
+            "",
+            "The proof of a first migration found differences its flows may have caused; "
+            "these policies went back to raw_policy and the migration was proved again.",
+            "",
+        ]
+        out += [f"- `{k}`: {_md(v)}" for k, v in sorted(result.fell_back.items())]
+        out.append("")
     if raws:
         out += [
             "## Policies kept verbatim (escape hatch)",

@@ -353,6 +353,16 @@ class Engine:
 
     # questions --------------------------------------------------------------
 
+    def selected(self, selector: LabelSelector, namespace: str) -> int:
+        """The classes a policy of ``namespace`` with podSelector ``selector`` selects."""
+        return self._ns_bits.get(namespace, 0) & self._index.select(selector)
+
+    def peer_classes(self, peer: Peer, namespace: str) -> int:
+        """The classes a peer of a policy of ``namespace`` matches (ipBlocks: by pod IP), as
+        bits (``selected``'s form)."""
+        low, bits = self._peer(peer, namespace)[0]
+        return bits << low
+
     def resolve_for(self, conns: ConnectionSet, dst: int) -> ConnectionSet:
         if not conns.names:
             return conns

@@ -25,6 +25,15 @@ from constructs_lib.model.topology import Topology
 from constructs_lib.verifier.reach import Reachability
 
 DATA = Path(__file__).parent / "data"
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _golden(name: str, text: str, update: bool) -> None:
+    """main.py as reviewed: a change to the generated code shows in the diff."""
+    path = GOLDEN / name
+    if update:
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; review, then pytest --update-golden"
 
 
 def _run(name: str, out: Path, zero_trust: bool = False) -> MigrateResult:
@@ -54,62 +63,140 @@ def test_shop_migrates_exactly_and_python_main_py_wrote_both_artifacts(
     assert (stack / "cdk.tf.json").is_file() and (stack / "manifests.yaml").is_file()
     assert (shop.out / "cdktf.json").is_file()
     assert shop.proof.differences == () and shop.proof.ok
-    # 11 inventory pods + 3 unlisted + 1 of an unlisted namespace = 15 pods, plus the outside IP
-    assert shop.proof.pairs == 15 * 14 + 2 * 15
+    # 11 inventory pods + 3 unlisted + 1 of an unlisted namespace = 15 pods, plus the outside
+    # IP; and each pod with another like it (two replicas of a workload)
+    assert shop.proof.pairs == 15 * 14 + 2 * 15 + 15
     assert shop.kept_as["shop/deny-all"] == "default_deny='ingress' of namespace shop"
+    assert shop.kept_as["shop/cart"] == (
+        "flows shop/checkout -> shop/cart 7070/TCP; shop/web -> shop/cart 7070/TCP"
+    )
+    assert shop.intent.raw_policies == ()
     assert shop.verify_findings == ()
     report = (shop.out / "MIGRATION.md").read_text()
     assert "- unintended differences: 0" in report
-    assert "`shop/cart`: its ingress rules admit peers" in report
+    assert "- flows: 12, external endpoints: 0" in report
+    assert "| shop/email | flows shop/checkout -> shop/email http/TCP |" in report
 
 
-def test_generated_code_reads_like_kept_code(shop: MigrateResult) -> None:
+def test_generated_code_reads_like_kept_code(shop: MigrateResult, update_golden: bool) -> None:
     main = (shop.out / "main.py").read_text()
     assert 'ZeroTrustNamespace(\n        stack, "shop", environment="prod", adopt=True,' in main
     assert 'default_deny="ingress", allow_dns=False' in main
     # named from app.kubernetes.io/name, then app
-    assert 'shop.workload(\n        "redis", labels={"app.kubernetes.io/name": "redis"}' in main
-    assert 'shop.workload("loadgen", labels={"app": "loadgen"})' in main
-    assert 'shop.raw_policy(\n        "cart",' in main
+    redis = '"redis", labels={"app.kubernetes.io/name": "redis"}'
+    assert f"shop_redis = shop.workload(\n        {redis}" in main
+    assert 'shop_loadgen = shop.workload("loadgen", labels={"app": "loadgen"})' in main
+    # one line per flow; the ports left out where they are the destination's own
+    assert "    shop_web.allow_to(shop_cart)\n" in main
+    assert '    shop_checkout.allow_to(shop_email, ports=[Port.named("http")])\n' in main
+    assert (
+        "    ingress_nginx_ingress_nginx.allow_to(shop_web, cross_environment=True)\n" in main
+    )
+    assert "raw_policy" not in main
+    _golden("shop.main.py", main, update_golden)
 
 
 def test_netfence_verify_accepts_the_migrated_stack_with_raw_policies_as_declared(
-    shop: MigrateResult, capsys: pytest.CaptureFixture[str]
+    recipes: MigrateResult, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["verify", str(shop.out / "cdktf.out")]) == 0
+    assert cli.main(["verify", str(recipes.out / "cdktf.out")]) == 0
     out = capsys.readouterr().out
-    assert "note: raw policy shop/cart is declared as written (raw_policy)" in out
+    assert "note: raw policy frontend/media-rtp is declared as written (raw_policy)" in out
 
 
 def test_verify_flags_a_raw_policy_changed_in_the_artifact(
+    recipes: MigrateResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack = tmp_path / "stack"
+    shutil.copytree(recipes.out / "cdktf.out" / "stacks" / "migrated", stack)
+    tf = stack / "cdk.tf.json"
+    data = json.loads(tf.read_text())
+    spec = data["resource"]["kubernetes_network_policy_v1"]["frontend_media-rtp"]["spec"]
+    spec["ingress"][0]["ports"][1]["port"] = "9001"
+    tf.write_text(json.dumps(data))
+    (stack / "manifests.yaml").unlink()
+    assert cli.main(["verify", str(tf)]) == 1
+    out = capsys.readouterr().out
+    assert "changed-raw-policy: raw policy frontend/media-rtp differs from the spec the" in out
+
+
+def test_verify_flags_a_flow_policy_changed_in_the_artifact(
     shop: MigrateResult, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     stack = tmp_path / "stack"
     shutil.copytree(shop.out / "cdktf.out" / "stacks" / "migrated", stack)
     tf = stack / "cdk.tf.json"
     data = json.loads(tf.read_text())
-    spec = data["resource"]["kubernetes_network_policy_v1"]["shop_cart"]["spec"]
+    spec = data["resource"]["kubernetes_network_policy_v1"]["shop_cart-ingress"]["spec"]
     spec["ingress"][0]["ports"][0]["port"] = "7071"
     tf.write_text(json.dumps(data))
     (stack / "manifests.yaml").unlink()
     assert cli.main(["verify", str(tf)]) == 1
-    out = capsys.readouterr().out
-    assert "changed-raw-policy: raw policy shop/cart differs from the spec the intent" in out
+    assert "missing-flow: declared flow shop/checkout -> shop/cart is not allowed" in (
+        capsys.readouterr().out
+    )
 
 
-def test_every_recipe_migrates_with_no_difference(recipes: MigrateResult) -> None:
+def test_every_recipe_migrates_with_no_difference(
+    recipes: MigrateResult, update_golden: bool
+) -> None:
     assert recipes.proof.differences == (), [d.line() for d in recipes.proof.differences]
     assert recipes.verify_findings == ()
     kept = recipes.kept_as
     assert kept["locked/default-deny-all"] == "default_deny='both' of namespace locked"
     assert kept["egress-locked/deny-egress"] == "default_deny='egress' of namespace egress-locked"
     assert kept["team-b/batch-no-egress"] == "workload team-b/batch: isolate('egress')"
-    assert kept["frontend/media-rtp"] == "raw_policy"
+    assert kept["team-a/api-from-frontends"] == "flows {team=frontend}/[] -> team-a/api 8080/TCP"
+    assert kept["team-a/api-egress-db"] == (
+        "workload team-a/api: isolate('egress'); flows team-a/api -> team-a/db any port"
+    )
+    assert kept["team-b/worker-egress"] == (
+        "workload team-b/client: isolate('egress'); flows team-b/client -> "
+        "external/ip-10-0-0-0-8-except-10-1-0-0-16 443/TCP; team-b/client -> "
+        "kube-system/kube-dns 53/TCP, 53/UDP"
+    )
+    assert kept["frontend/edge-from-internet"] == (
+        "workload frontend/edge: isolate('ingress'); flows "
+        "external/any-ipv4-except-10-0-0-0-8 -> frontend/edge 443/TCP"
+    )
+    raw = {r.key: r.reason for r in recipes.intent.raw_policies}
+    assert sorted(raw) == [
+        "egress-locked/allow-dns",
+        "egress-locked/tiers",
+        "frontend/media-rtp",
+        "frontend/open-ingress",
+        "frontend/web-http",
+        "team-a/allow-same-namespace",
+        "team-a/db-from-team-b-clients",
+        "team-b/public-from-everywhere",
+    ]
+    # each keeps the reason that is true: the other half a flow would write, match
+    # expressions, or the model's own refusal
+    assert raw["team-a/db-from-team-b-clients"] == (
+        "the flow team-b/client -> team-a/db would also open the egress of team-b/client to "
+        "team-a/db, which the original's egress policies of team-b/client do not allow (a flow "
+        "writes its egress half on every isolated source)"
+    )
+    assert raw["frontend/media-rtp"] == (  # no from: every pod and address, as flows
+        "the flow */[] -> frontend/media would also open the egress of egress-locked/reader to "
+        "frontend/media, which the original's egress policies of egress-locked/reader do not "
+        "allow (a flow writes its egress half on every isolated source)"
+    )
+    assert raw["egress-locked/tiers"] == (
+        "its podSelector uses matchExpressions, which a workload or selection cannot declare"
+    )
+    assert raw["egress-locked/allow-dns"].startswith(
+        "the model refuses its flow: egress-locked/[] -> */[k8s-app=kube-dns]: destination: "
+        "all namespaces / pods k8s-app=kube-dns selects part of the pods of workload "
+        "frontend/edge, which is isolated for ingress"
+    )
     main = (recipes.out / "main.py").read_text()
     assert 'team_b_batch.isolate("egress")' in main
+    assert "    team_a_api.allow_to(team_a_db, ports=[Port.all()])\n" in main
     expression = '{"key": "app", "operator": "In", "values": ["reader", "writer"]}'
     assert f'"matchExpressions": [\n                    {expression},\n' in main
-    assert all(len(line) <= 99 for line in main.splitlines()[3:])
+    assert all(len(line) <= 100 for line in main.splitlines()[3:])
+    _golden("recipes.main.py", main, update_golden)
 
 
 def test_zero_trust_only_closes_and_lists_every_closing(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
 """Issue 11's migrate cutover on the proving ground (docs/migrate.md, "Cutover").
 
 A fake cluster holds the shop's namespaces and its original policies. The
-migrated stack is applied next to them with the import entries `netfence
-import` writes (the raw policies keep their names, so Terraform adopts them),
-the union of original and managed policies allows exactly what the
-originals allowed, verify passes, and once the originals `netfence import`
-lists as unmanaged are deleted, nothing changes and the plan is empty.
+migrated stack (a default deny and one flow per admitted peer: every shop
+policy becomes flows) is applied next to them with the import entries
+`netfence import` writes (raw policies would keep their names, so Terraform
+would adopt them), the union of original and managed policies allows exactly
+what the originals allowed, verify passes, and once the originals `netfence
+import` lists as unmanaged are deleted, nothing changes and the plan is empty.
 """
 
 from __future__ import annotations
@@ -59,11 +60,12 @@ def test_cutover_apply_beside_the_originals_verify_then_remove_them(
         "--write", str(imports), "--format", "json", ok=(1,),
     )  # fmt: skip
     found = json.loads(report.stdout)
-    assert [u["policy"] for u in found["unmanaged"]] == ["shop/deny-all"]
+    raw = {r.key for r in result.intent.raw_policies}
+    assert raw == set()  # every shop policy became flows
+    unmanaged = [u["policy"] for u in found["unmanaged"]]
+    assert unmanaged == sorted(p.key for p in originals)
     entries = json.loads(imports.read_text())
-    assert {e["id"] for e in entries if e["to"].startswith("kubernetes_network_policy_v1.")} == {
-        f"shop/{p.name}" for p in originals if p.name != "deny-all"
-    }
+    assert [e for e in entries if e["to"].startswith("kubernetes_network_policy_v1.")] == []
 
     config = json.loads((stack / "cdk.tf.json").read_text())
     workspace.write_config(config | {"import": entries})
@@ -72,12 +74,19 @@ def test_cutover_apply_beside_the_originals_verify_then_remove_them(
     created = sorted(
         c["address"] for c in plan["resource_changes"] if c["change"]["actions"] == ["create"]
     )
-    # the labels netfence patches onto the adopted namespaces, and the deny-all's replacement
+    # the labels netfence patches onto the adopted namespaces, the deny-all's replacement
+    # and the policies of the flows, one per workload that accepts connections
+    accepting = ["cart", "catalog", "checkout", "email", "payment", "redis", "shipping", "web"]
     assert created == [
         "kubernetes_labels.ingress-nginx",
         "kubernetes_labels.kube-system",
         "kubernetes_labels.shop",
-        "kubernetes_network_policy_v1.shop_default-deny",
+        *sorted(
+            [
+                "kubernetes_network_policy_v1.shop_default-deny",
+                *(f"kubernetes_network_policy_v1.shop_{w}-ingress" for w in accepting),
+            ]
+        ),
     ], created
     deleted = [c for c in plan["resource_changes"] if "delete" in c["change"]["actions"]]
     assert deleted == []
@@ -94,7 +103,10 @@ def test_cutover_apply_beside_the_originals_verify_then_remove_them(
             items=[
                 o
                 for o in state["items"]
-                if not (o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "deny-all")
+                if not (
+                    o["kind"] == "NetworkPolicy"
+                    and f"{o['metadata']['namespace']}/{o['metadata']['name']}" in unmanaged
+                )
             ]
         )
     )
