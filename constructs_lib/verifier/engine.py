@@ -355,7 +355,8 @@ class Engine:
 
     def selected(self, selector: LabelSelector, namespace: str) -> int:
         """The classes a policy of ``namespace`` with podSelector ``selector`` selects."""
-        return self._ns_bits.get(namespace, 0) & self._index.select(selector)
+        low, bits = self._select_in(namespace, selector)
+        return bits << low
 
     def peer_classes(self, peer: Peer, namespace: str) -> int:
         """The classes a peer of a policy of ``namespace`` matches (ipBlocks: by pod IP), as
