@@ -8,6 +8,7 @@ is deterministic whatever order the intent was declared in.
 from __future__ import annotations
 
 import enum
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,11 @@ class Peer:
     ip_block: IPBlock | None = None
 
     def sort_key(self) -> tuple[object, ...]:
+        return self._sort_key
+
+    @functools.cached_property
+    def _sort_key(self) -> tuple[object, ...]:
+        # made once: a workload's peers are shared by every rule naming it
         return (
             self.ip_block is not None,
             self.namespace_selector.sort_key() if self.namespace_selector else (),
@@ -119,8 +125,8 @@ class Rule:
 
     def sort_key(self) -> tuple[object, ...]:
         return (
-            tuple(p.sort_key() for p in self.peers),
-            tuple(p.sort_key() for p in self.ports),
+            tuple([p.sort_key() for p in self.peers]),
+            tuple([p.sort_key() for p in self.ports]),
         )
 
 

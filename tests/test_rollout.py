@@ -240,6 +240,26 @@ def test_fails_when_a_flow_end_covers_part_of_an_isolated_workload() -> None:
     assert w["web"].isolated == ()
 
 
+def test_isolate_rechecks_earlier_flows_of_pods_in_namespaces_chosen_by_labels() -> None:
+    """A flow end whose namespaces are decided when asked (Namespaces(...).pods) is
+    re-checked by every later isolate(), whichever namespace it is in."""
+    from constructs_lib.model.peers import Namespaces
+
+    topo, w = shop("none")
+    front = Namespaces.all(environment="prod").pods({"tier": "front"})
+    topo.add_flow(front, PAY, ports=None, cross_environment=False, path="rt/front-to-pay")
+    with pytest.raises(InvalidIntentError) as err:
+        w["web"].isolate("egress")
+    assert str(err.value) == (
+        "rt/shop/web.isolate(): direction: namespaces labelled environment=prod / pods "
+        "tier=front selects part of the pods of workload shop/web, which is isolated for "
+        "egress while namespace 'shop' leaves egress open: the pods of both would need a "
+        "policy of their own; declare the flow on workload shop/web itself, or on pods "
+        "selected by all of its labels"
+    )
+    assert w["web"].isolated == ()
+
+
 # verify --------------------------------------------------------------------------
 
 

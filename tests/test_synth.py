@@ -341,3 +341,35 @@ def test_moved_from_another_resource_type_is_refused() -> None:
         "'kubernetes_network_policy_v1.<name>' or 'kubernetes_network_policy.<name>' "
         "(moved blocks change the type only from the deprecated twin)"
     )
+
+
+def test_declaring_asks_node_only_to_create_each_construct(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each jsii round trip costs about 0.1 ms: declaring namespaces, workloads,
+    flows and overrides must ask the Node process nothing but to create each
+    namespace's construct (nothing per workload, flow or resource; the scope's
+    path and stack are asked once, a duplicate id only when the create fails)."""
+    from cdk_under_test import App, TerraformStack
+    from jsii._kernel.providers.process import _NodeProcess
+
+    stack = TerraformStack(App(outdir=str(tmp_path / "out")), "prod")
+    ZeroTrustNamespace(stack, "first", environment="prod")
+    sent: list[str] = []
+    send = _NodeProcess.send
+
+    def counting(self: Any, request: Any, response_type: Any) -> Any:
+        sent.append(type(request).__name__)
+        return send(self, request, response_type)
+
+    monkeypatch.setattr(_NodeProcess, "send", counting)
+    for i in range(4):
+        ns = ZeroTrustNamespace(stack, f"team{i}", environment="prod")
+        api = ns.workload("api", labels={"app": "api"}, ports=[Port.tcp(8080)])
+        web = ns.workload("web", labels={"app": "web"})
+        api.allow_from(web)
+        ns.policy("api-ingress").add_override("metadata.annotations.owner", "team")
+    assert sent == ["CreateRequest"] * 4
+    monkeypatch.undo()
+    with pytest.raises(InvalidIntentError, match="already has a construct with id 'team0'"):
+        ZeroTrustNamespace(stack, "team0", name="other", environment="prod")

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
 from constructs_lib.errors import InvalidIntentError
 from constructs_lib.model.pipeline import DEPLOYER_RULES
@@ -42,6 +44,8 @@ from constructs_lib.spec import (
     Selector,
     ServiceAccountSpec,
 )
+
+_T = TypeVar("_T")
 
 DEFAULT_DENY = "default-deny"
 ALLOW_DNS = "allow-dns"
@@ -188,10 +192,8 @@ def _without_dns(
     return sorted(
         (
             w
-            for w in topology.workloads.values()
-            if w.namespace is ns
-            and not w.allow_dns
-            and all(given.get(k, v) == v for k, v in w.labels)
+            for w in topology.workloads_in(ns.name)
+            if not w.allow_dns and all(given.get(k, v) == v for k, v in w.labels)
         ),
         key=lambda w: w.name,
     )
@@ -271,8 +273,11 @@ def _merge(rules: list[Rule]) -> tuple[Rule, ...]:
     """One rule per peer set, ports united, everything sorted."""
     by_peers: dict[tuple[Peer, ...], set[Port]] = defaultdict(set)
     for rule in rules:
-        by_peers[tuple(sorted(rule.peers, key=Peer.sort_key))].update(rule.ports)
-    out = [
-        Rule(peers, tuple(sorted(ports, key=Port.sort_key))) for peers, ports in by_peers.items()
-    ]
-    return tuple(sorted(out, key=Rule.sort_key))
+        by_peers[_sorted(rule.peers, Peer.sort_key)].update(rule.ports)
+    out = [Rule(peers, _sorted(ports, Port.sort_key)) for peers, ports in by_peers.items()]
+    return _sorted(out, Rule.sort_key)
+
+
+def _sorted(items: Collection[_T], key: Callable[[_T], Any]) -> tuple[_T, ...]:
+    """``tuple(sorted(items, key=key))``; one item (most rules, peers, ports) needs no key."""
+    return tuple(items) if len(items) < 2 else tuple(sorted(items, key=key))

@@ -15,8 +15,13 @@ from constructs import Construct  # noqa: E402
 
 from constructs_lib.compiler import compile_topology  # noqa: E402
 from constructs_lib.config import ProjectConfig  # noqa: E402
-from constructs_lib.constructs._scope import check_scope, jsii_errors, stack_name  # noqa: E402
-from constructs_lib.constructs.cdk import cdk_of, stack_of  # noqa: E402
+from constructs_lib.constructs._scope import (  # noqa: E402
+    check_scope,
+    enclosing_stack,
+    jsii_errors,
+    stack_name,
+)
+from constructs_lib.constructs.cdk import cdk_of  # noqa: E402
 from constructs_lib.emitters.cdktf_emitter import element_class  # noqa: E402
 from constructs_lib.emitters.terraform import (  # noqa: E402
     DEPRECATED_TWINS,
@@ -43,7 +48,6 @@ from constructs_lib.model import (  # noqa: E402
 from constructs_lib.spec import CompiledStack, Override  # noqa: E402
 
 _STATE_ATTR = "_netfence_state"
-_PATH_ATTR = "_netfence_path"
 _ELEMENT_ID = "netfence"
 _TF_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _OVERRIDE_PATH = re.compile(r"[A-Za-z0-9_./-]+(\.[A-Za-z0-9_./-]+)*")
@@ -74,10 +78,15 @@ class StackState:
 
     @staticmethod
     def of(scope: Construct) -> StackState:
+        """The state of the stack ``scope`` is or is in (no jsii round trip once known)."""
         state: StackState | None = getattr(scope, _STATE_ATTR, None)
-        if state is not None:  # scope is the stack: no jsii round-trip
+        if state is not None:  # scope is the stack
             return state
-        stack = stack_of(scope)
+        stack = enclosing_stack(scope)
+        if stack is None:
+            raise InvalidIntentError(
+                scope.node.path or "<root>", "scope", "is neither a stack nor inside one"
+            )
         state = getattr(stack, _STATE_ATTR, None)
         if state is None:
             state = StackState(stack)
@@ -176,7 +185,7 @@ class KubernetesCluster(Construct):
                 f"{provider_version!r} is not a hashicorp/kubernetes version netfence "
                 f"writes for; supported: {', '.join(PROVIDER_VERSIONS)} (docs/cdk.md)",
             )
-        with jsii_errors(path):
+        with jsii_errors(path, scope, id):
             super().__init__(scope, id)
         if in_cluster and (config_path or config_context):
             raise InvalidIntentError(
@@ -188,7 +197,7 @@ class KubernetesCluster(Construct):
         for field, value in (("config_path", config_path), ("config_context", config_context)):
             if value is not None and (not isinstance(value, str) or not value):
                 raise InvalidIntentError(path, field, f"{value!r} is not a non-empty string")
-        state = StackState.of(self)
+        state = StackState.of(scope)
         if state.provider is not None:
             raise InvalidIntentError(
                 path, "id", "the stack already has a KubernetesCluster; declare one per stack"
@@ -302,12 +311,12 @@ class ZeroTrustNamespace(Construct):
         default_deny: str = "both",
     ) -> None:
         path = check_scope(type(self).__name__, scope, id)
-        with jsii_errors(path):
+        with jsii_errors(path, scope, id):
             super().__init__(scope, id)
-        self._state = StackState.of(self)
+        self._state = StackState.of(scope)
         ns_name = name if name is not None else id
         self.model: Namespace = self._state.topology.add_namespace(
-            child_path(scope, id),
+            path,
             name=ns_name,
             environment=environment,
             labels=labels,
@@ -367,7 +376,7 @@ class ZeroTrustNamespace(Construct):
 
     def policy(self, name: str) -> PolicyHandle:
         """The generated NetworkPolicy ``name`` (``default-deny``, ``api-ingress``...)."""
-        validation.dns_label(self.node.path, "policy", name)
+        validation.dns_label(self.model.path, "policy", name)
         return PolicyHandle(
             self._state,
             NETWORK_POLICY,
@@ -382,15 +391,6 @@ class ZeroTrustNamespace(Construct):
         return PolicyHandle(
             self._state, rtype, resource_name(self.name), ("Namespace", None, self.name)
         )
-
-
-def child_path(scope: Construct, id: str) -> str:
-    """``node.path`` of the child ``id`` of ``scope``; the scope's own path asked of jsii once."""
-    base: str | None = getattr(scope, _PATH_ATTR, None)
-    if base is None:
-        base = scope.node.path
-        setattr(scope, _PATH_ATTR, base)
-    return f"{base}/{id}" if base else id
 
 
 def stack_states(app: Construct) -> list[tuple[str, StackState]]:

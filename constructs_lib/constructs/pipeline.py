@@ -41,10 +41,10 @@ class Pipeline(Construct):
 
     def __init__(self, scope: Construct, id: str, *, name: str | None = None) -> None:
         path = check_scope(type(self).__name__, scope, id)
-        with jsii_errors(path):
+        with jsii_errors(path, scope, id):
             super().__init__(scope, id)
-        state = StackState.of(self)
-        self.model = PipelineModel(state.topology, self.node.path, name if name is not None else id)
+        state = StackState.of(scope)
+        self.model = PipelineModel(state.topology, path, name if name is not None else id)
 
     @property
     def name(self) -> str:
@@ -63,7 +63,7 @@ class Pipeline(Construct):
         allow_dns: bool = True,
     ) -> Stage:
         """Declare a stage (see ``constructs_lib.model.pipeline.Pipeline.stage``)."""
-        path = f"{self.node.path}/{id}"
+        path = f"{self.model.path}/{id}"
         return self.model.stage(
             id,
             namespace=_namespace(path, "namespace", namespace),

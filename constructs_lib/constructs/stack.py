@@ -41,7 +41,7 @@ class NetfenceStack(metaclass=FollowsApp):
             raise InvalidIntentError(
                 path, "config", f"{config!r} is not a ProjectConfig (use load_config(path))"
             )
-        with jsii_errors(path):
+        with jsii_errors(path, scope, id):
             # the next base is the TerraformStack of the App's CDK (see FollowsApp)
             super().__init__(scope, id)  # type: ignore[call-arg]
         stack: Any = self

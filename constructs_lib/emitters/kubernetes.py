@@ -9,7 +9,6 @@ refuses the empty rules and peers that would allow everything, for both.
 from __future__ import annotations
 
 import copy
-import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -260,21 +259,31 @@ def terraform_body(obj: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@functools.cache  # a handful of distinct field names, renamed on every object
-def _terraform_name(name: str) -> str:
+class _TerraformNames(dict[str, str]):
     """The provider's name of an API field: the table, else camelCase -> snake_case
-    (``matchExpressions`` -> ``match_expressions``), the inverse of ``_api_name``."""
-    found = _TERRAFORM_NAMES.get(name)
-    return found if found is not None else re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    (``matchExpressions`` -> ``match_expressions``), the inverse of ``_api_name``.
+    A handful of distinct names, renamed on every object: each is worked out once."""
+
+    def __missing__(self, name: str) -> str:
+        found = _TERRAFORM_NAMES.get(name)
+        if found is None:
+            found = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+        self[name] = found
+        return found
+
+
+_terraform_name = _TerraformNames()
 
 
 def _rename(value: Any, key: str) -> Any:
     if isinstance(value, dict):
         if key in _USER_MAPS:
             return dict(value)
-        return {_terraform_name(k): _rename(v, k) for k, v in value.items()}
+        names = _terraform_name
+        # strings (most values) stay as they are, "port" included: no call for them
+        return {names[k]: v if type(v) is str else _rename(v, k) for k, v in value.items()}
     if isinstance(value, list):
-        return [_rename(v, key) for v in value]
+        return [v if type(v) is str else _rename(v, key) for v in value]
     if key == "port":  # the provider takes numeric and named ports as one string
         return str(value)
     return value

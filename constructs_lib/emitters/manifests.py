@@ -78,6 +78,9 @@ def write_documents(docs: list[dict[str, Any]], handle: TextIO) -> None:
 class _Writer:
     def __init__(self) -> None:
         self._spelt: dict[object, str | None] = {}
+        # (what goes before the key, the key) -> the line's start up to the colon;
+        # a handful of distinct keys at a handful of indents, spelt once each
+        self._prefixes: dict[tuple[str, str], str] = {}
 
     def document(self, doc: dict[str, Any]) -> str:
         if not isinstance(doc, dict) or not doc:
@@ -89,13 +92,22 @@ class _Writer:
     def _mapping(self, data: dict[Any, Any], indent: int, lines: list[str], first: str) -> None:
         pad = " " * indent
         lead = first  # the "- " of a sequence item goes before the first key
+        scalar = self._scalar
+        prefixes = self._prefixes
         for key, value in data.items():
-            k = self._scalar(key, indent + len(lead))
-            if len(k) >= _SIMPLE_KEY:
-                raise _Inexact
-            prefix = (lead or pad) + k + ":"
+            start = lead or pad  # it fixes the key's column: no other key to tell apart
+            prefix = prefixes.get((start, key)) if type(key) is str else None
+            if prefix is None:
+                k = scalar(key, indent + len(lead))
+                if len(k) >= _SIMPLE_KEY:
+                    raise _Inexact
+                prefix = start + k + ":"
+                if type(key) is str:
+                    prefixes[(start, key)] = prefix
             lead = ""
-            if isinstance(value, dict):
+            if type(value) is str:  # most values: no container to look for
+                lines.append(prefix + " " + scalar(value, len(prefix) + 1) + "\n")
+            elif isinstance(value, dict):
                 if value:
                     lines.append(prefix + "\n")
                     self._mapping(value, indent + 2, lines, "")
@@ -108,7 +120,7 @@ class _Writer:
                 else:
                     lines.append(prefix + " []\n")
             else:
-                lines.append(f"{prefix} {self._scalar(value, len(prefix) + 1)}\n")
+                lines.append(prefix + " " + scalar(value, len(prefix) + 1) + "\n")
 
     def _sequence(self, items: list[Any], indent: int, lines: list[str]) -> None:
         dash = " " * indent + "- "
@@ -118,10 +130,11 @@ class _Writer:
             elif isinstance(item, dict | list):
                 raise _Inexact  # "- {}", "- []", "- - x": not written by netfence
             else:
-                lines.append(f"{dash}{self._scalar(item, len(dash))}\n")
+                lines.append(dash + self._scalar(item, len(dash)) + "\n")
 
     def _scalar(self, value: Any, column: int) -> str:
-        key = (type(value), value)
+        # a string is its own key; other scalars are told apart by type (True == 1)
+        key = value if type(value) is str else (type(value), value)
         spelt = self._spelt.get(key, "")
         if spelt == "":
             spelt = self._spelt[key] = _spell(value)

@@ -6,6 +6,7 @@ fails half-way. The cdktf constructs are a thin layer over these objects.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -410,18 +411,30 @@ class Workload:
             path=f"{self.path}.allow_from()",
         )
 
-    # Endpoint protocol
+    # Endpoint protocol (a workload's peers and subject never change: made once)
     def peers(self, policy_namespace: str, cluster: ClusterRanges) -> tuple[Peer, ...]:
-        pods = Selector(self.labels)
         if policy_namespace == self.namespace.name:
-            return (Peer(pod_selector=pods),)
+            return self._peers_here
+        return self._peers_elsewhere
+
+    @functools.cached_property
+    def _peers_here(self) -> tuple[Peer, ...]:
+        return (Peer(pod_selector=Selector(self.labels)),)
+
+    @functools.cached_property
+    def _peers_elsewhere(self) -> tuple[Peer, ...]:
         return (
             Peer(
-                namespace_selector=Selector.namespace_named(self.namespace.name), pod_selector=pods
+                namespace_selector=Selector.namespace_named(self.namespace.name),
+                pod_selector=Selector(self.labels),
             ),
         )
 
     def subjects(self, topology: Topology) -> tuple[Subject, ...]:
+        return self._subjects
+
+    @functools.cached_property
+    def _subjects(self) -> tuple[Subject, ...]:
         return (Subject(self.namespace.name, self.name, self.labels, self.name),)
 
     def default_ports(self) -> tuple[Port, ...]:
@@ -741,7 +754,22 @@ def _cidr_example(value: object) -> str:
 def _flow_order(record: dict[str, Any]) -> tuple[str, str]:
     """Flows sort by what they allow; where they were declared only breaks ties."""
     what = {k: v for k, v in record.items() if k != "declared_at"}
-    return json.dumps(what, sort_keys=True), record["declared_at"]
+    return _sorted_json(what), record["declared_at"]
+
+
+# json.dumps(..., sort_keys=True) with its encoder made once, not once per flow
+_sorted_json = json.JSONEncoder(sort_keys=True).encode
+
+
+def _home_namespaces(end: Endpoint) -> tuple[str, ...] | None:
+    """The namespaces where ``end`` can have subjects; None: decided when asked."""
+    if isinstance(end, Workload):
+        return (end.namespace.name,)
+    if isinstance(end, WorkloadSelection):
+        return (end.namespace,)
+    if isinstance(end, ExternalEndpoint):
+        return ()
+    return None
 
 
 def _net_key(net: Network) -> tuple[int, int, int]:
@@ -776,8 +804,15 @@ class Topology:
         self.name = name
         self.namespaces: dict[str, Namespace] = {}
         self.workloads: dict[tuple[str, str], Workload] = {}
+        # namespace name -> its workloads in declaration order (what is asked per namespace)
+        self._workloads_in: dict[str, list[Workload]] = {}
         self.externals: dict[str, ExternalEndpoint] = {}
         self.flows: list[Flow] = []
+        # where isolate() looks for the flows it must re-check: namespace -> indexes
+        # of flows with an end there, and flows with an end whose namespaces are
+        # decided when asked (Namespaces(...).pods(...))
+        self._flows_at: dict[str, list[int]] = {}
+        self._flows_anywhere: list[int] = []
         self._pairs: dict[tuple[Endpoint, Endpoint], dict[Port, str]] = {}
         self.pipelines: dict[str, Pipeline] = {}
         self._named_outside: dict[str, str] = {}  # Namespaces.named(...) -> first flow's path
@@ -925,8 +960,8 @@ class Topology:
         validation.boolean(path, "allow_dns", allow_dns)
         if not allow_dns and namespace.allow_dns:  # in a namespace without DNS: a no-op
             terms = len(lab)
-            for other in self.workloads.values():
-                if other.namespace is namespace and not other.allow_dns:
+            for other in self.workloads_in(namespace.name):
+                if not other.allow_dns:
                     terms *= len(other.labels)
             if terms > MAX_DNS_POLICIES:
                 raise InvalidIntentError(
@@ -941,8 +976,13 @@ class Topology:
             namespace, path, wl_name, lab, _ports(path, "ports", ports), allow_dns=allow_dns
         )
         self.workloads[key] = wl
+        self._workloads_in.setdefault(namespace.name, []).append(wl)
         self.version += 1
         return wl
+
+    def workloads_in(self, namespace: str) -> list[Workload]:
+        """The workloads declared in ``namespace`` (a name), in declaration order."""
+        return self._workloads_in.get(namespace, [])
 
     def isolate(self, workload: Workload, direction: str, path: str) -> None:
         """Record ``workload.isolate(direction)`` (see ``Workload.isolate``)."""
@@ -981,7 +1021,8 @@ class Topology:
         before = self.isolated.get(key)
         self.isolated[key] = tuple(d for d in Direction if d in have)
         try:  # the flows declared so far must still have one place to be written
-            for flow in self.flows:
+            for index in sorted({*self._flows_at.get(ns.name, ()), *self._flows_anywhere}):
+                flow = self.flows[index]
                 for end, d in (
                     (flow.source, Direction.EGRESS),
                     (flow.destination, Direction.INGRESS),
@@ -1023,11 +1064,14 @@ class Topology:
         if direction in ns.isolated:
             return (subject,)
         mine = set(subject.labels)
-        isolated = [
-            self.workloads[k]
-            for k, dirs in sorted(self.isolated.items())
-            if k[0] == ns.name and direction in dirs
-        ]
+        isolated = sorted(
+            (
+                w
+                for w in self.workloads_in(ns.name)
+                if direction in self.isolated.get((ns.name, w.name), ())
+            ),
+            key=lambda w: w.name,
+        )
         if any(set(w.labels) <= mine for w in isolated):
             return (subject,)
         out = []
@@ -1199,22 +1243,23 @@ class Topology:
                     f"environment={env!r} to the selection, or cross_environment=True "
                     "to allow it explicitly",
                 )
-        if not source.subjects(self) and not destination.subjects(self):
+        ends = (
+            (source, Direction.EGRESS, "source", source.subjects(self)),
+            (destination, Direction.INGRESS, "destination", destination.subjects(self)),
+        )
+        if not ends[0][3] and not ends[1][3]:
             raise InvalidIntentError(
                 path,
                 "destination",
                 f"neither {source.describe()} nor {destination.describe()} has pods in "
                 "this stack's namespaces, so no policy of this stack could allow the flow",
             )
-        for end, d, side in (
-            (source, Direction.EGRESS, "source"),
-            (destination, Direction.INGRESS, "destination"),
-        ):
-            for subject in end.subjects(self):
+        for end, d, side, subjects in ends:
+            for subject in subjects:
                 self._receivers(subject, d, end, path, side)
         flow = Flow(source, destination, flow_ports, cross_environment, path)
         pair = self._pairs.setdefault((source, destination), {})
-        common = sorted((p for p in flow_ports if p in pair), key=Port.sort_key)
+        common = sorted((p for p in flow_ports if p in pair), key=Port.sort_key) if pair else []
         if common:
             raise InvalidIntentError(
                 path,
@@ -1227,6 +1272,12 @@ class Topology:
             if isinstance(end, ExternalEndpoint):
                 self.externals[end.name] = end
         self.flows.append(flow)
+        for end in (source, destination):
+            homes = _home_namespaces(end)
+            if homes is None:
+                self._flows_anywhere.append(len(self.flows) - 1)
+            for name in homes or ():
+                self._flows_at.setdefault(name, []).append(len(self.flows) - 1)
         self.version += 1
         return flow
 
