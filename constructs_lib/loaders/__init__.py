@@ -12,6 +12,7 @@ from typing import Any
 
 from constructs_lib.errors import ArtifactError
 from constructs_lib.loaders._read import (
+    collector_paused,
     is_yaml,
     parse_json,
     parse_yaml_documents,
@@ -65,6 +66,7 @@ __all__ = [
     "PolicyRule",
     "Source",
     "Workload",
+    "collector_paused",
     "find_stacks",
     "intent_from_artifact",
     "inventory_from_dict",
@@ -202,6 +204,11 @@ def _files(path: Path) -> list[Path]:
 
 
 def _load_file(file: Path) -> list[NetworkPolicy]:
+    with collector_paused():
+        return _read_policies(file)
+
+
+def _read_policies(file: Path) -> list[NetworkPolicy]:
     if file.suffix == ".json":
         data = read_json(file)
         kind = _json_kind(data)

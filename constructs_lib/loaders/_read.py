@@ -16,9 +16,12 @@ all of them at once, as an ``ArtifactError`` naming the file:
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,12 +66,29 @@ def read_text(file: str | os.PathLike[str]) -> str:
         ) from None
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Reading builds millions of dicts, lists and frozen dataclasses and no reference
+    cycles, yet the cyclic collector would rescan every live one again as they pile up
+    (a tenth of reading a large file): it waits until the file is read."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
+    out = dict(pairs)  # in C; only a shorter dict means a key was given twice
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)  # the first key seen a second time
+            seen.add(key)
     return out
 
 
@@ -176,11 +196,11 @@ def _build_documents(text: str, file: str) -> tuple[list[Any] | None, ArtifactEr
     values: dict[tuple[str, str], Any] = {}  # (tag, text) -> its scalar (all immutable)
     documents: list[Any] = []
     # The open collection: a list (SEQ), or a dict waiting for a KEY or for the VALUE of
-    # `key`, with the keys it has seen ((tag, text), or the text of a string) and where.
+    # `key`, with the keys it has seen ((tag, text), or the text of a string).
     # Enclosing ones wait on the stack.
     container: Any = documents
     mode, key = _SEQ, None
-    seen: dict[Any, Any] = {}
+    seen: set[Any] = set()
     stack: list[tuple[Any, int, Any, Any]] = []
     problem: ArtifactError | None = None  # what PyYAML refuses without saying where
     needs_pyyaml = False
@@ -198,8 +218,8 @@ def _build_documents(text: str, file: str) -> tuple[list[Any] | None, ArtifactEr
                         tag = plain_tags.get(raw)
                         if tag is None:
                             tag = plain_tags[raw] = resolve(scalar_node, raw, event.implicit)
-                    else:
-                        tag = resolve(scalar_node, raw, event.implicit)
+                    else:  # quoted or tagged "!": the resolver's default (it has no path rules)
+                        tag = _STR_TAG
                 if tag == _STR_TAG or (tag == _VALUE_TAG and mode == _KEY):
                     value = raw  # PyYAML reads a key "=" as the string
                 elif tag == _MERGE_TAG and mode == _KEY:
@@ -229,11 +249,10 @@ def _build_documents(text: str, file: str) -> tuple[list[Any] | None, ArtifactEr
                     container.append(value)
                 elif mode == _KEY:
                     seen_as = raw if tag == _STR_TAG else (tag, raw)
-                    first = seen.get(seen_as)
-                    if first is not None:  # PyYAML's strict loader refuses it in its order
+                    if seen_as in seen:  # PyYAML's strict loader refuses it in its order
                         needs_pyyaml, building = True, False
                         continue
-                    seen[seen_as] = event.start_mark
+                    seen.add(seen_as)
                     key, mode = value, _VALUE
                 else:
                     container[key] = value
@@ -253,7 +272,7 @@ def _build_documents(text: str, file: str) -> tuple[list[Any] | None, ArtifactEr
                     continue
                 stack.append((container, mode, key, seen))
                 if kind is map_start:
-                    container, mode, seen = {}, _KEY, {}
+                    container, mode, seen = {}, _KEY, set()
                 else:
                     container, mode = [], _SEQ
             elif kind in ends:

@@ -29,10 +29,10 @@ def _uri(file: str) -> str:
     return path.as_posix()
 
 
-def _result(f: Finding, index: int) -> dict[str, Any]:
+def _result(f: Finding, index: int, uri: str) -> dict[str, Any]:
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": _uri(f.file)},
+            "artifactLocation": {"uri": uri},
             # Code scanning needs a region; a finding without a line sits on line 1.
             "region": {"startLine": f.line or 1},
         }
@@ -53,6 +53,7 @@ def _result(f: Finding, index: int) -> dict[str, Any]:
 
 def sarif(result: LintResult, version: str) -> dict[str, Any]:
     index = {rule.id: i for i, rule in enumerate(RULES)}
+    uris = {file: _uri(file) for file in {f.file for f in result.findings}}
     rules = [
         {
             "id": rule.id,
@@ -76,7 +77,7 @@ def sarif(result: LintResult, version: str) -> dict[str, Any]:
                         "rules": rules,
                     }
                 },
-                "results": [_result(f, index[f.rule.id]) for f in result.findings],
+                "results": [_result(f, index[f.rule.id], uris[f.file]) for f in result.findings],
             }
         ],
     }
@@ -89,5 +90,5 @@ def write_lint(result: LintResult, out: TextIO) -> None:
         tool_version = version("netfence")
     except PackageNotFoundError:
         tool_version = "0.0.0"
-    json.dump(sarif(result, tool_version), out, indent=2)
-    out.write("\n")
+    # One write: json.dump would call out.write once per token.
+    out.write(json.dumps(sarif(result, tool_version), indent=2) + "\n")

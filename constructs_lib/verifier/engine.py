@@ -52,6 +52,7 @@ class Pod:
 
 
 Span = tuple[int, int]  # (low, bits): the classes ``bits << low``
+_FEW_NAMESPACES = 8  # a peer selecting at most this many namespaces selects in each
 NO_CLASSES: Span = (0, 0)
 
 
@@ -215,19 +216,24 @@ class Engine:
             self.members[class_i].append(pod_i)
 
         self.all = (1 << len(self.classes)) - 1
-        self._index = LabelIndex(class_labels)
-        self._ns_bits: dict[str, int] = {}
+        # Each namespace's classes with their own label index: selecting pods in one
+        # namespace (a policy's, a peer's without namespaceSelector, a peer's in a few
+        # selected namespaces) costs that namespace's classes, not a bitset of all of them
+        # (that grew with classes squared). Selecting in many namespaces uses one index
+        # over every class, built when first needed.
+        self._class_labels = class_labels
+        self._ns_classes: dict[str, list[int]] = {}
         for i, pod_class in enumerate(self.classes):
-            self._ns_bits[pod_class.namespace] = self._ns_bits.get(pod_class.namespace, 0) | (
-                1 << i
-            )
+            self._ns_classes.setdefault(pod_class.namespace, []).append(i)
+        self._ns_labels: dict[str, LabelIndex] = {}
+        self._all_labels: LabelIndex | None = None
         self._block_bits = [0] * len(self._block_sets)
         for i, blocks_of_class in enumerate(self._class_blocks):
             for b in blocks_of_class:
                 self._block_bits[b] |= 1 << i
         self._ns_names = list(self._namespaces)
         self._ns_index = LabelIndex([self._namespaces[n] for n in self._ns_names])
-        self._ns_cache: dict[LabelSelector, int] = {}
+        self._ns_cache: dict[LabelSelector, tuple[list[str], int]] = {}
         self._peer_cache: dict[tuple[Peer, str], tuple[Span, IPSet]] = {}
         self._resolved: dict[tuple[ConnectionSet, int], ConnectionSet] = {}
         self._compile()
@@ -237,14 +243,56 @@ class Engine:
 
     # compilation ------------------------------------------------------------
 
-    def _namespace_bits(self, selector: LabelSelector) -> int:
-        bits = self._ns_cache.get(selector)
-        if bits is None:
+    def _selected_namespaces(self, selector: LabelSelector) -> tuple[list[str], int]:
+        """The namespaces ``selector`` selects, and (when many) the bitset of their classes."""
+        cached = self._ns_cache.get(selector)
+        if cached is None:
+            names = [self._ns_names[i] for i in iter_bits(self._ns_index.select(selector))]
+            scope = 0
+            if len(names) > _FEW_NAMESPACES:
+                for name in names:
+                    classes = self._ns_classes.get(name, [])
+                    if classes and classes[-1] - classes[0] + 1 == len(classes):
+                        scope |= ((1 << len(classes)) - 1) << classes[0]
+                    else:
+                        for c in classes:
+                            scope |= 1 << c
+            cached = self._ns_cache[selector] = (names, scope)
+        return cached
+
+    def _select_in(self, namespace: str, selector: LabelSelector) -> Span:
+        """The classes of ``namespace`` that ``selector`` selects."""
+        classes = self._ns_classes.get(namespace)
+        if not classes:
+            return NO_CLASSES
+        index = self._ns_labels.get(namespace)
+        if index is None:
+            index = self._ns_labels[namespace] = LabelIndex(
+                [self._class_labels[c] for c in classes]
+            )
+        local = index.select(selector)
+        if not local:
+            return NO_CLASSES
+        low = classes[0]
+        if classes[-1] - low + 1 != len(classes):  # not one run of classes: place each
             bits = 0
-            for i in iter_bits(self._ns_index.select(selector)):
-                bits |= self._ns_bits.get(self._ns_names[i], 0)
-            self._ns_cache[selector] = bits
-        return bits
+            for i in iter_bits(local):
+                bits |= 1 << (classes[i] - low)
+            local = bits
+        first = (local & -local).bit_length() - 1
+        return (low + first, local >> first)
+
+    def _select_all(self, namespaces: tuple[list[str], int], selector: LabelSelector) -> Span:
+        """The classes of the selected ``namespaces`` that ``selector`` selects."""
+        names, scope = namespaces
+        if len(names) <= _FEW_NAMESPACES:
+            out = NO_CLASSES
+            for name in names:
+                out = span_union(out, self._select_in(name, selector))
+            return out
+        if self._all_labels is None:
+            self._all_labels = LabelIndex(self._class_labels)
+        return span_of(scope & self._all_labels.select(selector))
 
     def _peer(self, peer: Peer, namespace: str) -> tuple[Span, IPSet]:
         cached = self._peer_cache.get((peer, namespace))
@@ -255,12 +303,12 @@ class Engine:
             b = self._block_index[ident]
             result = (span_of(self._block_bits[b]), self._block_sets[b])
         else:
+            pods = peer.pod_selector or LabelSelector()
             if peer.namespace_selector is None:
-                scope = self._ns_bits.get(namespace, 0)
+                classes = self._select_in(namespace, pods)
             else:
-                scope = self._namespace_bits(peer.namespace_selector)
-            pods = self._index.select(peer.pod_selector or LabelSelector())
-            result = (span_of(scope & pods), EMPTY_IPS)
+                classes = self._select_all(self._selected_namespaces(peer.namespace_selector), pods)
+            result = (classes, EMPTY_IPS)
         self._peer_cache[(peer, namespace)] = result
         return result
 
@@ -280,16 +328,14 @@ class Engine:
 
     def _compile(self) -> None:
         for pi, policy in enumerate(self.policies):
-            targets = self._ns_bits.get(policy.namespace, 0) & self._index.select(
-                policy.pod_selector
-            )
-            if not targets:
+            targets = self._select_in(policy.namespace, policy.pod_selector)
+            if not targets[1]:
                 continue
             ingress = INGRESS in policy.policy_types
             egress = EGRESS in policy.policy_types
             in_rules = self._rules(policy.ingress, policy.namespace, pi) if ingress else []
             eg_rules = self._rules(policy.egress, policy.namespace, pi) if egress else []
-            for c in iter_span(span_of(targets)):
+            for c in iter_span(targets):
                 cls = self.classes[c]
                 if ingress:
                     cls.ingress_isolated = True
@@ -309,7 +355,8 @@ class Engine:
 
     def selected(self, selector: LabelSelector, namespace: str) -> int:
         """The classes a policy of ``namespace`` with podSelector ``selector`` selects."""
-        return self._ns_bits.get(namespace, 0) & self._index.select(selector)
+        low, bits = self._select_in(namespace, selector)
+        return bits << low
 
     def peer_classes(self, peer: Peer, namespace: str) -> int:
         """The classes a peer of a policy of ``namespace`` matches (ipBlocks: by pod IP), as

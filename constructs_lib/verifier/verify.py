@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from constructs_lib.addresses import covers_internet
-from constructs_lib.loaders import find_stacks, read_synth
+from constructs_lib.loaders import collector_paused, find_stacks, read_synth
 from constructs_lib.loaders.intent import FlowEnd, IntentRecord, intent_from_artifact
 from constructs_lib.loaders.inventory import NAME_LABEL, DeclaredPort, External
 from constructs_lib.loaders.network_policy import (
@@ -97,11 +97,12 @@ def verify_stack(path: str | Path) -> Verification:
     """Verify a cdk.tf.json, a stack dir, or every stack under cdktf.out."""
     results = []
     for file in find_stacks(path):
-        data = read_synth(file)
-        record = intent_from_artifact(data, str(file))
-        policies = policies_from_synth(data, str(file))
-        del data  # the parsed JSON: most of the memory read so far, free for the engine
-        findings = verify_intent(policies, record)
+        with collector_paused():  # reading and checking make no reference cycles
+            data = read_synth(file)
+            record = intent_from_artifact(data, str(file))
+            policies = policies_from_synth(data, str(file))
+            del data  # the parsed JSON: most of the memory read so far, free for the engine
+            findings = verify_intent(policies, record)
         results.append(
             StackResult(
                 record.stack or file.parent.name,

@@ -6,10 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from constructs_lib.loaders import Inventory, Namespace, Workload, policy_from_manifest
+from constructs_lib.loaders import (
+    Inventory,
+    LabelSelector,
+    Namespace,
+    Workload,
+    policy_from_manifest,
+)
 from constructs_lib.loaders.inventory import DeclaredPort
 from constructs_lib.verifier import UnknownEndpointError, reachability
 from constructs_lib.verifier.engine import Engine, Pod, in_span, iter_span, span_of, span_union
+from constructs_lib.verifier.selectors import matches
 
 POLICY = {
     "apiVersion": "networking.k8s.io/v1",
@@ -69,3 +76,63 @@ def test_spans_hold_the_same_classes_as_bitsets(a: set[int], b: set[int], probe:
     assert sorted(iter_span(union)) == sorted(a | b)
     assert in_span(union, probe) == (probe in a | b)
     assert union[1] & 1 or not union[1]  # shifted down to its lowest class
+
+
+_NAMESPACES = [f"ns{i}" for i in range(12)]  # more than a peer selects one by one
+_PEERS = [
+    {"podSelector": {"matchLabels": {"app": "c"}}},
+    {"podSelector": {"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["a"]}]}},
+    {"namespaceSelector": {"matchLabels": {"team": "x"}}, "podSelector": {}},
+    {"namespaceSelector": {}, "podSelector": {"matchLabels": {"app": "b"}}},
+    {"namespaceSelector": {"matchExpressions": [{"key": "team", "operator": "DoesNotExist"}]}},
+]
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(_NAMESPACES), st.sampled_from(["a", "b", "c", None])),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sets(st.sampled_from(_NAMESPACES)),
+    st.sampled_from(_NAMESPACES),
+    st.sampled_from(_PEERS),
+)
+def test_a_peer_selects_the_classes_its_pods_match(
+    pods: list[tuple[str, str | None]], team_x: set[str], home: str, peer: dict[str, object]
+) -> None:
+    # Pods of a namespace come in any order (its classes need not be one run).
+    namespaces = {n: ({"team": "x"} if n in team_x else {}) for n in _NAMESPACES}
+    engine_pods = [
+        Pod(f"{ns}/p{i}", ns, {"app": app} if app else {}) for i, (ns, app) in enumerate(pods)
+    ]
+    policy = policy_from_manifest(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "in", "namespace": home},
+            "spec": {"podSelector": {}, "ingress": [{"from": [peer]}]},
+        }
+    )
+    engine = Engine([policy], namespaces, engine_pods)
+    [rule_peer] = policy.ingress[0].peers
+
+    def selected(pod: Pod) -> bool:
+        in_scope = (
+            pod.namespace == home
+            if rule_peer.namespace_selector is None
+            else matches(
+                rule_peer.namespace_selector,
+                {"kubernetes.io/metadata.name": pod.namespace, **namespaces[pod.namespace]},
+            )
+        )
+        return in_scope and matches(rule_peer.pod_selector or LabelSelector(), pod.labels)
+
+    expected = {engine.pod_class[i] for i, pod in enumerate(engine_pods) if selected(pod)}
+    targets = {engine.pod_class[i] for i, pod in enumerate(engine_pods) if pod.namespace == home}
+    for c in range(len(engine.classes)):
+        rules = engine.classes[c].ingress
+        assert (c in targets) == bool(rules)
+        if rules:
+            assert set(iter_span(rules[0].classes)) == expected

@@ -689,3 +689,36 @@ def test_comment_key_of_another_shape_is_no_record(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError) as err:
         load_intent(stack / "cdk.tf.json")
     assert err.value.field == "//.metadata.netfence"
+
+
+def test_reading_pauses_the_cyclic_collector_and_restores_it(tmp_path: Path) -> None:
+    import gc
+
+    from constructs_lib.loaders import collector_paused, load_policies
+
+    good = tmp_path / "ok.yaml"
+    good.write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: deny, namespace: shop}\nspec: {podSelector: {}}\n"
+    )
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: 1\na: 2\n")
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # nested: the outer one restores
+            pass
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    assert [p.name for p in load_policies(good)] == ["deny"]
+    assert gc.isenabled()
+    with pytest.raises(ArtifactError):
+        load_policies(bad)
+    assert gc.isenabled()  # also after a refusal
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a collector the caller turned off stays off
+    finally:
+        gc.enable()
