@@ -102,21 +102,25 @@ def test_manifests_writer_handles_a_long_purpose_the_way_pyyaml_folds_it() -> No
     assert "\n      connections" in dump_documents(docs)  # folded, as PyYAML does
 
 
+def _json_docs(seed: int, leaves: list[Any], depth: int, count: int = 300) -> list[Any]:
+    """Random JSON documents of ``leaves`` nested up to ``depth`` levels."""
+    rnd = random.Random(seed)
+
+    def value(level: int) -> Any:
+        roll = rnd.random()
+        if level > depth or roll < 0.3:
+            return rnd.choice(leaves)
+        if roll < 0.7:
+            return {rnd.choice("abzAé_"): value(level + 1) for _ in range(rnd.randint(0, 3))}
+        return [value(level + 1) for _ in range(rnd.randint(0, 3))]
+
+    return [value(0) for _ in range(count)]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_json_writer_writes_what_json_dumps_writes(seed: int) -> None:
-    rnd = random.Random(seed)
     values: list[Any] = ["", "é", "\u2028", 'a"b\\', "\x00", 0, -1, 10**20, 1.5, 1e300, True, None]
-
-    def value(depth: int) -> Any:
-        roll = rnd.random()
-        if depth > 3 or roll < 0.4:
-            return rnd.choice(values)
-        if roll < 0.7:
-            return {rnd.choice("abzAé_"): value(depth + 1) for _ in range(rnd.randint(0, 3))}
-        return [value(depth + 1) for _ in range(rnd.randint(0, 3))]
-
-    for _ in range(300):
-        doc = value(0)
+    for doc in _json_docs(seed, values, 3):
         assert dump_json(doc) == json.dumps(doc, indent=2, sort_keys=True) + "\n", doc
 
 
@@ -137,19 +141,8 @@ def test_json_writer_without_floats_writes_what_json_dumps_writes(
         return text
 
     monkeypatch.setattr(terraform, "_orjson", spy)
-    rnd = random.Random(seed)
     values: list[Any] = ["", "é", "\u2028", "\x7f", 'a"b\\', "\x00\x1f", 0, -1, 10**20, True, None]
-
-    def value(depth: int) -> Any:
-        roll = rnd.random()
-        if depth > 6 or roll < 0.3:
-            return rnd.choice(values)
-        if roll < 0.7:
-            return {rnd.choice("abzAé_"): value(depth + 1) for _ in range(rnd.randint(0, 3))}
-        return [value(depth + 1) for _ in range(rnd.randint(0, 3))]
-
-    for _ in range(300):
-        doc = value(0)
+    for doc in _json_docs(seed, values, 6):
         assert dump_json(doc, floats=False) == json.dumps(doc, indent=2, sort_keys=True) + "\n"
     assert True in used and False in used  # both paths were taken
     # a long list below (the intent record's flows) is written item by item, the same bytes
