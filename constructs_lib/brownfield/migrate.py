@@ -502,32 +502,6 @@ class Derivation:
     sources: dict[FlowIntent, tuple[str, ...]]  # each flow -> the policies it says
 
 
-def derive(
-    policies: Sequence[NetworkPolicy],
-    inventory: Inventory,
-    *,
-    stack: str,
-    zero_trust: bool,
-    source: str,
-    raw: Mapping[str, str] | None = None,
-    original: Original | None = None,
-) -> tuple[Intent, dict[str, str]]:
-    """The intent that says ``policies`` exactly (or, zero_trust, default deny both ways).
-
-    raw: policies to keep verbatim whatever the translation says, with why.
-    """
-    found = derivation(
-        policies,
-        inventory,
-        stack=stack,
-        zero_trust=zero_trust,
-        source=source,
-        raw=raw,
-        original=original,
-    )
-    return found.intent, found.kept_as
-
-
 def derivation(
     policies: Sequence[NetworkPolicy],
     inventory: Inventory,
@@ -538,7 +512,10 @@ def derivation(
     raw: Mapping[str, str] | None = None,
     original: Original | None = None,
 ) -> Derivation:
-    """``derive`` with what the safety net needs, the model's refusals already heard.
+    """The intent that says ``policies`` exactly (or, zero_trust, default deny both ways),
+    with what the safety net needs, the model's refusals already heard.
+
+    raw: policies to keep verbatim whatever the translation says, with why.
 
     The intent is built through the model in process (``build_topology``)
     before main.py is written: a policy whose flow the model refuses is kept

@@ -268,8 +268,7 @@ def test_the_proof_compares_two_pods_of_one_workload(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(REPLICAS)
     # the same, plus api replicas open to each other on every port: no other pair changes
     (tmp_path / "w.yaml").write_text(
-        REPLICAS
-        + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        REPLICAS + "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
         "metadata: {name: api-replicas, namespace: b}\n"
         "spec:\n  podSelector: {matchLabels: {app: api}}\n  policyTypes: [Ingress, Egress]\n"
         "  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}]}]\n"
