@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from constructs_lib.loaders.inventory import ANY_PROTOCOL, NAME_LABEL, DeclaredPort, External
 from constructs_lib.loaders.network_policy import (
@@ -54,6 +55,7 @@ class Pod:
 Span = tuple[int, int]  # (low, bits): the classes ``bits << low``
 _FEW_NAMESPACES = 8  # a peer selecting at most this many namespaces selects in each
 NO_CLASSES: Span = (0, 0)
+_EVERY_POD = LabelSelector()
 
 
 def span_of(bits: int) -> Span:
@@ -77,13 +79,15 @@ def in_span(span: Span, i: int) -> bool:
 
 
 def iter_span(span: Span) -> Iterator[int]:
-    low = span[0]
-    return (low + i for i in iter_bits(span[1]))
+    return iter_bits(span[1], span[0])
 
 
-@dataclass(frozen=True)
-class Rule:
-    """A compiled rule: the classes and addresses it admits and on which connections."""
+class Rule(NamedTuple):
+    """A compiled rule: the classes and addresses it admits and on which connections.
+
+    A tuple, so that building one per rule stays cheap; the classes a policy
+    selects share its compiled rules (one per class only where named ports resolve).
+    """
 
     classes: Span
     ips: IPSet
@@ -168,22 +172,23 @@ class Engine:
         }
         for pod in self.pods:
             self._namespaces.setdefault(pod.namespace, {NAME_LABEL: pod.namespace})
-        pod_keys: set[str] = set()
-        ns_keys: set[str] = set()
+        pod_selectors: set[LabelSelector] = set()  # policies repeat the same few selectors
         names: set[NamedPort] = set()
         blocks: dict[tuple[str, tuple[str, ...]], int] = {}
         for policy in self.policies:
-            pod_keys |= policy.pod_selector.keys()
-            for rule in policy.ingress + policy.egress:
-                for peer in rule.peers:
-                    if peer.pod_selector is not None:
-                        pod_keys |= peer.pod_selector.keys()
-                    if peer.namespace_selector is not None:
-                        ns_keys |= peer.namespace_selector.keys()
-                    if peer.ip_block is not None:
-                        ident = (peer.ip_block.cidr, peer.ip_block.except_)
-                        blocks.setdefault(ident, len(blocks))
-                names.update((p.protocol, p.port) for p in rule.ports if isinstance(p.port, str))
+            pod_selectors.add(policy.pod_selector)
+            for rules in (policy.ingress, policy.egress):
+                for rule in rules:
+                    for peer in rule.peers:
+                        if peer.pod_selector is not None:
+                            pod_selectors.add(peer.pod_selector)
+                        if peer.ip_block is not None:
+                            ident = (peer.ip_block.cidr, peer.ip_block.except_)
+                            blocks.setdefault(ident, len(blocks))
+                    for port in rule.ports:
+                        if isinstance(port.port, str):
+                            names.add((port.protocol, port.port))
+        pod_keys = set().union(*(selector.keys() for selector in pod_selectors))
         self._block_sets = [IPSet.block(cidr, exc) for cidr, exc in blocks]
         self._block_index = blocks
 
@@ -233,19 +238,21 @@ class Engine:
                 self._block_bits[b] |= 1 << i
         self._ns_names = list(self._namespaces)
         self._ns_index = LabelIndex([self._namespaces[n] for n in self._ns_names])
-        self._ns_cache: dict[LabelSelector, tuple[list[str], int]] = {}
-        self._peer_cache: dict[tuple[Peer, str], tuple[Span, IPSet]] = {}
+        # Keyed by the selectors' fields: a tuple of strings hashes in C, a selector in Python.
+        self._ns_cache: dict[tuple[object, ...], tuple[list[str], int]] = {}
+        self._select_cache: dict[tuple[object, ...], Span] = {}
         self._resolved: dict[tuple[ConnectionSet, int], ConnectionSet] = {}
         self._compile()
         # Only compiling asks these; what they hold lives on in the rules where needed.
-        self._peer_cache.clear()
+        self._select_cache.clear()
         self._ns_cache.clear()
 
     # compilation ------------------------------------------------------------
 
     def _selected_namespaces(self, selector: LabelSelector) -> tuple[list[str], int]:
         """The namespaces ``selector`` selects, and (when many) the bitset of their classes."""
-        cached = self._ns_cache.get(selector)
+        key = (selector.match_labels, selector.match_expressions)
+        cached = self._ns_cache.get(key)
         if cached is None:
             names = [self._ns_names[i] for i in iter_bits(self._ns_index.select(selector))]
             scope = 0
@@ -257,30 +264,35 @@ class Engine:
                     else:
                         for c in classes:
                             scope |= 1 << c
-            cached = self._ns_cache[selector] = (names, scope)
+            cached = self._ns_cache[key] = (names, scope)
         return cached
 
     def _select_in(self, namespace: str, selector: LabelSelector) -> Span:
         """The classes of ``namespace`` that ``selector`` selects."""
+        key = (namespace, selector.match_labels, selector.match_expressions)
+        cached = self._select_cache.get(key)
+        if cached is not None:
+            return cached
+        span = NO_CLASSES
         classes = self._ns_classes.get(namespace)
-        if not classes:
-            return NO_CLASSES
-        index = self._ns_labels.get(namespace)
-        if index is None:
-            index = self._ns_labels[namespace] = LabelIndex(
-                [self._class_labels[c] for c in classes]
-            )
-        local = index.select(selector)
-        if not local:
-            return NO_CLASSES
-        low = classes[0]
-        if classes[-1] - low + 1 != len(classes):  # not one run of classes: place each
-            bits = 0
-            for i in iter_bits(local):
-                bits |= 1 << (classes[i] - low)
-            local = bits
-        first = (local & -local).bit_length() - 1
-        return (low + first, local >> first)
+        if classes:
+            index = self._ns_labels.get(namespace)
+            if index is None:
+                index = self._ns_labels[namespace] = LabelIndex(
+                    [self._class_labels[c] for c in classes]
+                )
+            local = index.select(selector)
+            low = classes[0]
+            if classes[-1] - low + 1 != len(classes):  # not one run of classes: place each
+                bits = 0
+                for i in iter_bits(local):
+                    bits |= 1 << (classes[i] - low)
+                local = bits
+            if local:
+                first = (local & -local).bit_length() - 1
+                span = (low + first, local >> first)
+        self._select_cache[key] = span
+        return span
 
     def _select_all(self, namespaces: tuple[list[str], int], selector: LabelSelector) -> Span:
         """The classes of the selected ``namespaces`` that ``selector`` selects."""
@@ -295,25 +307,21 @@ class Engine:
         return span_of(scope & self._all_labels.select(selector))
 
     def _peer(self, peer: Peer, namespace: str) -> tuple[Span, IPSet]:
-        cached = self._peer_cache.get((peer, namespace))
-        if cached is not None:
-            return cached
         if peer.ip_block is not None:
-            ident = (peer.ip_block.cidr, peer.ip_block.except_)
-            b = self._block_index[ident]
-            result = (span_of(self._block_bits[b]), self._block_sets[b])
-        else:
-            pods = peer.pod_selector or LabelSelector()
-            if peer.namespace_selector is None:
-                classes = self._select_in(namespace, pods)
-            else:
-                classes = self._select_all(self._selected_namespaces(peer.namespace_selector), pods)
-            result = (classes, EMPTY_IPS)
-        self._peer_cache[(peer, namespace)] = result
-        return result
+            b = self._block_index[(peer.ip_block.cidr, peer.ip_block.except_)]
+            return span_of(self._block_bits[b]), self._block_sets[b]
+        pods = peer.pod_selector or _EVERY_POD
+        if peer.namespace_selector is None:
+            return self._select_in(namespace, pods), EMPTY_IPS
+        namespaces = self._selected_namespaces(peer.namespace_selector)
+        return self._select_all(namespaces, pods), EMPTY_IPS
 
-    def _rules(self, rules: Iterable[PolicyRule], namespace: str, policy: int) -> list[Rule]:
+    def _rules(
+        self, rules: Iterable[PolicyRule], namespace: str, policy: int
+    ) -> tuple[list[Rule], Span]:
+        """The compiled rules, and the classes any of them admits."""
         out = []
+        admitted = NO_CLASSES
         for rule in rules:
             if not rule.peers:
                 classes, ips = (0, self.all), ALL_IPS
@@ -324,32 +332,36 @@ class Engine:
                     classes = span_union(classes, c)
                     ips = ips | i if not i.is_empty() else ips
             out.append(Rule(classes, ips, rule_connections(rule), policy))
-        return out
+            admitted = span_union(admitted, classes)
+        return out, admitted
 
     def _compile(self) -> None:
         for pi, policy in enumerate(self.policies):
             targets = self._select_in(policy.namespace, policy.pod_selector)
             if not targets[1]:
                 continue
-            ingress = INGRESS in policy.policy_types
-            egress = EGRESS in policy.policy_types
-            in_rules = self._rules(policy.ingress, policy.namespace, pi) if ingress else []
-            eg_rules = self._rules(policy.egress, policy.namespace, pi) if egress else []
-            for c in iter_span(targets):
-                cls = self.classes[c]
-                if ingress:
+            selected = [self.classes[c] for c in iter_span(targets)]
+            if INGRESS in policy.policy_types:
+                rules, admitted = self._rules(policy.ingress, policy.namespace, pi)
+                named = any(r.conns.names for r in rules)
+                for cls in selected:
                     cls.ingress_isolated = True
                     cls.ingress_policies.append(pi)
-                    for r in in_rules:
-                        conns = r.conns.resolve(cls.named) if r.conns.names else r.conns
-                        cls.ingress.append(Rule(r.classes, r.ips, conns, pi))
-                        cls.ingress_any = span_union(cls.ingress_any, r.classes)
-                if egress:
+                    if named:  # the names mean the ports this class declares
+                        cls.ingress.extend(
+                            r._replace(conns=r.conns.resolve(cls.named)) if r.conns.names else r
+                            for r in rules
+                        )
+                    else:
+                        cls.ingress.extend(rules)
+                    cls.ingress_any = span_union(cls.ingress_any, admitted)
+            if EGRESS in policy.policy_types:
+                rules, admitted = self._rules(policy.egress, policy.namespace, pi)
+                for cls in selected:
                     cls.egress_isolated = True
                     cls.egress_policies.append(pi)
-                    cls.egress.extend(eg_rules)
-                    for r in eg_rules:
-                        cls.egress_any = span_union(cls.egress_any, r.classes)
+                    cls.egress.extend(rules)
+                    cls.egress_any = span_union(cls.egress_any, admitted)
 
     # questions --------------------------------------------------------------
 
@@ -377,28 +389,36 @@ class Engine:
         cls = self.classes[dst]
         if not cls.ingress_isolated:
             return ALL_CONNECTIONS
-        if not in_span(cls.ingress_any, src):
-            return NO_CONNECTIONS
-        return ConnectionSet.union_all(r.conns for r in cls.ingress if in_span(r.classes, src))
+        out = NO_CONNECTIONS
+        if in_span(cls.ingress_any, src):
+            for r in cls.ingress:
+                low, bits = r.classes
+                if src >= low and (bits >> (src - low)) & 1:  # in_span, inlined: the hot loop
+                    out = r.conns if out is NO_CONNECTIONS else out | r.conns
+        return out
 
     def egress_to(self, src: int, dst: int) -> ConnectionSet:
         cls = self.classes[src]
         if not cls.egress_isolated:
             return ALL_CONNECTIONS
-        if not in_span(cls.egress_any, dst):
-            return NO_CONNECTIONS
-        return ConnectionSet.union_all(
-            self.resolve_for(r.conns, dst) for r in cls.egress if in_span(r.classes, dst)
-        )
+        out = NO_CONNECTIONS
+        if in_span(cls.egress_any, dst):
+            for r in cls.egress:
+                low, bits = r.classes
+                if dst >= low and (bits >> (dst - low)) & 1:  # in_span, inlined: the hot loop
+                    conns = self.resolve_for(r.conns, dst) if r.conns.names else r.conns
+                    out = conns if out is NO_CONNECTIONS else out | conns
+        return out
 
     def between(self, src: int, dst: int) -> ConnectionSet:
         """Connections allowed from class ``src`` to class ``dst``."""
-        s, d = self.classes[src], self.classes[dst]
-        if s.egress_isolated and not in_span(s.egress_any, dst):
+        ingress = self.ingress_from(src, dst)
+        if ingress.is_empty():
             return NO_CONNECTIONS
-        if d.ingress_isolated and not in_span(d.ingress_any, src):
+        egress = self.egress_to(src, dst)
+        if egress.is_empty():
             return NO_CONNECTIONS
-        return self.egress_to(src, dst) & self.ingress_from(src, dst)
+        return egress & ingress
 
     def sources_of(self, dst: int) -> Iterator[int]:
         """Classes that may have some connection to ``dst`` (a superset, cheap)."""
@@ -455,8 +475,10 @@ def external_set(external: External) -> IPSet:
     return IPSet.from_cidrs(external.cidrs) - IPSet.from_cidrs(external.except_)
 
 
-def iter_bits(bits: int) -> Iterator[int]:
+def iter_bits(bits: int, offset: int = 0) -> Iterator[int]:
+    """The positions of the set bits, lowest first, plus ``offset``."""
+    offset -= 1
     while bits:
         low = bits & -bits
-        yield low.bit_length() - 1
+        yield low.bit_length() + offset
         bits ^= low

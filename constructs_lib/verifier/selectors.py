@@ -43,10 +43,12 @@ class LabelIndex:
             for key, value in labels.items():
                 self._pairs[(key, value)] = self._pairs.get((key, value), 0) | bit
                 self._keys[key] = self._keys.get(key, 0) | bit
-        self._cache: dict[LabelSelector, int] = {}
+        # Keyed by the selector's fields: a tuple of strings hashes in C, a selector in Python.
+        self._cache: dict[tuple[object, ...], int] = {}
 
     def select(self, selector: LabelSelector) -> int:
-        cached = self._cache.get(selector)
+        key = (selector.match_labels, selector.match_expressions)
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         bits = self.all
@@ -54,7 +56,7 @@ class LabelIndex:
             bits &= self._pairs.get(pair, 0)
         for req in selector.match_expressions:
             bits &= self._requirement(req)
-        self._cache[selector] = bits
+        self._cache[key] = bits
         return bits
 
     def _requirement(self, req: LabelRequirement) -> int:

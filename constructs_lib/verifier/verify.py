@@ -410,12 +410,16 @@ def _intended(
     for i, pod in enumerate(engine.pods):
         by_namespace.setdefault(pod.namespace, []).append(i)
 
-    def add(a: str, b: str, ports: Iterable[DeclaredPort], must: bool = True) -> None:
-        if a == b:
-            return
-        index = engine.pod_index.get(b)
-        named = _all_named(engine.pods[index].ports) if index is not None else None
-        conns = declared_connections(ports, named)
+    named_at: dict[str, dict[tuple[str, str], tuple[int, ...]] | None] = {}
+
+    def connections(b: str, ports: Iterable[DeclaredPort]) -> ConnectionSet:
+        """What ``ports`` stand for towards ``b`` (its declared port names resolved)."""
+        if b not in named_at:
+            index = engine.pod_index.get(b)
+            named_at[b] = _all_named(engine.pods[index].ports) if index is not None else None
+        return declared_connections(ports, named_at[b])
+
+    def add(a: str, b: str, conns: ConnectionSet, must: bool = True) -> None:
         intended[(a, b)] = intended.get((a, b), NO_CONNECTIONS) | conns
         if must:
             required[(a, b)] = required.get((a, b), NO_CONNECTIONS) | conns
@@ -424,9 +428,11 @@ def _intended(
         sources, destinations = members(flow.source), members(flow.destination)
         for a in sources:
             for b in destinations:
+                if a == b:
+                    continue
                 must = a == sources[0] and b == destinations[0]
-                add(a, b, flow.ports, must)
-                if flow.declared_at is not None and a != b:
+                add(a, b, connections(b, flow.ports), must)
+                if flow.declared_at is not None:
                     sites.setdefault((a, b), []).append(flow.declared_at)
     # allow_dns=False on a workload: its pods (and any stand-in inside it) go without.
     no_dns: dict[str, list[dict[str, str]]] = {}
@@ -437,13 +443,15 @@ def _intended(
         if ns.dns is None:
             continue
         without = no_dns.get(ns.name, [])
+        dns = dns_keys[ns.name]
+        conns = connections(dns, ns.dns.ports)
         for i in by_namespace.get(ns.name, ()):
             pod = engine.pods[i]
             if pod.key.startswith("dns:"):
                 continue
             if any(all(pod.labels.get(k) == v for k, v in w.items()) for w in without):
                 continue
-            add(pod.key, dns_keys[ns.name], ns.dns.ports)
+            add(pod.key, dns, conns)
     return intended, required, sites
 
 
@@ -486,11 +494,11 @@ def _check_declared(
         sa, sb = engine.pod_index.get(a), engine.pod_index.get(b)
         if sa is not None and sb is not None:
             ca, cb = engine.pod_class[sa], engine.pod_class[sb]
-            egress = engine.egress_to(ca, cb)
-            ingress = engine.ingress_from(ca, cb)
-            missing = want - (egress & ingress)
+            missing = want - engine.between(ca, cb)
             if missing.is_empty():
                 continue
+            egress = engine.egress_to(ca, cb)
+            ingress = engine.ingress_from(ca, cb)
             blame: list[int] = []
             sides = []
             if not (want - egress).is_empty():
@@ -742,16 +750,22 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
             if direction.capitalize() not in policy.policy_types:
                 continue
             for ri, rule in enumerate(rules):
-                where = f"{policy.key} {direction} rule {ri}"
                 if not rule.peers:
                     side = "source" if direction == "ingress" else "destination"
                     check.add(
-                        "wildcard-peer", f"{where} has no peers, so it matches every {side}", [pi]
+                        "wildcard-peer",
+                        f"{_rule_at(policy, direction, ri)} has no peers, so it matches every "
+                        f"{side}",
+                        [pi],
                     )
                 for peer_i, peer in enumerate(rule.peers):
                     problem = _wildcard(peer, policy.namespace, open_selections)
                     if problem:
-                        check.add("wildcard-peer", f"{where} peer {peer_i} {problem}", [pi])
+                        check.add(
+                            "wildcard-peer",
+                            f"{_rule_at(policy, direction, ri)} peer {peer_i} {problem}",
+                            [pi],
+                        )
                     block = peer.ip_block
                     if (
                         direction == "egress"
@@ -761,7 +775,7 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                     ):
                         check.add(
                             "open-egress",
-                            f"{where} allows {block.cidr}"
+                            f"{_rule_at(policy, direction, ri)} allows {block.cidr}"
                             f"{' except ' + ', '.join(block.except_) if block.except_ else ''}, "
                             "which covers the internet, but no external endpoint is declared "
                             "with internet=true",
@@ -769,10 +783,21 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                         )
 
 
+def _rule_at(policy: NetworkPolicy, direction: str, index: int) -> str:
+    """How a finding names a rule (only a finding needs it: most rules have none)."""
+    return f"{policy.key} {direction} rule {index}"
+
+
 @lru_cache(maxsize=1024)
 def _covers_internet(cidr: str, excepts: tuple[str, ...]) -> bool:
     """covers_internet for one ipBlock: a stack repeats the same few blocks in many rules."""
     return covers_internet([cidr], excepts)
+
+
+@lru_cache(maxsize=1024)
+def _block_ips(cidr: str, excepts: tuple[str, ...]) -> IPSet:
+    """IPSet.block for one ipBlock, parsed once per distinct block."""
+    return IPSet.block(cidr, excepts)
 
 
 def _check_pod_ips(check: _Check, record: IntentRecord) -> None:
@@ -811,7 +836,7 @@ def _check_pod_ips(check: _Check, record: IntentRecord) -> None:
                     block = peer.ip_block
                     if block is None:
                         continue
-                    ips = IPSet.block(block.cidr, block.except_)
+                    ips = _block_ips(block.cidr, block.except_)
                     hit = (ips & pod_ips) - on_purpose
                     if hit.is_empty():
                         continue
@@ -842,12 +867,13 @@ def _wildcard(
     if peer.ip_block is not None:
         return ""
     pods = peer.pod_selector if peer.pod_selector and not peer.pod_selector.is_empty() else None
+    every_namespace = peer.namespace_selector is not None and peer.namespace_selector.is_empty()
+    if pods is not None and not every_namespace:
+        return ""  # some pods of one namespace or of some namespaces
     if (peer.namespace_selector, pods, None) in open_selections:
         return ""  # declared: Namespaces.all(), or all pods of some namespaces
-    if peer.namespace_selector is not None and peer.namespace_selector.is_empty():
+    if every_namespace:
         return "selects all namespaces"
-    if peer.pod_selector is not None and not peer.pod_selector.is_empty():
-        return ""
     if peer.namespace_selector is None:
         if (None, None, namespace) in open_selections:
             return ""
