@@ -61,12 +61,7 @@ class ConnectionSet:
 
     @classmethod
     def port_range(cls, protocol: str, low: int, high: int | None = None) -> ConnectionSet:
-        high = low if high is None else high
-        if not MIN_PORT <= low <= high <= MAX_PORT:
-            raise ValueError(f"port range {low}-{high} is outside {MIN_PORT}-{MAX_PORT}")
-        slots: list[iv.Intervals] = [_EMPTY, _EMPTY, _EMPTY]
-        slots[protocol_index(protocol)] = ((low, high),)
-        return cls((slots[0], slots[1], slots[2]))
+        return _port_range(protocol, low, low if high is None else high)
 
     @classmethod
     def all_ports(cls, protocol: str) -> ConnectionSet:
@@ -81,7 +76,7 @@ class ConnectionSet:
     def union_all(cls, sets: Iterable[ConnectionSet]) -> ConnectionSet:
         result = NO_CONNECTIONS
         for item in sets:
-            result = item if result is NO_CONNECTIONS else _union(result, item)
+            result = item if result is NO_CONNECTIONS else result | item
         return result
 
     # algebra ----------------------------------------------------------------
@@ -92,29 +87,34 @@ class ConnectionSet:
         )
         return ConnectionSet(ports, kept)
 
-    # The engine meets the same few sets over and over; the operators are cached.
+    # The engine meets the same few sets over and over; the operators are cached,
+    # after the answers that need no lookup (the same set, an empty one).
 
     def __or__(self, other: ConnectionSet) -> ConnectionSet:
-        return _union(self, other)
-
-    def __and__(self, other: ConnectionSet) -> ConnectionSet:
-        return _intersection(self, other)
-
-    def __sub__(self, other: ConnectionSet) -> ConnectionSet:
-        return _difference(self, other)
-
-    def _union(self, other: ConnectionSet) -> ConnectionSet:
         if other is self or other.is_empty():
             return self
         if self.is_empty():
             return other
+        return _union(self, other)
+
+    def __and__(self, other: ConnectionSet) -> ConnectionSet:
+        if other is self:
+            return self
+        return _intersection(self, other)
+
+    def __sub__(self, other: ConnectionSet) -> ConnectionSet:
+        if other.is_empty():
+            return self
+        if other is self:
+            return NO_CONNECTIONS
+        return _difference(self, other)
+
+    def _union(self, other: ConnectionSet) -> ConnectionSet:
         a, b = self.ports, other.ports
         ports = (iv.union(a[0], b[0]), iv.union(a[1], b[1]), iv.union(a[2], b[2]))
         return self._normal(ports, self.names | other.names)
 
     def _intersection(self, other: ConnectionSet) -> ConnectionSet:
-        if other is self:
-            return self
         a, b = self.ports, other.ports
         ports = (
             iv.intersection(a[0], b[0]),
@@ -126,8 +126,6 @@ class ConnectionSet:
         return self._normal(ports, names)
 
     def _difference(self, other: ConnectionSet) -> ConnectionSet:
-        if other.is_empty():
-            return self
         a, b = self.ports, other.ports
         ports = (
             iv.difference(a[0], b[0]),
@@ -191,6 +189,17 @@ class ConnectionSet:
                 parts.append(f"{proto} {low}" if low == high else f"{proto} {low}-{high}")
         parts.extend(f"{proto} {name}" for proto, name in sorted(self.names))
         return ", ".join(parts)
+
+
+@lru_cache(maxsize=1 << 12)
+def _port_range(protocol: str, low: int, high: int) -> ConnectionSet:
+    """One set per range: sets built from the same ranges are then the same object,
+    which the operators answer without a lookup (and the caches by identity)."""
+    if not MIN_PORT <= low <= high <= MAX_PORT:
+        raise ValueError(f"port range {low}-{high} is outside {MIN_PORT}-{MAX_PORT}")
+    slots: list[iv.Intervals] = [_EMPTY, _EMPTY, _EMPTY]
+    slots[protocol_index(protocol)] = ((low, high),)
+    return ConnectionSet((slots[0], slots[1], slots[2]))
 
 
 @lru_cache(maxsize=1 << 16)

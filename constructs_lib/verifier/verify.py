@@ -295,8 +295,9 @@ def verify_intent(policies: Sequence[NetworkPolicy], record: IntentRecord) -> li
     intended, required, check.sites = _intended(
         record, engine, namespaces, selection_keys, dns_keys
     )
-    _check_declared(check, engine, required, ext_ips, display, dns_keys)
-    _check_pairs(check, engine, intended, endpoints, display, isolation)
+    allowed: dict[tuple[int, int], ConnectionSet] = {}  # engine.between per class pair asked
+    _check_declared(check, engine, required, ext_ips, display, dns_keys, allowed)
+    _check_pairs(check, engine, intended, endpoints, display, isolation, allowed)
     _check_addresses(check, engine, intended, endpoints, externals, ext_ips, isolation)
     _check_open(check, engine, endpoints, record, isolation)
     _check_invariants(check, record)
@@ -488,13 +489,19 @@ def _check_declared(
     ext_ips: Mapping[str, IPSet],
     display: Mapping[str, str],
     dns_keys: Mapping[str, str],
+    allowed: dict[tuple[int, int], ConnectionSet],
 ) -> None:
+    """Declared connections the policies do not allow (``allowed``: filled for the pair
+    check, which asks the same class pairs again)."""
     dns_targets = set(dns_keys.values())
     for (a, b), want in intended.items():
         sa, sb = engine.pod_index.get(a), engine.pod_index.get(b)
         if sa is not None and sb is not None:
             ca, cb = engine.pod_class[sa], engine.pod_class[sb]
-            missing = want - engine.between(ca, cb)
+            conns = allowed.get((ca, cb))
+            if conns is None:
+                conns = allowed[(ca, cb)] = engine.between(ca, cb)
+            missing = want - conns
             if missing.is_empty():
                 continue
             egress = engine.egress_to(ca, cb)
@@ -561,11 +568,13 @@ def _check_pairs(
     endpoints: Sequence[_Endpoint],
     display: Mapping[str, str],
     isolation: Mapping[str, set[str]],
+    allowed: Mapping[tuple[int, int], ConnectionSet],
 ) -> None:
     """Pod-to-pod connections the policies allow beyond the intent.
 
     A pair whose source's egress and destination's ingress are both open by
-    intent (or not under test) is intended to allow everything.
+    intent (or not under test) is intended to allow everything. ``allowed``:
+    the class pairs already asked.
     """
     open_out = [EGRESS not in isolation.get(e.key, ()) for e in endpoints]
     open_in = [INGRESS not in isolation.get(e.key, ()) for e in endpoints]
@@ -578,7 +587,9 @@ def _check_pairs(
         for src in engine.sources_of(dst):
             if not dst_managed and not managed_classes[src]:
                 continue
-            conns = engine.between(src, dst)
+            conns = allowed.get((src, dst))
+            if conns is None:
+                conns = engine.between(src, dst)
             if conns.is_empty():
                 continue
             for sp in engine.members[src]:
