@@ -172,23 +172,26 @@ class Engine:
         }
         for pod in self.pods:
             self._namespaces.setdefault(pod.namespace, {NAME_LABEL: pod.namespace})
-        pod_selectors: set[LabelSelector] = set()  # policies repeat the same few selectors
+        # Policies repeat the same few selectors; keyed by their fields (hashed in C).
+        pod_selectors: dict[tuple[object, ...], LabelSelector] = {}
         names: set[NamedPort] = set()
         blocks: dict[tuple[str, tuple[str, ...]], int] = {}
         for policy in self.policies:
-            pod_selectors.add(policy.pod_selector)
+            targets = policy.pod_selector
+            pod_selectors[(targets.match_labels, targets.match_expressions)] = targets
             for rules in (policy.ingress, policy.egress):
                 for rule in rules:
                     for peer in rule.peers:
-                        if peer.pod_selector is not None:
-                            pod_selectors.add(peer.pod_selector)
+                        sel = peer.pod_selector
+                        if sel is not None:
+                            pod_selectors[(sel.match_labels, sel.match_expressions)] = sel
                         if peer.ip_block is not None:
                             ident = (peer.ip_block.cidr, peer.ip_block.except_)
                             blocks.setdefault(ident, len(blocks))
                     for port in rule.ports:
                         if isinstance(port.port, str):
                             names.add((port.protocol, port.port))
-        pod_keys = set().union(*(selector.keys() for selector in pod_selectors))
+        pod_keys = set().union(*(selector.keys() for selector in pod_selectors.values()))
         self._block_sets = [IPSet.block(cidr, exc) for cidr, exc in blocks]
         self._block_index = blocks
 

@@ -758,7 +758,7 @@ def _check_invariants(check: _Check, record: IntentRecord) -> None:
                 open_selections.add((None, None, end.namespace))
     for pi, policy in enumerate(policies):
         for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
-            if direction.capitalize() not in policy.policy_types:
+            if not rules or direction.capitalize() not in policy.policy_types:
                 continue
             for ri, rule in enumerate(rules):
                 if not rule.peers:
@@ -840,7 +840,7 @@ def _check_pod_ips(check: _Check, record: IntentRecord) -> None:
     )
     for pi, policy in enumerate(check.policies):
         for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
-            if direction.capitalize() not in policy.policy_types:
+            if not rules or direction.capitalize() not in policy.policy_types:
                 continue
             for ri, rule in enumerate(rules):
                 for peer_i, peer in enumerate(rule.peers):

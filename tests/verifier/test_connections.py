@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constructs_lib.verifier.connections import ConnectionSet
 from constructs_lib.verifier.ipset import ALL_IPS, IPSet, partition
@@ -57,6 +59,36 @@ def test_bad_port_range_and_protocol_are_refused() -> None:
         TCP("TCP", 0, 10)
     with pytest.raises(ValueError, match="unknown protocol 'ICMP'"):
         TCP("ICMP", 1)
+
+
+_PARTS = st.one_of(
+    st.tuples(st.sampled_from(["TCP", "UDP"]), st.integers(1, 12), st.integers(0, 4)).map(
+        lambda t: TCP(t[0], t[1], t[1] + t[2])
+    ),
+    st.sampled_from(["TCP", "UDP"]).map(ConnectionSet.all_ports),
+    st.sampled_from([("TCP", "http"), ("UDP", "dns")]).map(lambda n: ConnectionSet.named(*n)),
+)
+_SETS = st.lists(_PARTS, max_size=4).map(ConnectionSet.union_all)
+_PROBES = [(proto, port) for proto in ("TCP", "UDP") for port in (*range(1, 18), "http", "dns")]
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(_SETS, _SETS)
+def test_operators_hold_port_by_port_whether_or_not_the_sets_are_one_object(
+    a: ConnectionSet, b: ConnectionSet
+) -> None:
+    # The operators answer the same object and empty sets without their caches:
+    # a copy that is equal but not the same object must get the same answers.
+    for right in (b, a, ConnectionSet(a.ports, a.names)):
+        union, meet, rest = a | right, a & right, a - right
+        for proto, port in _PROBES:
+            left_has, right_has = a.contains(proto, port), right.contains(proto, port)
+            assert union.contains(proto, port) == (left_has or right_has)
+            assert meet.contains(proto, port) == (left_has and right_has)
+            if isinstance(port, int):
+                assert rest.contains(proto, port) == (left_has and not right_has)
+    assert (a - ConnectionSet(a.ports, a.names)) == (a - a) == ConnectionSet.none()
+    assert ConnectionSet.port_range("TCP", 7) is ConnectionSet.port_range("TCP", 7, 7)
 
 
 def test_ipblock_except_carves_holes_in_both_families() -> None:
