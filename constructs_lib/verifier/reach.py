@@ -115,18 +115,30 @@ class Reachability:
         non-empty ``connection_set``, in no particular order.
 
         Found from what the rules admit, not by asking each pair: a source class's
-        candidates are the classes its egress rules admit (every class when its egress
-        is open), each checked against the destination's ingress, and a pair of
-        classes stands for all pairs of their pods. Zero-trust policies admit a few
-        peers per workload, so this costs about the flows, where trying each of
-        10,000 workloads' 100 million pairs took minutes.
+        candidates are the classes its egress rules admit or, when its egress is open,
+        the classes whose ingress is open or admits it; a pair of classes stands for
+        all pairs of their pods. Policies admit a few peers per workload, so this
+        costs about the pairs that are open, where trying each of 10,000 workloads'
+        100 million pairs took minutes.
         """
         eng = self.engine
         keys = [pod.key for pod in eng.pods]
-        every = range(len(eng.classes))
+        admitted: list[list[int]] | None = None  # per class: the isolated classes admitting it
+        open_ingress = [c for c, cls in enumerate(eng.classes) if not cls.ingress_isolated]
         for cs, sources in enumerate(eng.members):
             cls = eng.classes[cs]
-            for cd in iter_span(cls.egress_any) if cls.egress_isolated else every:
+            candidates: Iterable[int]
+            if cls.egress_isolated:
+                candidates = iter_span(cls.egress_any)
+            else:
+                if admitted is None:
+                    admitted = [[] for _ in eng.classes]
+                    for cd, dst in enumerate(eng.classes):
+                        if dst.ingress_isolated:
+                            for c in iter_span(dst.ingress_any):
+                                admitted[c].append(cd)
+                candidates = (*open_ingress, *admitted[cs])
+            for cd in candidates:
                 conns = eng.between(cs, cd)
                 if conns.is_empty():
                     continue
