@@ -121,8 +121,9 @@ def parse_json(text: str, file: str, expected: str | None = None) -> Any:
     So ``text`` has as many colons as orjson's output, unless a pair was
     dropped, or a string spells a colon as an escape (``\\u003a``, left to
     json). orjson writes each float of magnitude 1e16 or more with ``e+``
-    (``1e+16``), and an integer beyond 64 bits is one: an output without a
-    '+' holds no integer it read as a float.
+    (``1e+16``), and an integer beyond 64 bits is one: an output without an
+    'e+' holds no integer it read as a float (a string with 'e+' in it goes to
+    json too, which is only slower).
 
     ``expected`` says what the command wanted, for a file that is not JSON at all.
     """
@@ -156,7 +157,7 @@ def _orjson_tree(text: str) -> Any:
         written = orjson.dumps(tree)  # refuses nesting deeper than 254: json reads it
     except (ValueError, TypeError):  # orjson's refusals (JSONDecodeError, JSONEncodeError)
         return _UNPROVEN
-    if b"+" in written or written.count(b":") != text.count(":"):
+    if b"e+" in written or written.count(b":") != text.count(":"):
         return _UNPROVEN
     return tree
 

@@ -231,6 +231,20 @@ def test_what_orjson_reads_otherwise_is_read_by_json(text: str, value: Any) -> N
     assert typed(parse_json(text, "f.json")) == typed(value)
 
 
+@pytest.mark.parametrize(
+    ("text", "is_fast"),
+    [
+        ('{"purpose": "C++ builds", "at": "2026-12-01T10:00:00+00:00"}', True),
+        ('{"n": 1e15, "m": -12345678901234567}', True),
+        ('{"note": "1e+16 is a float"}', False),  # 'e+' in a string: json decides
+        ('{"n": 1e16}', False),
+    ],
+)
+def test_a_plus_sign_sends_the_text_to_json_only_after_an_e(text: str, is_fast: bool) -> None:
+    assert fast(text) is is_fast
+    assert netfence(text) == json_reads(text)
+
+
 def test_orjson_reads_the_artifacts_netfence_writes() -> None:
     """The artifacts of every example stack take the fast path and read as json reads them."""
     stacks = sorted(GOLDEN.glob("*.cdk.tf.json"))
