@@ -480,8 +480,7 @@ def external_set(external: External) -> IPSet:
 
 def iter_bits(bits: int, offset: int = 0) -> Iterator[int]:
     """The positions of the set bits, lowest first, plus ``offset``."""
-    offset -= 1
     while bits:
         low = bits & -bits
-        yield low.bit_length() + offset
+        yield low.bit_length() - 1 + offset
         bits ^= low
