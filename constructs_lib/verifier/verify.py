@@ -421,9 +421,11 @@ def _intended(
         return declared_connections(ports, named_at[b])
 
     def add(a: str, b: str, conns: ConnectionSet, must: bool = True) -> None:
-        intended[(a, b)] = intended.get((a, b), NO_CONNECTIONS) | conns
+        known = intended.get((a, b))
+        intended[(a, b)] = conns if known is None else known | conns
         if must:
-            required[(a, b)] = required.get((a, b), NO_CONNECTIONS) | conns
+            known = required.get((a, b))
+            required[(a, b)] = conns if known is None else known | conns
 
     for flow in record.flows:
         sources, destinations = members(flow.source), members(flow.destination)
