@@ -43,12 +43,10 @@ class LabelIndex:
             for key, value in labels.items():
                 self._pairs[(key, value)] = self._pairs.get((key, value), 0) | bit
                 self._keys[key] = self._keys.get(key, 0) | bit
-        # Keyed by the selector's fields: a tuple of strings hashes in C, a selector in Python.
-        self._cache: dict[tuple[object, ...], int] = {}
+        self._cache: dict[LabelSelector, int] = {}
 
     def select(self, selector: LabelSelector) -> int:
-        key = (selector.match_labels, selector.match_expressions)
-        cached = self._cache.get(key)
+        cached = self._cache.get(selector)
         if cached is not None:
             return cached
         bits = self.all
@@ -56,7 +54,7 @@ class LabelIndex:
             bits &= self._pairs.get(pair, 0)
         for req in selector.match_expressions:
             bits &= self._requirement(req)
-        self._cache[key] = bits
+        self._cache[selector] = bits
         return bits
 
     def _requirement(self, req: LabelRequirement) -> int:

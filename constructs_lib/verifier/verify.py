@@ -411,21 +411,19 @@ def _intended(
     for i, pod in enumerate(engine.pods):
         by_namespace.setdefault(pod.namespace, []).append(i)
 
-    named_at: dict[str, dict[tuple[str, str], tuple[int, ...]] | None] = {}
-
     def connections(b: str, ports: Iterable[DeclaredPort]) -> ConnectionSet:
         """What ``ports`` stand for towards ``b`` (its declared port names resolved)."""
-        if b not in named_at:
-            index = engine.pod_index.get(b)
-            named_at[b] = _all_named(engine.pods[index].ports) if index is not None else None
-        return declared_connections(ports, named_at[b])
+        index = engine.pod_index.get(b)
+        named = _all_named(engine.pods[index].ports) if index is not None else None
+        return declared_connections(ports, named)
 
     def add(a: str, b: str, conns: ConnectionSet, must: bool = True) -> None:
-        known = intended.get((a, b))
-        intended[(a, b)] = conns if known is None else known | conns
+        pair = (a, b)  # one key for both maps
+        known = intended.get(pair)
+        intended[pair] = conns if known is None else known | conns
         if must:
-            known = required.get((a, b))
-            required[(a, b)] = conns if known is None else known | conns
+            known = required.get(pair)
+            required[pair] = conns if known is None else known | conns
 
     for flow in record.flows:
         sources, destinations = members(flow.source), members(flow.destination)
