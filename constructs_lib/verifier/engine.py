@@ -243,11 +243,11 @@ class Engine:
         self._ns_index = LabelIndex([self._namespaces[n] for n in self._ns_names])
         # Keyed by the selectors' fields: a tuple of strings hashes in C, a selector in Python.
         self._ns_cache: dict[tuple[object, ...], tuple[list[str], int]] = {}
-        self._select_cache: dict[tuple[object, ...], Span] = {}
+        self._peer_spans: dict[tuple[object, ...], Span] = {}
         self._resolved: dict[tuple[ConnectionSet, int], ConnectionSet] = {}
         self._compile()
         # Only compiling asks these; what they hold lives on in the rules where needed.
-        self._select_cache.clear()
+        self._peer_spans.clear()
         self._ns_cache.clear()
 
     # compilation ------------------------------------------------------------
@@ -272,29 +272,34 @@ class Engine:
 
     def _select_in(self, namespace: str, selector: LabelSelector) -> Span:
         """The classes of ``namespace`` that ``selector`` selects."""
-        key = (namespace, selector.match_labels, selector.match_expressions)
-        cached = self._select_cache.get(key)
-        if cached is not None:
-            return cached
-        span = NO_CLASSES
         classes = self._ns_classes.get(namespace)
-        if classes:
-            index = self._ns_labels.get(namespace)
-            if index is None:
-                index = self._ns_labels[namespace] = LabelIndex(
-                    [self._class_labels[c] for c in classes]
-                )
-            local = index.select(selector)
-            low = classes[0]
-            if classes[-1] - low + 1 != len(classes):  # not one run of classes: place each
-                bits = 0
-                for i in iter_bits(local):
-                    bits |= 1 << (classes[i] - low)
-                local = bits
-            if local:
-                first = (local & -local).bit_length() - 1
-                span = (low + first, local >> first)
-        self._select_cache[key] = span
+        if not classes:
+            return NO_CLASSES
+        index = self._ns_labels.get(namespace)
+        if index is None:
+            index = self._ns_labels[namespace] = LabelIndex(
+                [self._class_labels[c] for c in classes]
+            )
+        local = index.select(selector)
+        if not local:
+            return NO_CLASSES
+        low = classes[0]
+        if classes[-1] - low + 1 != len(classes):  # not one run of classes: place each
+            bits = 0
+            for i in iter_bits(local):
+                bits |= 1 << (classes[i] - low)
+            local = bits
+        first = (local & -local).bit_length() - 1
+        return (low + first, local >> first)
+
+    def _peers_in(self, namespace: str, selector: LabelSelector) -> Span:
+        """``_select_in`` for peers, which select the same pods in the same namespace over
+        and over. (Not for policies' own selectors: a namespace's classes need not be one
+        run, so a span can be as wide as all classes, and those seldom repeat.)"""
+        key = (namespace, selector.match_labels, selector.match_expressions)
+        span = self._peer_spans.get(key)
+        if span is None:
+            span = self._peer_spans[key] = self._select_in(namespace, selector)
         return span
 
     def _select_all(self, namespaces: tuple[list[str], int], selector: LabelSelector) -> Span:
@@ -303,7 +308,7 @@ class Engine:
         if len(names) <= _FEW_NAMESPACES:
             out = NO_CLASSES
             for name in names:
-                out = span_union(out, self._select_in(name, selector))
+                out = span_union(out, self._peers_in(name, selector))
             return out
         if self._all_labels is None:
             self._all_labels = LabelIndex(self._class_labels)
@@ -315,7 +320,7 @@ class Engine:
             return span_of(self._block_bits[b]), self._block_sets[b]
         pods = peer.pod_selector or _EVERY_POD
         if peer.namespace_selector is None:
-            return self._select_in(namespace, pods), EMPTY_IPS
+            return self._peers_in(namespace, pods), EMPTY_IPS
         namespaces = self._selected_namespaces(peer.namespace_selector)
         return self._select_all(namespaces, pods), EMPTY_IPS
 
