@@ -156,8 +156,17 @@ def default_policy_types(
     isolate egress).
     """
     if declared:
-        return tuple(t for t in (INGRESS, EGRESS) if t in declared)
-    return (INGRESS, EGRESS) if egress else (INGRESS,)
+        return _TYPES[INGRESS in declared, EGRESS in declared]
+    return _TYPES[True, bool(egress)]
+
+
+# (Ingress?, Egress?) -> policyTypes in the API server's order
+_TYPES: dict[tuple[bool, bool], tuple[str, ...]] = {
+    (True, True): (INGRESS, EGRESS),
+    (True, False): (INGRESS,),
+    (False, True): (EGRESS,),
+    (False, False): (),
+}
 
 
 def unique_policies(policies: list[NetworkPolicy], file: str) -> list[NetworkPolicy]:
