@@ -269,7 +269,9 @@ def _name(
         if required:
             reader.fail(path, "missing required field")
         return ""
-    if not isinstance(value, str) or "{" not in value or not reader.s.templates:
+    if isinstance(value, str) and "{" not in value:
+        return value  # (what reader.string gives for it)
+    if not isinstance(value, str) or not reader.s.templates:
         return reader.string(value, path)
     match = _REFERENCE.fullmatch(value)
     if match is None:
