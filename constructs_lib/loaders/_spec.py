@@ -47,6 +47,7 @@ from constructs_lib.loaders.network_policy import (
     PolicyRule,
     Source,
     default_policy_types,
+    new_policy,
 )
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -460,21 +461,19 @@ class Reader:
         """A repeated block read with ``read``, each content once (``seen`` holds the
         results so far); an item's path is spelled out only when it is read."""
         items, indexed = self.block_items(value, path)
-        plain: Sequence[Any] = items
-        keys: list[bytes | None]
-        try:
-            keys = [marshal.dumps(item, 2) for item in plain]  # (content_key, all at once)
-        except ValueError:
-            keys = [content_key(item) for item in plain]
-        found = list(map(seen.get, keys))
-        if not all(found):  # (results are true; a false one would only be read again)
-            for i, key in enumerate(keys):
-                result = found[i] or seen.get(key)  # (an item equal to one read just now)
-                if not result:
-                    where = f"{path}[{i}]" if indexed else path
-                    result = self.read_new(seen, key, items[i], where, read)
-                found[i] = result
-        return tuple(found)  # type: ignore[arg-type]
+        out = []
+        item: Any
+        for i, item in enumerate(items):
+            try:
+                key: bytes | None = marshal.dumps(item, 2)  # (content_key, inlined: per item)
+            except ValueError:
+                key = None
+            result = seen.get(key)
+            if result is None:
+                where = f"{path}[{i}]" if indexed else path
+                result = self.read_new(seen, key, item, where, read)
+            out.append(result)
+        return tuple(out)
 
     def read_new(
         self,
@@ -808,7 +807,6 @@ class Reader:
                 f"{spec_path}.{s.policy_types}", "missing required field (Ingress, Egress or both)"
             )
         types_read = default_policy_types(declared, egress)
-        # (positional: this runs once per policy, and keywords cost a fifth of the call)
-        return NetworkPolicy(
+        return new_policy(
             namespace, name, pod_selector, types_read, ingress, egress, source, declared or None
         )
