@@ -20,11 +20,7 @@ from constructs_lib.loaders._spec import (
     TERRAFORM_VALUES,
     Reader,
 )
-from constructs_lib.loaders.network_policy import (
-    NetworkPolicy,
-    Source,
-    unique_policies,
-)
+from constructs_lib.loaders.network_policy import NetworkPolicy, Source, unique_policies
 
 POLICY_RESOURCE_TYPES: tuple[str, ...] = (
     "kubernetes_network_policy_v1",
