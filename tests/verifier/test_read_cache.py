@@ -181,6 +181,21 @@ def test_a_refusal_after_a_remembered_item_names_its_own_path(
     )
 
 
+def test_a_refusal_in_the_same_file_names_the_policy_it_is_in() -> None:
+    rule = copy.deepcopy(TF_RULE)
+    other = copy.deepcopy(TF_RULE)
+    other["ports"][0]["port"] = 8080.0
+    data = synth(
+        ("a", tf_policy("a", rule)), ("b", tf_policy("b", rule)), ("c", tf_policy("c", other))
+    )
+    assert refusal(lambda: policies_from_synth(data, "f.json")) == (
+        f"f.json at resource.{TF_TYPE}.c.spec.ingress[0].ports[0].port: expected a number or "
+        "a port name, got number 8080.0",
+        None,
+        f"resource.{TF_TYPE}.c.spec.ingress[0].ports[0].port",
+    )
+
+
 def block(cidr: str, excepts: Any) -> dict[str, Any]:
     return {"from": [{"ipBlock": {"cidr": cidr, "except": excepts}}]}
 
