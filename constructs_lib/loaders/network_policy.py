@@ -156,20 +156,30 @@ def default_policy_types(
     isolate egress).
     """
     if declared:
-        return tuple(t for t in (INGRESS, EGRESS) if t in declared)
-    return (INGRESS, EGRESS) if egress else (INGRESS,)
+        return _TYPES[INGRESS in declared, EGRESS in declared]
+    return _TYPES[True, bool(egress)]
+
+
+# (Ingress?, Egress?) -> policyTypes in the API server's order
+_TYPES: dict[tuple[bool, bool], tuple[str, ...]] = {
+    (True, True): (INGRESS, EGRESS),
+    (True, False): (INGRESS,),
+    (False, True): (EGRESS,),
+    (False, False): (),
+}
 
 
 def unique_policies(policies: list[NetworkPolicy], file: str) -> list[NetworkPolicy]:
     """Refuse the same namespace/name twice in one input: Kubernetes keeps only one."""
     seen: dict[str, NetworkPolicy] = {}
     for policy in policies:
-        first = seen.get(policy.key)
+        key = policy.key
+        first = seen.get(key)
         if first is not None:
             raise ArtifactError(
                 file,
-                f"policy {policy.key} is defined twice: at {first.source} and at "
+                f"policy {key} is defined twice: at {first.source} and at "
                 f"{policy.source}; Kubernetes would keep only one of them",
             )
-        seen[policy.key] = policy
+        seen[key] = policy
     return policies
