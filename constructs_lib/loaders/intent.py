@@ -40,6 +40,7 @@ DEFAULT_DENY: dict[str, tuple[str, ...]] = {
     "none": (),
 }
 DIRECTIONS = ("ingress", "egress")
+_DICT = frozenset((dict,))
 FLOW_FIELDS = ("from", "to", "ports", "cross_environment", "declared_at")
 # the fields each part of the record has (docs/artifact.md); anything else is refused
 RECORD_FIELDS = (
@@ -56,12 +57,17 @@ NAMESPACE_FIELDS = ("name", "environment", "managed", "allow_dns", "labels", "de
 DNS_FIELDS = ("namespace", "labels", "ports")
 WORKLOAD_FIELDS = ("namespace", "name", "labels", "ports", "allow_dns", "isolate")
 EXTERNAL_FIELDS = ("name", "cidrs", "except", "ports", "internet", "include_cluster_ranges")
+# (as sets: a record as netfence writes it is checked in one step per part)
+_FLOW_KEYS = frozenset(FLOW_FIELDS)
+_WORKLOAD_KEYS = frozenset(WORKLOAD_FIELDS)
 END_FIELDS = {
     "workload": ("kind", "namespace", "name"),
     "external": ("kind", "name"),
     "selection": ("kind", "labels", "namespace", "environment"),  # environment: older records
     "namespaces": ("kind", "namespaces", "labels"),
 }
+_WORKLOAD_END_KEYS = frozenset(END_FIELDS["workload"])
+_EXTERNAL_END_KEYS = frozenset(END_FIELDS["external"])
 
 
 @dataclass(frozen=True)
@@ -267,19 +273,29 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         _namespace(r, item, where)
         for item, where in r.blocks(top.get("namespaces"), f"{RECORD_PATH}.namespaces")
     )
+    # Below, a value of the exact type is taken as it is; anything else goes to the
+    # Reader, which reads it (a subclass) or refuses it. (The record is JSON: a string
+    # reads as itself, no Terraform templates.) Each field in the order it is checked.
     workloads = []
-    for item, where in r.blocks(top.get("workloads"), f"{RECORD_PATH}.workloads"):
-        r.known(item, where, WORKLOAD_FIELDS)
-        workloads.append(
-            Workload(
-                namespace=r.string(item.get("namespace"), f"{where}.namespace"),
-                name=r.string(item.get("name"), f"{where}.name"),
-                labels=r.labels(item.get("labels"), f"{where}.labels"),
-                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                allow_dns=r.boolean(item.get("allow_dns"), f"{where}.allow_dns", True),
-                isolate=_isolate(r, item.get("isolate"), f"{where}.isolate"),
-            )
-        )
+    path = f"{RECORD_PATH}.workloads"
+    for i, item in enumerate(_mappings(r, top.get("workloads"), path)):
+        where = f"{path}[{i}]"
+        if not _WORKLOAD_KEYS.issuperset(item):
+            r.known(item, where, WORKLOAD_FIELDS)
+        namespace = item.get("namespace")
+        if namespace.__class__ is not str:
+            namespace = r.string(namespace, f"{where}.namespace")
+        name = item.get("name")
+        if name.__class__ is not str:
+            name = r.string(name, f"{where}.name")
+        labels = r.labels(item.get("labels"), f"{where}.labels")
+        ports = read_ports(r, item, where)
+        allow_dns = item.get("allow_dns", True)
+        if allow_dns.__class__ is not bool:
+            allow_dns = r.boolean(allow_dns, f"{where}.allow_dns", True)
+        isolate = item.get("isolate")
+        isolate = () if isolate is None else _isolate(r, isolate, f"{where}.isolate")
+        workloads.append(Workload(namespace, name, labels, ports, None, allow_dns, isolate))
     for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
         r.known(item, where, EXTERNAL_FIELDS)
     externals = [
@@ -297,20 +313,23 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         "workload": {w.key for w in workloads},
         "external": {e.name for e in externals},
     }
+    ends: dict[tuple[str, ...], FlowEnd] = {}  # see _flow_end
     flows = []
-    for item, where in r.blocks(top.get("flows"), f"{RECORD_PATH}.flows"):
-        r.known(item, where, FLOW_FIELDS)
-        flows.append(
-            Flow(
-                source=_end(r, item.get("from"), f"{where}.from", known),
-                destination=_end(r, item.get("to"), f"{where}.to", known),
-                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                cross_environment=r.boolean(
-                    item.get("cross_environment"), f"{where}.cross_environment", False
-                ),
-                declared_at=_declared_at(r, item, f"{where}.declared_at"),
-            )
-        )
+    path = f"{RECORD_PATH}.flows"
+    for i, item in enumerate(_mappings(r, top.get("flows"), path)):
+        where = f"{path}[{i}]"
+        if not _FLOW_KEYS.issuperset(item):
+            r.known(item, where, FLOW_FIELDS)
+        source = _flow_end(r, item.get("from"), where, ".from", known, ends)
+        destination = _flow_end(r, item.get("to"), where, ".to", known, ends)
+        ports = read_ports(r, item, where)
+        cross = item.get("cross_environment", False)
+        if cross.__class__ is not bool:
+            cross = r.boolean(cross, f"{where}.cross_environment", False)
+        declared_at = None  # records older than the field
+        if "declared_at" in item:
+            declared_at = _declared_at(r, item["declared_at"], f"{where}.declared_at")
+        flows.append(Flow(source, destination, ports, cross, declared_at))
     cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
     r.known(cluster, f"{RECORD_PATH}.cluster", ("pod_cidrs", "service_cidrs"))
     ranges = {
@@ -349,14 +368,20 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     )
 
 
-def _declared_at(r: Reader, item: Mapping[str, Any], path: str) -> str | None:
-    """A flow's construct path; absent (None) in records older than the field."""
-    if "declared_at" not in item:
-        return None
-    value = r.string(item["declared_at"], path)
-    if not value.strip():
-        r.fail(path, f"expected the construct path the flow was declared at, got {value!r}")
-    return value
+def _mappings(r: Reader, value: Any, path: str) -> list[Mapping[str, Any]]:
+    """The items of a list of mappings; ``r.blocks`` refuses anything else (the first
+    item that is no mapping, before any item is read), naming the item's path."""
+    if value.__class__ is list and _DICT.issuperset(map(type, value)):
+        return value
+    return [item for item, _ in r.blocks(value, path)]
+
+
+def _declared_at(r: Reader, value: Any, path: str) -> str:
+    """A flow's construct path (a flow of a record older than the field has none)."""
+    text = r.string(value, path)
+    if not text.strip():
+        r.fail(path, f"expected the construct path the flow was declared at, got {text!r}")
+    return text
 
 
 def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
@@ -381,7 +406,7 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
         dns = DnsTarget(
             namespace=r.string(body.get("namespace"), f"{where}.dns.namespace"),
             labels=r.labels(body.get("labels"), f"{where}.dns.labels"),
-            ports=read_ports(r, body.get("ports"), f"{where}.dns.ports"),
+            ports=read_ports(r, body, f"{where}.dns"),
         )
     environment = item.get("environment")
     default_deny = item.get("default_deny", "both")
@@ -401,6 +426,39 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
         dns=dns,
         default_deny=default_deny,
     )
+
+
+def _flow_end(
+    r: Reader,
+    value: Any,
+    where: str,
+    side: str,
+    known: Mapping[str, set[str]],
+    ends: dict[tuple[str, ...], FlowEnd],
+) -> FlowEnd:
+    """A flow's ``from`` or ``to`` (``side``). Most ends recur: a workload or an external
+    end, of no other fields and named by strings, is fixed by its kind and names, so
+    one read and found declared before in this record is that end (the first read
+    of each, and any end that is refused, is read by ``_end``)."""
+    key: tuple[str, ...] | None = None
+    if value.__class__ is dict:
+        kind = value.get("kind")
+        if kind == "workload" and _WORKLOAD_END_KEYS.issuperset(value):
+            name, namespace = value.get("name"), value.get("namespace")
+            if name.__class__ is str and namespace.__class__ is str:
+                key = ("workload", namespace, name)
+        elif kind == "external" and _EXTERNAL_END_KEYS.issuperset(value):
+            name = value.get("name")
+            if name.__class__ is str:
+                key = ("external", name)
+    if key is not None:
+        end = ends.get(key)
+        if end is not None:
+            return end
+    end = _end(r, value, where + side, known)
+    if key is not None:
+        ends[key] = end
+    return end
 
 
 def _end(r: Reader, value: Any, path: str, known: Mapping[str, set[str]]) -> FlowEnd:

@@ -136,7 +136,7 @@ def inventory_from_dict(
             namespace=r.name(item.get("namespace"), f"{where}.namespace", label=True),
             name=r.string(item.get("name"), f"{where}.name"),
             labels=r.labels(item.get("labels"), f"{where}.labels"),
-            ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+            ports=read_ports(r, item, where),
             ip=_address(r, item.get("ip"), f"{where}.ip"),
         )
         if workload.key in seen:
@@ -185,7 +185,7 @@ def read_external(
         name=r.string(r.required(item, "name", where), f"{where}.name"),
         cidrs=cidrs,
         except_=tuple(excepts),
-        ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+        ports=read_ports(r, item, where),
         internet=r.boolean(item.get("internet"), f"{where}.internet", False),
         include_cluster_ranges=include_cluster_ranges,
     )
@@ -212,33 +212,86 @@ def read_cidrs(r: Reader, item: Mapping[str, Any], where: str) -> tuple[str, ...
     return tuple(_cidr(r, v, f"{where}.cidrs[{i}]") for i, v in enumerate(values))
 
 
-def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
-    out = []
-    for item, where in r.blocks(value, path):
-        r.known(item, where, ("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
-        if item.get("any_port") is not None or item.get("any_protocol") is not None:
-            out.append(_any_port(r, item, where))
-            continue
-        protocol = r.protocol(item.get("protocol"), f"{where}.protocol")
-        port = item.get("port")
-        if port is not None:
-            if isinstance(port, bool) or not isinstance(port, int):
-                r.fail(f"{where}.port", f"expected a number, got {port!r}")
-            r.port_number(port, f"{where}.port")
-        end_port = item.get("end_port")
-        if end_port is not None:
-            if isinstance(end_port, bool) or not isinstance(end_port, int) or port is None:
-                r.fail(f"{where}.end_port", "end_port needs a numeric port and must be a number")
-            r.port_number(end_port, f"{where}.end_port")
-            if end_port < port:
-                r.fail(f"{where}.end_port", f"end_port {end_port} is below port {port}")
-        name = item.get("name")
-        if name is not None:
-            name = r.string(name, f"{where}.name")
-        if port is None and name is None:
-            r.fail(where, "a port needs a number (port) or a name")
-        out.append(DeclaredPort(protocol, port, name, end_port))
-    return tuple(out)
+def read_ports(r: Reader, data: Mapping[str, Any], where: str) -> tuple[DeclaredPort, ...]:
+    """The ``ports`` list of a workload, an external endpoint, a flow or a DNS target.
+
+    Records and inventories repeat a few ports lists thousands of times: a list
+    read before is answered from its reading, looked up by its exact content
+    (:func:`content_key`); a refusal is never remembered, so a bad list is read
+    for itself and named at its own path.
+    """
+    value = data.get("ports")
+    key = _ports_key(value) if r.s is KUBERNETES else None  # the one spelling ports have
+    if key is not None:
+        ports = _PORTS_READ.get(key)
+        if ports is not None:
+            return ports
+    ports = tuple(_port(r, item, at) for item, at in r.blocks(value, f"{where}.ports"))
+    if key is not None:
+        if len(_PORTS_READ) >= _PORTS_READ_LIMIT:
+            _PORTS_READ.clear()
+        _PORTS_READ[key] = ports
+    return ports
+
+
+# The scalar types a content key is exact for: True == 1 in Python, so a key holds
+# each value's type beside the value (floats are left out: no port field is one).
+_KEY_TYPES = frozenset((str, int, bool, type(None)))
+# ports lists read before, by content key (bounded: cleared when full)
+_PORTS_READ: dict[tuple[Any, ...], tuple[DeclaredPort, ...]] = {}
+_PORTS_READ_LIMIT = 4096
+
+
+def content_key(data: Any) -> tuple[Any, ...] | None:
+    """A hashable image of a flat JSON object (a dict of strings, integers, booleans and
+    nulls), equal only for equal objects: the same keys in the same order, the same
+    values of the same types. None for anything else (a reader then reads it afresh).
+    """
+    if data.__class__ is not dict:
+        return None
+    values = tuple(data.values())
+    types = tuple(map(type, values))
+    if not _KEY_TYPES.issuperset(types):
+        return None
+    return (tuple(data), values, types)
+
+
+def _ports_key(value: Any) -> tuple[Any, ...] | None:
+    """The content key of a list of flat objects (see :func:`content_key`), or None."""
+    if value.__class__ is not list:
+        return None
+    keys = []
+    for item in value:
+        key = content_key(item)
+        if key is None:
+            return None
+        keys.append(key)
+    return tuple(keys)
+
+
+def _port(r: Reader, item: Mapping[str, Any], where: str) -> DeclaredPort:
+    r.known(item, where, ("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
+    if item.get("any_port") is not None or item.get("any_protocol") is not None:
+        return _any_port(r, item, where)
+    protocol = r.protocol(item.get("protocol"), f"{where}.protocol")
+    port = item.get("port")
+    if port is not None:
+        if isinstance(port, bool) or not isinstance(port, int):
+            r.fail(f"{where}.port", f"expected a number, got {port!r}")
+        r.port_number(port, f"{where}.port")
+    end_port = item.get("end_port")
+    if end_port is not None:
+        if isinstance(end_port, bool) or not isinstance(end_port, int) or port is None:
+            r.fail(f"{where}.end_port", "end_port needs a numeric port and must be a number")
+        r.port_number(end_port, f"{where}.end_port")
+        if end_port < port:
+            r.fail(f"{where}.end_port", f"end_port {end_port} is below port {port}")
+    name = item.get("name")
+    if name is not None:
+        name = r.string(name, f"{where}.name")
+    if port is None and name is None:
+        r.fail(where, "a port needs a number (port) or a name")
+    return DeclaredPort(protocol, port, name, end_port)
 
 
 def _any_port(r: Reader, item: Mapping[str, Any], where: str) -> DeclaredPort:
