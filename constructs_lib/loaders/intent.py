@@ -7,12 +7,13 @@ only what reached the disk counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import ArtifactError
+from constructs_lib.loaders._frozen import fields_builder
 from constructs_lib.loaders._spec import KUBERNETES, Reader
 from constructs_lib.loaders.inventory import (
     NAME_LABEL,
@@ -22,6 +23,7 @@ from constructs_lib.loaders.inventory import (
     Namespace,
     Workload,
     _cidr,
+    new_workload,
     read_external,
     read_ports,
     with_name_label,
@@ -66,8 +68,6 @@ END_FIELDS = {
     "selection": ("kind", "labels", "namespace", "environment"),  # environment: older records
     "namespaces": ("kind", "namespaces", "labels"),
 }
-_WORKLOAD_END_KEYS = frozenset(END_FIELDS["workload"])
-_EXTERNAL_END_KEYS = frozenset(END_FIELDS["external"])
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,15 @@ class Flow:
     declared_at: str | None = field(default=None, compare=False)
 
 
+# Flow(...) and FlowEnd(...) of every field, for the tens of thousands of a record
+_new_flow: Callable[[FlowEnd, FlowEnd, tuple[DeclaredPort, ...], bool, str | None], Flow] = (
+    fields_builder(Flow)
+)
+_new_end: Callable[[str, str | None, str | None, Labels, LabelSelector | None], FlowEnd] = (
+    fields_builder(FlowEnd)
+)
+
+
 @dataclass(frozen=True)
 class IntentRecord:
     stack: str
@@ -295,7 +304,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
             allow_dns = r.boolean(allow_dns, f"{where}.allow_dns", True)
         isolate = item.get("isolate")
         isolate = () if isolate is None else _isolate(r, isolate, f"{where}.isolate")
-        workloads.append(Workload(namespace, name, labels, ports, None, allow_dns, isolate))
+        workloads.append(new_workload(namespace, name, labels, ports, None, allow_dns, isolate))
     for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
         r.known(item, where, EXTERNAL_FIELDS)
     externals = [
@@ -313,7 +322,14 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         "workload": {w.key for w in workloads},
         "external": {e.name for e in externals},
     }
-    ends: dict[tuple[str, ...], FlowEnd] = {}  # see _flow_end
+    # the ends that name a declared workload or external endpoint (see _flow_end)
+    ends: dict[tuple[str, ...], FlowEnd] = {
+        ("workload", w.namespace, w.name): _new_end("workload", w.name, w.namespace, (), None)
+        for w in workloads
+    }
+    ends.update(
+        (("external", e.name), _new_end("external", e.name, None, (), None)) for e in externals
+    )
     flows = []
     path = f"{RECORD_PATH}.flows"
     for i, item in enumerate(_mappings(r, top.get("flows"), path)):
@@ -329,7 +345,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         declared_at = None  # records older than the field
         if "declared_at" in item:
             declared_at = _declared_at(r, item["declared_at"], f"{where}.declared_at")
-        flows.append(Flow(source, destination, ports, cross, declared_at))
+        flows.append(_new_flow(source, destination, ports, cross, declared_at))
     cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
     r.known(cluster, f"{RECORD_PATH}.cluster", ("pod_cidrs", "service_cidrs"))
     ranges = {
@@ -436,20 +452,24 @@ def _flow_end(
     known: Mapping[str, set[str]],
     ends: dict[tuple[str, ...], FlowEnd],
 ) -> FlowEnd:
-    """A flow's ``from`` or ``to`` (``side``). Most ends recur: a workload or an external
-    end, of no other fields and named by strings, is fixed by its kind and names, so
-    one read and found declared before in this record is that end (the first read
-    of each, and any end that is refused, is read by ``_end``)."""
+    """A flow's ``from`` or ``to`` (``side``), read by ``_end``, or found in ``ends``.
+
+    A workload or external end of no other fields, named by strings, is fixed by its
+    kind and names: when they are those of a declared workload or external endpoint
+    (``ends`` starts with those) or of an end read before, it is that end. Every
+    other end is read afresh, so each refusal names its own path.
+    """
     key: tuple[str, ...] | None = None
     if value.__class__ is dict:
         kind = value.get("kind")
-        if kind == "workload" and _WORKLOAD_END_KEYS.issuperset(value):
+        # (the fields named are given: there are no others when there are no more)
+        if kind == "workload":
             name, namespace = value.get("name"), value.get("namespace")
-            if name.__class__ is str and namespace.__class__ is str:
+            if name.__class__ is str and namespace.__class__ is str and len(value) == 3:
                 key = ("workload", namespace, name)
-        elif kind == "external" and _EXTERNAL_END_KEYS.issuperset(value):
+        elif kind == "external":
             name = value.get("name")
-            if name.__class__ is str:
+            if name.__class__ is str and len(value) == 2:
                 key = ("external", name)
     if key is not None:
         end = ends.get(key)

@@ -6,11 +6,12 @@ file for ``netfence reach``, or the intent record for ``netfence verify``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from constructs_lib.loaders._frozen import fields_builder
 from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
 from constructs_lib.loaders.network_policy import Labels
 
@@ -58,6 +59,12 @@ class Workload:
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+
+# Workload(...) of every field, for the thousands a record or an inventory holds
+new_workload: Callable[
+    [str, str, Labels, tuple[DeclaredPort, ...], str | None, bool, tuple[str, ...]], Workload
+] = fields_builder(Workload)
 
 
 @dataclass(frozen=True)
@@ -132,12 +139,14 @@ def inventory_from_dict(
     seen: dict[str, str] = {}
     for item, where in r.blocks(top.get("workloads"), "workloads"):
         r.known(item, where, ("namespace", "name", "labels", "ip", "ports"))
-        workload = Workload(
-            namespace=r.name(item.get("namespace"), f"{where}.namespace", label=True),
-            name=r.string(item.get("name"), f"{where}.name"),
-            labels=r.labels(item.get("labels"), f"{where}.labels"),
-            ports=read_ports(r, item, where),
-            ip=_address(r, item.get("ip"), f"{where}.ip"),
+        workload = new_workload(
+            r.name(item.get("namespace"), f"{where}.namespace", label=True),
+            r.string(item.get("name"), f"{where}.name"),
+            r.labels(item.get("labels"), f"{where}.labels"),
+            read_ports(r, item, where),
+            _address(r, item.get("ip"), f"{where}.ip"),
+            True,
+            (),
         )
         if workload.key in seen:
             r.fail(
@@ -217,7 +226,7 @@ def read_ports(r: Reader, data: Mapping[str, Any], where: str) -> tuple[Declared
 
     Records and inventories repeat a few ports lists thousands of times: a list
     read before is answered from its reading, looked up by its exact content
-    (:func:`content_key`); a refusal is never remembered, so a bad list is read
+    (:func:`_ports_key`); a refusal is never remembered, so a bad list is read
     for itself and named at its own path.
     """
     value = data.get("ports")
@@ -242,30 +251,22 @@ _PORTS_READ: dict[tuple[Any, ...], tuple[DeclaredPort, ...]] = {}
 _PORTS_READ_LIMIT = 4096
 
 
-def content_key(data: Any) -> tuple[Any, ...] | None:
-    """A hashable image of a flat JSON object (a dict of strings, integers, booleans and
-    nulls), equal only for equal objects: the same keys in the same order, the same
-    values of the same types. None for anything else (a reader then reads it afresh).
-    """
-    if data.__class__ is not dict:
-        return None
-    values = tuple(data.values())
-    types = tuple(map(type, values))
-    if not _KEY_TYPES.issuperset(types):
-        return None
-    return (tuple(data), values, types)
-
-
 def _ports_key(value: Any) -> tuple[Any, ...] | None:
-    """The content key of a list of flat objects (see :func:`content_key`), or None."""
+    """An image of a list of flat JSON objects (each a dict of strings, integers, booleans
+    and nulls), equal only for equal lists: the same keys in the same order, the same
+    values of the same types. None for anything else (read afresh each time).
+    """
     if value.__class__ is not list:
         return None
     keys = []
     for item in value:
-        key = content_key(item)
-        if key is None:
+        if item.__class__ is not dict:
             return None
-        keys.append(key)
+        values = tuple(item.values())
+        types = tuple(map(type, values))
+        if not _KEY_TYPES.issuperset(types):
+            return None
+        keys.append((tuple(item), values, types))
     return tuple(keys)
 
 

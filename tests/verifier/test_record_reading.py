@@ -9,13 +9,29 @@ refusal names its own path.
 from __future__ import annotations
 
 import copy
+import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from constructs_lib.errors import ArtifactError
-from constructs_lib.loaders.intent import FlowEnd, intent_from_record
-from constructs_lib.loaders.inventory import ANY_PROTOCOL, DeclaredPort, inventory_from_dict
+from constructs_lib.loaders import LabelSelector
+from constructs_lib.loaders._frozen import fields_builder
+from constructs_lib.loaders.intent import (
+    Flow,
+    FlowEnd,
+    _new_end,
+    _new_flow,
+    intent_from_record,
+)
+from constructs_lib.loaders.inventory import (
+    ANY_PROTOCOL,
+    DeclaredPort,
+    Workload,
+    inventory_from_dict,
+    new_workload,
+)
 
 from .stacks import RECORD
 
@@ -327,3 +343,93 @@ def test_ends_of_every_kind_read_alike_twice() -> None:
     ]
     assert [f.source for f in flows] == [f.destination for f in flows]
     assert flows[:5] == flows[5:]
+
+
+# the record's lists, and values of other (sub)types -----------------------------------
+
+
+@pytest.mark.parametrize("part", ["workloads", "flows"])
+def test_an_item_that_is_no_mapping_is_refused_before_any_item_is_read(part: str) -> None:
+    record = _record()
+    record[part][0]["zz"] = 1  # refused too, but read only after every item is a mapping
+    record[part].append("api")
+    n = len(record[part]) - 1
+    assert _refusal(record) == f"{AT}.{part}[{n}]: expected a mapping, got string"
+
+
+class _Text(str):
+    pass
+
+
+class _Object(dict[str, Any]):
+    pass
+
+
+def _subtyped(value: Any) -> Any:
+    """``value`` with every mapping and every string value of a subtype of its type."""
+    if isinstance(value, dict):
+        return _Object({k: _subtyped(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_subtyped(v) for v in value]
+    if isinstance(value, str):
+        return _Text(value)
+    return value
+
+
+def test_values_of_subtypes_read_as_their_types() -> None:
+    """Values of the exact type are taken as they are; a subtype goes to the Reader."""
+    record = _record()
+    record["flows"][2]["declared_at"] = "prod/shop/api.allow_to()"
+    plain = _read(copy.deepcopy(record))
+    subtyped = _read(_subtyped(record))
+    assert subtyped == plain
+    assert [f.declared_at for f in subtyped.flows] == [f.declared_at for f in plain.flows]
+    assert repr(subtyped) == repr(plain)
+
+
+# frozen values built without their __init__ --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cls", "build", "fields"),
+    [
+        (
+            Flow,
+            _new_flow,
+            (
+                FlowEnd("workload", "a", "shop"),
+                FlowEnd("external", "e"),
+                (DeclaredPort("TCP", 80),),
+                True,
+                "prod/shop/a",
+            ),
+        ),
+        (Workload, new_workload, ("shop", "a", (("app", "a"),), (), "10.0.0.1", False, ("in",))),
+        (FlowEnd, _new_end, ("namespaces", None, None, (("app", "a"),), LabelSelector())),
+    ],
+)
+def test_a_value_built_without_init_is_the_constructed_one(
+    cls: type[Any], build: Callable[..., Any], fields: tuple[Any, ...]
+) -> None:
+    value, expected = build(*fields), cls(*fields)
+    assert type(value) is cls
+    assert value == expected and hash(value) == hash(expected)
+    # every field, in the order of the class (a field added later fails here)
+    assert list(vars(value).items()) == list(vars(expected).items())
+    assert list(vars(value)) == [f.name for f in dataclasses.fields(cls)]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        value.ports = ()
+    with pytest.raises(TypeError):
+        build(*fields[:-1])  # no field is left to a default
+
+
+def test_only_a_class_whose_init_just_stores_its_fields_is_built_so() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Checked:
+        value: int
+
+        def __post_init__(self) -> None:
+            assert self.value > 0
+
+    with pytest.raises(AssertionError):
+        fields_builder(Checked)
