@@ -13,7 +13,8 @@ For each size it generates one zero-trust topology and writes it three ways:
   lists, for network-config-analyzer's connectivity map over ``policies.yaml``;
 - ``head/cdk.tf.json``: the stack with every 100th flow removed, for
   ``netfence diff stack head``; ``live.json``: the stack's namespaces and
-  policies as a kubectl List, for ``netfence drift --live``.
+  policies as a kubectl List, for ``netfence drift --live`` and ``netfence import``.
+  ``netfence map`` and ``netfence report`` run on the stack as well.
 
 The topology: 10 workloads per namespace; workload i of namespace k calls
 workload i+1 of its own namespace and workload i of namespace k+1 on
@@ -389,7 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reach-max", type=int, default=2000,
                         help="largest size `reach --format json` is run on (default: 2000)")
     parser.add_argument("--change-max", type=int, default=10000,
-                        help="largest size diff and drift are run on (default: 10000)")
+                        help="largest size diff, drift, map, report and import run on "
+                        "(default: 10000)")
     default_workdir = Path(tempfile.gettempdir()) / "netfence-reach-bench"
     parser.add_argument("--workdir", type=Path, default=default_workdir,
                         help=f"where inputs and outputs go (default: {default_workdir})")
@@ -427,20 +429,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append((size, n_policies, "netfence verify", verify))
 
         if size <= args.change_max:
-            print(f"[{size}] netfence diff (1% of flows removed)", file=sys.stderr)
-            diff = measure([netfence, "diff", str(folder / "stack"), str(folder / "head"),
-                            "--output", str(folder / "diff.txt")], args.timeout,
-                           folder / "diff.log")
-            if diff.exit_code not in (0, None):
-                diff.note = f"exit {diff.exit_code}: see {folder / 'diff.log'}"
-            rows.append((size, n_policies, "netfence diff", diff))
-            print(f"[{size}] netfence drift --live (a List of the same size)", file=sys.stderr)
-            drift = measure([netfence, "drift", "--desired", str(folder / "stack"), "--live",
-                             str(folder / "live.json"), "--output", str(folder / "drift.txt")],
-                            args.timeout, folder / "drift.log")
-            if drift.exit_code not in (0, None):
-                drift.note = f"exit {drift.exit_code}: see {folder / 'drift.log'}"
-            rows.append((size, n_policies, "netfence drift", drift))
+            stack = str(folder / "stack")
+            for command, what, argv in (
+                ("netfence diff", "1% of flows removed", ["diff", stack, str(folder / "head")]),
+                ("netfence drift", "a List of the same size",
+                 ["drift", "--desired", stack, "--live", str(folder / "live.json")]),
+                ("netfence map", "mermaid", ["map", stack]),
+                ("netfence report", "Markdown", ["report", stack]),
+                ("netfence import", "the same List",
+                 ["import", "--live", str(folder / "live.json"), "--stack", stack,
+                  "--write", str(folder / "imports.json")]),
+            ):
+                name = command.split()[1]
+                print(f"[{size}] {command} ({what})", file=sys.stderr)
+                run = measure([netfence, *argv, "--output", str(folder / f"{name}.txt")],
+                              args.timeout, folder / f"{name}.log")
+                if run.exit_code not in (0, None):
+                    run.note = f"exit {run.exit_code}: see {folder / f'{name}.log'}"
+                rows.append((size, n_policies, command, run))
 
         if size <= args.reach_max:
             print(f"[{size}] netfence reach --format json", file=sys.stderr)

@@ -179,17 +179,19 @@ def _configure_map(parser: argparse.ArgumentParser) -> None:
 
 def _run_map(args: argparse.Namespace) -> int:
     from constructs_lib.loaders import (
+        collector_paused,
         find_stacks,
         intent_from_artifact,
         load_inventory,
         load_policies,
         read_synth,
     )
+    from constructs_lib.loaders.terraform import policies_from_synth
     from constructs_lib.verifier.netmap import network_map, stack_network
     from constructs_lib.verifier.reach import Reachability
 
-    policies = load_policies(args.path)
     if args.inventory is not None:
+        policies = load_policies(args.path)
         network = network_map(Reachability(policies, load_inventory(args.inventory)))
     else:
         stacks = find_stacks(args.path)
@@ -198,9 +200,12 @@ def _run_map(args: argparse.Namespace) -> int:
                 f"netfence map: error: {args.path} holds {len(stacks)} stacks; "
                 "name one stack dir, or pass --inventory"
             )
-        network = stack_network(
-            policies, intent_from_artifact(read_synth(stacks[0]), str(stacks[0]))
-        )
+        file = str(stacks[0])
+        with collector_paused():  # the stack is read once, for its policies and its record
+            data = read_synth(stacks[0])
+            policies = policies_from_synth(data, file)
+            record = intent_from_artifact(data, file)
+        network = stack_network(policies, record)
     _emit(args, {"mermaid": "mermaid", "dot": "dot", "md": "markdown"}, "write_map", network)
     return EXIT_OK
 
@@ -687,7 +692,7 @@ Exit 1 lists each finding with the policies responsible.
     ),
     Command(
         "map",
-        "draw the allowed flows (mermaid, dot, or markdown with a matrix)",
+        "draw the allowed flows (mermaid, dot, or markdown with a table of them)",
         _configure_map,
         _run_map,
         """\

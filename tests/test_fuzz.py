@@ -6,6 +6,8 @@ bench/fuzz_bench.py runs the same property for longer with fresh seeds.
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -13,7 +15,8 @@ import pytest
 
 from tests.fuzz_inputs import Case, bases, check, runner
 
-_ROOT = Path(tempfile.mkdtemp(prefix="netfence-fuzz-"))
+_ROOT = Path(tempfile.mkdtemp(prefix="netfence-fuzz-"))  # made at collection: parametrized
+atexit.register(shutil.rmtree, _ROOT, ignore_errors=True)
 CASES = {case.name: case for case in bases(_ROOT)}
 EXAMPLES = {"synth": 12, "manifests": 15, "list": 12, "inventory": 15, "plan": 12}
 

@@ -32,6 +32,21 @@ def _wl(topo: Topology, name: str, ns: str = "shop"):  # type: ignore[no-untyped
     return topo.workloads[(ns, name)]
 
 
+def _external_namespace(workload_first: bool) -> Callable[[], None]:
+    def declare() -> None:
+        topo = _shop()
+        outside = topo.add_namespace("prod/external", name="external", environment="prod")
+        payments = ExternalEndpoint("payments", cidr="203.0.113.0/24", ports=[Port.tcp(443)])
+        if workload_first:
+            outside.workload("payments", labels={"app": "payments"})
+            _wl(topo, "api").allow_to(payments)
+        else:
+            _wl(topo, "api").allow_to(payments)
+            outside.workload("payments", labels={"app": "payments"})
+
+    return declare
+
+
 def _duplicate_flow() -> None:
     topo = _shop()
     _wl(topo, "api").allow_to(_wl(topo, "db"))
@@ -208,6 +223,20 @@ CASES: list[tuple[str, Callable[[], object], str]] = [
         "prod/shop/api.allow_to(): destination: workload shop/db belongs to stack 'prod' of "
         "another app, not to this one; a flow can only join workloads of one stack (use a "
         "WorkloadSelection for pods managed elsewhere)",
+    ),
+    (
+        "external_endpoint_named_like_a_workload_of_namespace_external",
+        _external_namespace(workload_first=True),
+        "prod/shop/api.allow_to(): destination: workload 'payments' of namespace 'external' and "
+        "external endpoint 'payments' would both be external/payments in maps, findings and the "
+        "intent record; rename one of them",
+    ),
+    (
+        "workload_of_namespace_external_named_like_an_external_endpoint",
+        _external_namespace(workload_first=False),
+        "prod/external/payments: name: workload 'payments' of namespace 'external' and "
+        "external endpoint 'payments' would both be external/payments in maps, findings and the "
+        "intent record; rename one of them",
     ),
     (
         "duplicate_workload",

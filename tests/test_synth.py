@@ -95,10 +95,11 @@ def _shop(stack: Any) -> None:
     api.allow_to(ExternalEndpoint("payments", cidr="203.0.113.0/24", ports=[Port.tcp(443)]))
 
 
-def test_cdktf_testing_assertions_see_the_policies() -> None:
+def test_cdktf_testing_assertions_see_the_policies(request: pytest.FixtureRequest) -> None:
     from cdk_under_test import App, TerraformStack, Testing
 
-    app = Testing.app()
+    app = Testing.app()  # synthesizes into a fresh temporary directory of its own
+    request.addfinalizer(lambda: shutil.rmtree(app.outdir, ignore_errors=True))
     stack = TerraformStack(app, "t")
     _shop(stack)
     synthesized = Testing.synth(stack)

@@ -801,52 +801,57 @@ def compare(
     names = original.endpoints
     a_eng, b_eng = original.engine, migrated.engine
     memo: dict[tuple[int, int, int, int], bool] = {}
-    pairs = checks = 0
     diffs: list[Difference] = []
     ports_of = {w.key: len(w.ports) for w in original.inventory.workloads}
     ports_of.update({e.key: len(e.ports) for e in original.inventory.external})
-    for source in names:
+    # Every ordered pair of distinct endpoints but external to external is compared;
+    # a pair neither side opens allows nothing on both, so only the pairs open on
+    # either side are looked at (as the map finds them), in endpoint order.
+    pods = sum(1 for name in names if name in a_eng.pod_index)
+    others = len(names) - pods
+    pairs = len(names) * (len(names) - 1) - others * (others - 1)
+    checks = sum(
+        ports_of.get(name, 0) * (len(names) - 1 if name in a_eng.pod_index else pods)
+        for name in names
+    )
+    known = set(names)
+    candidates = sorted(
+        {(s, d) for s, d, _ in original.open_pairs()}
+        | {(s, d) for s, d, _ in migrated.open_pairs() if s in known and d in known}
+    )
+    for source, destination in candidates:
         sa, sb = a_eng.pod_index.get(source), b_eng.pod_index.get(source)
-        for destination in names:
-            if destination == source:
-                continue
-            da, db = a_eng.pod_index.get(destination), b_eng.pod_index.get(destination)
-            if sa is None and da is None:
-                continue
-            pairs += 1
-            checks += ports_of.get(destination, 0)
-            if sa is not None and da is not None and sb is not None and db is not None:
-                key = (
-                    a_eng.pod_class[sa],
-                    a_eng.pod_class[da],
-                    b_eng.pod_class[sb],
-                    b_eng.pod_class[db],
+        da, db = a_eng.pod_index.get(destination), b_eng.pod_index.get(destination)
+        if sa is None and da is None:
+            continue
+        if sa is not None and da is not None and sb is not None and db is not None:
+            key = (
+                a_eng.pod_class[sa],
+                a_eng.pod_class[da],
+                b_eng.pod_class[sb],
+                b_eng.pod_class[db],
+            )
+            same = memo.get(key)
+            if same is None:
+                same = memo[key] = _resolved(original, sa, da) == _resolved(migrated, sb, db)
+        else:
+            same = _conns(original, source, destination) == _conns(migrated, source, destination)
+        if same:
+            continue
+        wanted = _checks(original, destination)
+        for label, proto in wanted:
+            was = original.allowed(source, destination, label, proto)
+            now = migrated.allowed(source, destination, label, proto)
+            if was != now:
+                diffs.append(Difference(source, destination, label, proto, was, now, artifact))
+        if not any(d.source == source and d.destination == destination for d in diffs[-1:]):
+            diffs.append(
+                Difference(source, destination, "(other ports)", "*", True, False, artifact)
+                if _conns(migrated, source, destination).issubset(
+                    _conns(original, source, destination)
                 )
-                same = memo.get(key)
-                if same is None:
-                    same = memo[key] = _resolved(original, sa, da) == _resolved(migrated, sb, db)
-            else:
-                same = _conns(original, source, destination) == _conns(
-                    migrated, source, destination
-                )
-            if same:
-                continue
-            wanted = _checks(original, destination)
-            for label, proto in wanted:
-                was = original.allowed(source, destination, label, proto)
-                now = migrated.allowed(source, destination, label, proto)
-                if was != now:
-                    diffs.append(Difference(source, destination, label, proto, was, now, artifact))
-            if not any(d.source == source and d.destination == destination for d in diffs[-1:]):
-                diffs.append(
-                    Difference(source, destination, "(other ports)", "*", True, False, artifact)
-                    if _conns(migrated, source, destination).issubset(
-                        _conns(original, source, destination)
-                    )
-                    else Difference(
-                        source, destination, "(other ports)", "*", False, True, artifact
-                    )
-                )
+                else Difference(source, destination, "(other ports)", "*", False, True, artifact)
+            )
     # two pods of one kind (replicas of a workload): the same class at both ends
     for source in names:
         sa, sb = a_eng.pod_index.get(source), b_eng.pod_index.get(source)

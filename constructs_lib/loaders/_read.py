@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from constructs_lib.errors import ArtifactError
 
 if TYPE_CHECKING:
@@ -105,7 +107,29 @@ class _YamlDuplicate(Exception):
 
 
 def parse_json(text: str, file: str, expected: str | None = None) -> Any:
-    """``expected`` says what the command wanted, for a file that is not JSON at all."""
+    """The tree ``json.loads`` reads, with a key given twice in one object refused.
+
+    orjson reads it, two to three times as fast, where that is provably the same
+    tree; anywhere else json reads the text again and decides, so each refusal
+    and its message is json's (not JSON, nested too deeply, the first key
+    given twice), and so is each value orjson reads otherwise (NaN, 1e400,
+    lone surrogates, integers beyond 64 bits, which it reads as floats).
+
+    orjson keeps the last of a repeated key silently; counting colons finds
+    it. In valid JSON each key/value pair has one ':' and every other ':' is
+    inside a string, which orjson writes back with its colons as they were.
+    So ``text`` has as many colons as orjson's output, unless a pair was
+    dropped, or a string spells a colon as an escape (``\\u003a``, left to
+    json). orjson writes each float of magnitude 1e16 or more with ``e+``
+    (``1e+16``), and an integer beyond 64 bits is one: an output without an
+    'e+' holds no integer it read as a float (a string with 'e+' in it goes to
+    json too, which is only slower).
+
+    ``expected`` says what the command wanted, for a file that is not JSON at all.
+    """
+    tree = _orjson_tree(text)
+    if tree is not _UNPROVEN:
+        return tree
     invalid = f"{expected} not valid JSON" if expected else "not valid JSON"
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
@@ -119,6 +143,23 @@ def parse_json(text: str, file: str, expected: str | None = None) -> Any:
         raise ArtifactError(file, f"{invalid}: nested too deeply") from None
     except ValueError as exc:
         raise ArtifactError(file, f"{invalid}: {exc}") from None
+
+
+_UNPROVEN: Any = object()
+
+
+def _orjson_tree(text: str) -> Any:
+    """orjson's tree of ``text`` where it is json's, else _UNPROVEN (see parse_json)."""
+    if "\\" in text and ("\\u003a" in text or "\\u003A" in text):
+        return _UNPROVEN
+    try:
+        tree = orjson.loads(text)
+        written = orjson.dumps(tree)  # refuses nesting deeper than 254: json reads it
+    except (ValueError, TypeError):  # orjson's refusals (JSONDecodeError, JSONEncodeError)
+        return _UNPROVEN
+    if b"e+" in written or written.count(b":") != text.count(":"):
+        return _UNPROVEN
+    return tree
 
 
 def read_json(file: str | os.PathLike[str]) -> Any:

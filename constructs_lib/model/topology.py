@@ -174,6 +174,17 @@ def selection_policy_name(labels: Labels) -> str:
 _RESERVED_NAME = re.compile(r"all-pods|pods-([a-z0-9-]+-)?[0-9a-f]{8}")
 
 
+EXTERNAL_NAMES = "external"  # external endpoint X is external/X in maps, findings and records
+
+
+def _same_name(name: str) -> str:
+    return (
+        f"workload {name!r} of namespace {EXTERNAL_NAMES!r} and external endpoint {name!r} "
+        f"would both be {EXTERNAL_NAMES}/{name} in maps, findings and the intent record; "
+        "rename one of them"
+    )
+
+
 def is_reserved_name(name: str) -> bool:
     """Names the policies of workload selections use: no workload may take them."""
     return _RESERVED_NAME.fullmatch(name) is not None
@@ -957,6 +968,8 @@ class Topology:
                 f"workload {wl_name!r} is already declared in namespace "
                 f"{namespace.name!r} at {self.workloads[key].path}",
             )
+        if namespace.name == EXTERNAL_NAMES and wl_name in self.externals:
+            raise InvalidIntentError(path, "name", _same_name(wl_name))
         validation.boolean(path, "allow_dns", allow_dns)
         if not allow_dns and namespace.allow_dns:  # in a namespace without DNS: a no-op
             terms = len(lab)
@@ -1268,6 +1281,9 @@ class Topology:
                 f"{', '.join(map(str, common))} is already declared at {pair[common[0]]}",
             )
         pair.update((p, path) for p in flow_ports)
+        for end, side in ((source, "source"), (destination, "destination")):
+            if isinstance(end, ExternalEndpoint) and (EXTERNAL_NAMES, end.name) in self.workloads:
+                raise InvalidIntentError(path, side, _same_name(end.name))
         for end in (source, destination):
             if isinstance(end, ExternalEndpoint):
                 self.externals[end.name] = end

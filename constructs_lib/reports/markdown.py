@@ -90,11 +90,25 @@ def write_verification(result: Verification, out: TextIO) -> None:
             out.write("\n")
 
 
+MATRIX_MAX = 30  # endpoints up to which the connections are a matrix; beyond, a list
+
+
 def write_map(network: NetworkMap, out: TextIO) -> None:
     out.write("## Network map\n\n```mermaid\n")
     out.write(render_mermaid(network))
-    out.write("```\n\n### Allowed connections (rows: from, columns: to)\n\n")
     names = network.nodes
+    if len(names) > MATRIX_MAX:
+        # A matrix grows with the square of the endpoints (10,000 of them: 100
+        # million cells) and no reader scans a table that wide: list the pairs.
+        out.write(
+            f"```\n\n### Allowed connections ({len(network.edges)} of the pairs of "
+            f"{len(names)} endpoints; every pair not listed allows nothing)\n\n"
+            "| from | to | connections |\n|---|---|---|\n"
+        )
+        for source, dest, conns in network.edges:
+            out.write(f"| {cell(source)} | {cell(dest)} | {cell(str(conns))} |\n")
+        return
+    out.write("```\n\n### Allowed connections (rows: from, columns: to)\n\n")
     out.write("| from \\ to | " + " | ".join(cell(n) for n in names) + " |\n")
     out.write("|---" * (len(names) + 1) + "|\n")
     for source in names:

@@ -35,7 +35,8 @@ class NetworkMap:
 
 
 def network_map(reach: Reachability, scope: Collection[str] | None = None) -> NetworkMap:
-    """Every ordered pair (not self, not external to external) with what it allows.
+    """Every ordered pair (not self, not external to external) that allows something,
+    in node order.
 
     scope: namespaces the map answers for (a stack's own); pairs with neither
     end in them, e.g. an environment's Prometheus and an external API, are
@@ -46,18 +47,10 @@ def network_map(reach: Reachability, scope: Collection[str] | None = None) -> Ne
     def inside(node: str) -> bool:
         return scope is None or node.split("/", 1)[0] in scope
 
-    edges = []
-    for source in nodes:
-        for destination in nodes:
-            if source == destination or (
-                reach.is_external(source) and reach.is_external(destination)
-            ):
-                continue
-            if not (inside(source) or inside(destination)):
-                continue
-            conns = reach.connection_set(source, destination)
-            if not conns.is_empty():
-                edges.append((source, destination, conns))
+    edges = sorted(
+        (edge for edge in reach.open_pairs() if inside(edge[0]) or inside(edge[1])),
+        key=lambda edge: (edge[0], edge[1]),
+    )
     return NetworkMap(nodes, tuple(edges))
 
 
