@@ -7,13 +7,12 @@ only what reached the disk counts.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from constructs_lib.errors import ArtifactError
-from constructs_lib.loaders._frozen import fields_builder
 from constructs_lib.loaders._spec import KUBERNETES, Reader
 from constructs_lib.loaders.inventory import (
     NAME_LABEL,
@@ -23,7 +22,6 @@ from constructs_lib.loaders.inventory import (
     Namespace,
     Workload,
     _cidr,
-    new_workload,
     read_external,
     read_ports,
     with_name_label,
@@ -193,15 +191,6 @@ class Flow:
     declared_at: str | None = field(default=None, compare=False)
 
 
-# Flow(...) and FlowEnd(...) of every field, for the tens of thousands of a record
-_new_flow: Callable[[FlowEnd, FlowEnd, tuple[DeclaredPort, ...], bool, str | None], Flow] = (
-    fields_builder(Flow)
-)
-_new_end: Callable[[str, str | None, str | None, Labels, LabelSelector | None], FlowEnd] = (
-    fields_builder(FlowEnd)
-)
-
-
 @dataclass(frozen=True)
 class IntentRecord:
     stack: str
@@ -304,7 +293,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
             allow_dns = r.boolean(allow_dns, f"{where}.allow_dns", True)
         isolate = item.get("isolate")
         isolate = () if isolate is None else _isolate(r, isolate, f"{where}.isolate")
-        workloads.append(new_workload(namespace, name, labels, ports, None, allow_dns, isolate))
+        workloads.append(Workload(namespace, name, labels, ports, None, allow_dns, isolate))
     for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
         r.known(item, where, EXTERNAL_FIELDS)
     externals = [
@@ -324,12 +313,10 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     }
     # the ends that name a declared workload or external endpoint (see _flow_end)
     ends: dict[tuple[str, ...], FlowEnd] = {
-        ("workload", w.namespace, w.name): _new_end("workload", w.name, w.namespace, (), None)
+        ("workload", w.namespace, w.name): FlowEnd("workload", w.name, w.namespace)
         for w in workloads
     }
-    ends.update(
-        (("external", e.name), _new_end("external", e.name, None, (), None)) for e in externals
-    )
+    ends.update((("external", e.name), FlowEnd("external", e.name)) for e in externals)
     flows = []
     path = f"{RECORD_PATH}.flows"
     for i, item in enumerate(_mappings(r, top.get("flows"), path)):
@@ -345,7 +332,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         declared_at = None  # records older than the field
         if "declared_at" in item:
             declared_at = _declared_at(r, item["declared_at"], f"{where}.declared_at")
-        flows.append(_new_flow(source, destination, ports, cross, declared_at))
+        flows.append(Flow(source, destination, ports, cross, declared_at))
     cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
     r.known(cluster, f"{RECORD_PATH}.cluster", ("pod_cidrs", "service_cidrs"))
     ranges = {

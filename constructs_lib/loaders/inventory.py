@@ -6,12 +6,13 @@ file for ``netfence reach``, or the intent record for ``netfence verify``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.loaders._frozen import fields_builder
+import orjson
+
 from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
 from constructs_lib.loaders.network_policy import Labels
 
@@ -59,12 +60,6 @@ class Workload:
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
-
-
-# Workload(...) of every field, for the thousands a record or an inventory holds
-new_workload: Callable[
-    [str, str, Labels, tuple[DeclaredPort, ...], str | None, bool, tuple[str, ...]], Workload
-] = fields_builder(Workload)
 
 
 @dataclass(frozen=True)
@@ -139,14 +134,12 @@ def inventory_from_dict(
     seen: dict[str, str] = {}
     for item, where in r.blocks(top.get("workloads"), "workloads"):
         r.known(item, where, ("namespace", "name", "labels", "ip", "ports"))
-        workload = new_workload(
-            r.name(item.get("namespace"), f"{where}.namespace", label=True),
-            r.string(item.get("name"), f"{where}.name"),
-            r.labels(item.get("labels"), f"{where}.labels"),
-            read_ports(r, item, where),
-            _address(r, item.get("ip"), f"{where}.ip"),
-            True,
-            (),
+        workload = Workload(
+            namespace=r.name(item.get("namespace"), f"{where}.namespace", label=True),
+            name=r.string(item.get("name"), f"{where}.name"),
+            labels=r.labels(item.get("labels"), f"{where}.labels"),
+            ports=read_ports(r, item, where),
+            ip=_address(r, item.get("ip"), f"{where}.ip"),
         )
         if workload.key in seen:
             r.fail(
@@ -224,50 +217,35 @@ def read_cidrs(r: Reader, item: Mapping[str, Any], where: str) -> tuple[str, ...
 def read_ports(r: Reader, data: Mapping[str, Any], where: str) -> tuple[DeclaredPort, ...]:
     """The ``ports`` list of a workload, an external endpoint, a flow or a DNS target.
 
-    Records and inventories repeat a few ports lists thousands of times: a list
-    read before is answered from its reading, looked up by its exact content
-    (:func:`_ports_key`); a refusal is never remembered, so a bad list is read
-    for itself and named at its own path.
+    Records and inventories repeat a few ports lists thousands of times, so a list
+    read before is answered from its reading: looked up by its JSON text, and taken
+    only when it equals (==) the list that text spells. The text tells True from 1
+    and 1 from 1.0; equality tells a string from a UUID, null from NaN, a list from
+    a tuple; what both take for the same (a str subclass, an IntEnum) reads the same.
+    A refusal is never remembered: a bad list is read for itself, at its own path.
     """
     value = data.get("ports")
-    key = _ports_key(value) if r.s is KUBERNETES else None  # the one spelling ports have
-    if key is not None:
-        ports = _PORTS_READ.get(key)
-        if ports is not None:
-            return ports
+    key = None
+    if value.__class__ is list and r.s is KUBERNETES:  # the one spelling ports have
+        try:
+            key = orjson.dumps(value)
+        except TypeError:  # not JSON (orjson.JSONEncodeError): read afresh
+            pass
+        else:
+            known = _PORTS_READ.get(key)
+            if known is not None and known[0] == value:
+                return known[1]
     ports = tuple(_port(r, item, at) for item, at in r.blocks(value, f"{where}.ports"))
     if key is not None:
         if len(_PORTS_READ) >= _PORTS_READ_LIMIT:
             _PORTS_READ.clear()
-        _PORTS_READ[key] = ports
+        _PORTS_READ[key] = (orjson.loads(key), ports)
     return ports
 
 
-# The scalar types a content key is exact for: True == 1 in Python, so a key holds
-# each value's type beside the value (floats are left out: no port field is one).
-_KEY_TYPES = frozenset((str, int, bool, type(None)))
-# ports lists read before, by content key (bounded: cleared when full)
-_PORTS_READ: dict[tuple[Any, ...], tuple[DeclaredPort, ...]] = {}
+# ports lists read before: JSON text -> (the list it spells, its reading); bounded
+_PORTS_READ: dict[bytes, tuple[Any, tuple[DeclaredPort, ...]]] = {}
 _PORTS_READ_LIMIT = 4096
-
-
-def _ports_key(value: Any) -> tuple[Any, ...] | None:
-    """An image of a list of flat JSON objects (each a dict of strings, integers, booleans
-    and nulls), equal only for equal lists: the same keys in the same order, the same
-    values of the same types. None for anything else (read afresh each time).
-    """
-    if value.__class__ is not list:
-        return None
-    keys = []
-    for item in value:
-        if item.__class__ is not dict:
-            return None
-        values = tuple(item.values())
-        types = tuple(map(type, values))
-        if not _KEY_TYPES.issuperset(types):
-            return None
-        keys.append((tuple(item), values, types))
-    return tuple(keys)
 
 
 def _port(r: Reader, item: Mapping[str, Any], where: str) -> DeclaredPort:

@@ -9,33 +9,28 @@ refusal names its own path.
 from __future__ import annotations
 
 import copy
-import dataclasses
-from collections.abc import Callable
+import enum
+import math
+import uuid
 from typing import Any
 
 import pytest
 
 from constructs_lib.errors import ArtifactError
-from constructs_lib.loaders import LabelSelector
-from constructs_lib.loaders._frozen import fields_builder
 from constructs_lib.loaders.intent import (
-    Flow,
     FlowEnd,
-    _new_end,
-    _new_flow,
     intent_from_record,
 )
 from constructs_lib.loaders.inventory import (
     ANY_PROTOCOL,
     DeclaredPort,
-    Workload,
     inventory_from_dict,
-    new_workload,
 )
 
 from .stacks import RECORD
 
 AT = "x.json at //.metadata.netfence"
+_UUID = uuid.UUID("12345678-1234-5678-1234-567812345678")
 
 # (a ports list, the field under ports that is refused, the message)
 BAD_PORTS: list[tuple[Any, str, str]] = [
@@ -387,49 +382,70 @@ def test_values_of_subtypes_read_as_their_types() -> None:
     assert repr(subtyped) == repr(plain)
 
 
-# frozen values built without their __init__ --------------------------------------------
+# values no JSON file holds (the library API takes any Python value) ----------------------
+
+
+class _Protocol(enum.StrEnum):
+    TCP = "TCP"
+
+
+class _Number(enum.IntEnum):
+    HTTP = 80
 
 
 @pytest.mark.parametrize(
-    ("cls", "build", "fields"),
+    ("good", "bad", "field", "message"),
     [
+        # the same JSON text as a list read before, but not equal to it: read afresh
         (
-            Flow,
-            _new_flow,
-            (
-                FlowEnd("workload", "a", "shop"),
-                FlowEnd("external", "e"),
-                (DeclaredPort("TCP", 80),),
-                True,
-                "prod/shop/a",
-            ),
+            [{"port": 80, "name": str(_UUID)}],
+            [{"port": 80, "name": _UUID}],
+            "[0].name",
+            "expected a string, got UUID",
         ),
-        (Workload, new_workload, ("shop", "a", (("app", "a"),), (), "10.0.0.1", False, ("in",))),
-        (FlowEnd, _new_end, ("namespaces", None, None, (("app", "a"),), LabelSelector())),
+        (
+            [{"port": None, "name": "http"}],
+            [{"port": math.nan, "name": "http"}],
+            "[0].port",
+            "expected a number, got nan",
+        ),
+        (
+            [{"port": None, "name": "http"}],
+            [{"port": math.inf, "name": "http"}],
+            "[0].port",
+            "expected a number, got inf",
+        ),
+        ([{"port": 80}], ({"port": 80},), "", "expected a list, got tuple"),
+        ([{"port": 80}], [{"port": 80.0}], "[0].port", "expected a number, got 80.0"),
     ],
 )
-def test_a_value_built_without_init_is_the_constructed_one(
-    cls: type[Any], build: Callable[..., Any], fields: tuple[Any, ...]
+def test_a_list_spelled_like_one_read_before_is_read_for_itself(
+    good: Any, bad: Any, field: str, message: str
 ) -> None:
-    value, expected = build(*fields), cls(*fields)
-    assert type(value) is cls
-    assert value == expected and hash(value) == hash(expected)
-    # every field, in the order of the class (a field added later fails here)
-    assert list(vars(value).items()) == list(vars(expected).items())
-    assert list(vars(value)) == [f.name for f in dataclasses.fields(cls)]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        value.ports = ()
-    with pytest.raises(TypeError):
-        build(*fields[:-1])  # no field is left to a default
+    def workloads(ports: Any) -> dict[str, Any]:
+        return {"workloads": [{"namespace": "shop", "name": "a", "ports": ports}]}
+
+    inventory_from_dict(workloads(good), "inv.yaml")
+    with pytest.raises(ArtifactError) as err:
+        inventory_from_dict(workloads(bad), "inv.yaml")
+    assert str(err.value) == f"inv.yaml at workloads[0].ports{field}: {message}"
 
 
-def test_only_a_class_whose_init_just_stores_its_fields_is_built_so() -> None:
-    @dataclasses.dataclass(frozen=True)
-    class Checked:
-        value: int
+def test_values_python_takes_for_the_same_read_the_same() -> None:
+    expected = (DeclaredPort("TCP", 80),)
+    for ports in (
+        [{"port": 80, "protocol": "TCP"}],
+        [{"port": _Number.HTTP, "protocol": _Protocol.TCP}],
+    ):
+        data = {"workloads": [{"namespace": "shop", "name": "a", "ports": ports}]}
+        assert inventory_from_dict(data).workloads[0].ports == expected
 
-        def __post_init__(self) -> None:
-            assert self.value > 0
 
-    with pytest.raises(AssertionError):
-        fields_builder(Checked)
+def test_a_list_changed_after_it_was_read_is_read_as_it_is_now() -> None:
+    ports = [{"port": 1}]
+    data = {"workloads": [{"namespace": "shop", "name": "a", "ports": ports}]}
+    assert inventory_from_dict(data).workloads[0].ports == (DeclaredPort("TCP", 1),)
+    ports[0]["port"] = True
+    with pytest.raises(ArtifactError) as err:
+        inventory_from_dict(data, "inv.yaml")
+    assert str(err.value) == "inv.yaml at workloads[0].ports[0].port: expected a number, got True"
