@@ -11,17 +11,25 @@ they would refuse is refused here, and unknown fields are refused in every
 place where Kubernetes refuses them. Strings in Terraform configuration go
 through :meth:`Reader.string`, the one place that refuses Terraform templates
 (``${...}``, ``%{...}``), which Terraform evaluates and netfence cannot.
+
+Generated inputs repeat the same selectors, peers, ports and rules thousands
+of times, so the reader keeps what it has read by content (:class:`ReadCache`):
+a valid result depends only on the item and the spelling, never on where it
+stands (paths appear only in refusals), so an item equal to one read before is
+that same immutable result.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import marshal
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from typing import Any, NoReturn
+from functools import cached_property
+from typing import Any, NoReturn, TypeVar
 
 from constructs_lib import syntax
 from constructs_lib.errors import ArtifactError
@@ -39,6 +47,7 @@ from constructs_lib.loaders.network_policy import (
     PolicyRule,
     Source,
     default_policy_types,
+    new_policy,
 )
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -110,6 +119,20 @@ def collecting_doubts() -> Iterator[list[Doubt]]:
 
 
 @dataclass(frozen=True)
+class Fields:
+    """The fields each block of one spelling may hold, as sets (checked in one step)."""
+
+    selector: frozenset[str]
+    requirement: frozenset[str]
+    ip_block: frozenset[str]
+    peer: frozenset[str]
+    port: frozenset[str]
+    spec: frozenset[str]
+    metadata: frozenset[str]
+    rule: Mapping[str, frozenset[str]]  # by the key of the rule's peers ("from", "to")
+
+
+@dataclass(frozen=True)
 class Spelling:
     """Field names of one input format, and whether blocks may be lists."""
 
@@ -130,6 +153,19 @@ class Spelling:
 
     def with_templates(self) -> Spelling:
         return replace(self, templates=True)
+
+    @cached_property
+    def fields(self) -> Fields:
+        return Fields(
+            selector=frozenset((self.match_labels, self.match_expressions)),
+            requirement=frozenset(("key", "operator", "values")),
+            ip_block=frozenset(("cidr", "except")),
+            peer=frozenset((self.pod_selector, self.namespace_selector, self.ip_block)),
+            port=frozenset(("port", "protocol", self.end_port)),
+            spec=frozenset((self.pod_selector, self.policy_types, "ingress", "egress")),
+            metadata=frozenset(TF_METADATA if self.terraform else K8S_METADATA),
+            rule={key: frozenset((key, "ports")) for key in ("from", "to")},
+        )
 
 
 # plans and state: values Terraform has already evaluated
@@ -162,6 +198,52 @@ _LABEL_KEYS: set[str] = set()
 _LABEL_VALUES: set[str] = set()
 
 
+T = TypeVar("T")
+
+
+def content_key(value: Any) -> bytes | None:
+    """The exact content of ``value`` as bytes, or None when it is not plain data.
+
+    marshal writes only the exact builtin types (a subclass, a datetime, an enum
+    is refused), keeps 53, "53", 53.0 and True apart, a list from a tuple, NaN
+    from null, and what it writes reads back: equal bytes are equal content of
+    the same types. Key order is part of the bytes, so the same mapping in
+    another order is only a miss. Version 2 writes a string the same way whether
+    it is interned or not.
+    """
+    try:
+        return marshal.dumps(value, 2)
+    except ValueError:  # not plain data, or nested too deep: read it, never remember it
+        return None
+
+
+class ReadCache:
+    """Results of valid reads by spelling and content, for one call of a loader.
+
+    The Readers of one input share it (a YAML file has a Reader per document)
+    and it goes with them, so memory never grows from one input to the next.
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[Spelling, _Tables] = {}
+
+    def tables(self, spelling: Spelling) -> _Tables:
+        tables = self._tables.get(spelling)
+        if tables is None:
+            tables = self._tables[spelling] = _Tables()
+        return tables
+
+
+class _Tables:
+    __slots__ = ("peers", "ports", "rules", "selectors")
+
+    def __init__(self) -> None:
+        self.selectors: dict[bytes | None, LabelSelector | None] = {}  # (None is never kept)
+        self.peers: dict[bytes | None, Peer] = {}
+        self.ports: dict[bytes | None, PolicyPort] = {}
+        self.rules: dict[str, dict[bytes | None, PolicyRule]] = {"from": {}, "to": {}}
+
+
 def type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -178,10 +260,18 @@ def type_name(value: Any) -> str:
 class Reader:
     """Typed access to loaded JSON/YAML that fails with a located ArtifactError."""
 
-    def __init__(self, file: str, document: int | None, spelling: Spelling) -> None:
+    def __init__(
+        self,
+        file: str,
+        document: int | None,
+        spelling: Spelling,
+        cache: ReadCache | None = None,
+    ) -> None:
         self.file = file
         self.document = document
         self.s = spelling
+        self.cache = ReadCache() if cache is None else cache
+        self._seen = self.cache.tables(spelling)
 
     def fail(self, path: str, message: str) -> NoReturn:
         raise ArtifactError(self.file, message, document=self.document, field=path or None)
@@ -252,20 +342,16 @@ class Reader:
 
     def name_syntax(self, text: str, path: str, *, label: bool = False) -> str:
         """``name`` for a string already read (a resolved Terraform reference)."""
-        valid, limit, what = (
-            (syntax.is_dns_label, 63, "a DNS label")
-            if label
-            else (syntax.is_dns_subdomain, 253, "a DNS subdomain")
+        if syntax.is_dns_label(text) if label else syntax.is_dns_subdomain(text):
+            return text
+        limit, what = (63, "a DNS label") if label else (253, "a DNS subdomain")
+        self.fail(
+            path,
+            f"invalid name {text!r}: must be {what} (at most {limit} characters: "
+            "lowercase letters, digits and '-', starting and ending with a letter or digit"
+            + ("" if label else ", dot-separated")
+            + ")",
         )
-        if not valid(text):
-            self.fail(
-                path,
-                f"invalid name {text!r}: must be {what} (at most {limit} characters: "
-                "lowercase letters, digits and '-', starting and ending with a letter or digit"
-                + ("" if label else ", dot-separated")
-                + ")",
-            )
-        return text
 
     def label_key(self, value: Any, path: str) -> str:
         if value.__class__ is str and value in _LABEL_KEYS:
@@ -332,6 +418,8 @@ class Reader:
 
     def block(self, value: Any, path: str) -> tuple[Mapping[str, Any] | None, str]:
         """A nested block: an object, or in Terraform also a list of at most one."""
+        if value.__class__ is dict:
+            return value, path
         if value is None:
             return None, path
         if self.s.blocks_as_lists and isinstance(value, list):
@@ -344,21 +432,78 @@ class Reader:
 
     def blocks(self, value: Any, path: str) -> list[tuple[Mapping[str, Any], str]]:
         """A repeated block: a list of objects (Terraform may give a lone object)."""
+        items, indexed = self.block_items(value, path)
+        if not indexed:
+            return [(item, path) for item in items]
+        return [(item, f"{path}[{i}]") for i, item in enumerate(items)]
+
+    def block_items(self, value: Any, path: str) -> tuple[Sequence[Mapping[str, Any]], bool]:
+        """``blocks`` without the paths: the objects, and whether item i is at ``path[i]``
+        (a lone Terraform object is at ``path``). Every item is checked before any is read."""
         if value is None:
-            return []
+            return (), True
         if isinstance(value, list):
-            out: list[tuple[Mapping[str, Any], str]] = []
             for i, item in enumerate(value):
-                where = f"{path}[{i}]"
                 if not isinstance(item, dict):
-                    self.fail(where, f"expected a mapping, got {type_name(item)}")
-                out.append((item, where))
-            return out
+                    self.fail(f"{path}[{i}]", f"expected a mapping, got {type_name(item)}")
+            return value, True
         if self.s.blocks_as_lists and isinstance(value, dict):
-            return [(value, path)]
+            return (value,), False
         self.fail(path, f"expected a list, got {type_name(value)}")
 
-    def known(self, data: Mapping[str, Any], path: str, allowed: tuple[str, ...]) -> None:
+    def each(
+        self,
+        value: Any,
+        path: str,
+        seen: dict[bytes | None, T],
+        read: Callable[[Mapping[str, Any], str], T],
+    ) -> tuple[T, ...]:
+        """A repeated block read with ``read``, each content once (``seen`` holds the
+        results so far); an item's path is spelled out only when it is read."""
+        items, indexed = self.block_items(value, path)
+        out = []
+        item: Any
+        for i, item in enumerate(items):
+            try:
+                key: bytes | None = marshal.dumps(item, 2)  # (content_key, inlined: per item)
+            except ValueError:
+                key = None
+            result = seen.get(key)
+            if result is None:
+                where = f"{path}[{i}]" if indexed else path
+                result = self.read_new(seen, key, item, where, read)
+            out.append(result)
+        return tuple(out)
+
+    def read_new(
+        self,
+        seen: dict[bytes | None, T],
+        key: bytes | None,
+        value: Any,
+        path: str,
+        read: Callable[[Any, str], T],
+    ) -> T:
+        """``read(value, path)``, remembered under ``key`` unless it recorded a doubt.
+
+        Whether a read records a doubt depends on the content alone (each doubt
+        tests values of the item itself, never its path or what was read before),
+        so content once read without a doubt reads again without one, and under
+        lint a remembered result can stand only where a re-read would record
+        nothing: every doubt is still recorded at each path where it occurs. A
+        refusal raises, so it is never remembered.
+        """
+        doubts = _DOUBTS.get()
+        before = 0 if doubts is None else len(doubts)
+        result = read(value, path)
+        if key is not None and result is not None and (doubts is None or len(doubts) == before):
+            seen[key] = result
+        return result
+
+    def known(self, data: Mapping[str, Any], path: str, allowed: Collection[str]) -> None:
+        if not isinstance(allowed, frozenset):
+            allowed = frozenset(allowed)
+        if data.__class__ is dict and data.keys() <= allowed:
+            return
         for key in data:
             if key not in allowed and not (self.s.templates and key == "//"):
                 where = f"{path}.{key}" if path else key
@@ -386,11 +531,22 @@ class Reader:
         return tuple(sorted(out.items()))
 
     def selector(self, value: Any, path: str) -> LabelSelector | None:
+        if value is None:
+            return None
+        try:
+            key = marshal.dumps(value, 2)  # (content_key, inlined: once per selector)
+        except ValueError:
+            key = None
+        seen = self._seen.selectors
+        hit = seen.get(key)
+        return hit if hit is not None else self.read_new(seen, key, value, path, self.new_selector)
+
+    def new_selector(self, value: Any, path: str) -> LabelSelector | None:
         data, path = self.block(value, path)
         if data is None:
             return None
         s = self.s
-        self.known(data, path, (s.match_labels, s.match_expressions))
+        self.known(data, path, s.fields.selector)
         # (field paths are spelled out only for the fields present: this runs per peer)
         raw = data.get(s.match_labels)
         match_labels = () if raw is None else self.labels(raw, f"{path}.{s.match_labels}")
@@ -404,7 +560,7 @@ class Reader:
         return LabelSelector(match_labels, tuple(sorted(exprs, key=repr)))
 
     def requirement(self, data: Mapping[str, Any], path: str) -> LabelRequirement:
-        self.known(data, path, ("key", "operator", "values"))
+        self.known(data, path, self.s.fields.requirement)
         key = self.label_key(self.required(data, "key", path), f"{path}.key")
         operator = self.string(self.required(data, "operator", path), f"{path}.operator")
         if operator not in OPERATORS:
@@ -428,7 +584,7 @@ class Reader:
         data, path = self.block(value, path)
         if data is None:
             return None
-        self.known(data, path, ("cidr", "except"))
+        self.known(data, path, self.s.fields.ip_block)
         cidr = self.cidr(self.required(data, "cidr", path), f"{path}.cidr")
         excepts = []
         for i, item in enumerate(self.items(data.get("except"), f"{path}.except")):
@@ -453,7 +609,7 @@ class Reader:
 
     def peer(self, data: Mapping[str, Any], path: str) -> Peer:
         s = self.s
-        self.known(data, path, (s.pod_selector, s.namespace_selector, s.ip_block))
+        self.known(data, path, s.fields.peer)
         raw = data.get(s.pod_selector)
         pods = None if raw is None else self.selector(raw, f"{path}.{s.pod_selector}")
         raw = data.get(s.namespace_selector)
@@ -473,7 +629,7 @@ class Reader:
 
     def port(self, data: Mapping[str, Any], path: str) -> PolicyPort:
         s = self.s
-        self.known(data, path, ("port", "protocol", s.end_port))
+        self.known(data, path, s.fields.port)
         raw = data.get("protocol")
         protocol = "TCP" if raw is None else self.protocol(raw, f"{path}.protocol")
         raw = data.get("port")
@@ -553,25 +709,19 @@ class Reader:
         return value
 
     def rules(self, value: Any, path: str, peers_key: str) -> tuple[PolicyRule, ...]:
-        out = []
-        for data, where in self.blocks(value, path):
-            self.known(data, where, (peers_key, "ports"))
-            raw = data.get(peers_key)
-            peers = (
-                ()
-                if raw is None
-                else tuple(
-                    self.peer(item, at) for item, at in self.blocks(raw, f"{where}.{peers_key}")
-                )
-            )
-            raw = data.get("ports")
-            ports = (
-                ()
-                if raw is None
-                else tuple(self.port(item, at) for item, at in self.blocks(raw, f"{where}.ports"))
-            )
-            out.append(PolicyRule(peers, ports))
-        return tuple(out)
+        def read(data: Mapping[str, Any], where: str) -> PolicyRule:
+            return self.rule(data, where, peers_key)
+
+        return self.each(value, path, self._seen.rules[peers_key], read)
+
+    def rule(self, data: Mapping[str, Any], path: str, peers_key: str) -> PolicyRule:
+        self.known(data, path, self.s.fields.rule[peers_key])
+        raw = data.get(peers_key)
+        seen = self._seen
+        peers = () if raw is None else self.each(raw, f"{path}.{peers_key}", seen.peers, self.peer)
+        raw = data.get("ports")
+        ports = () if raw is None else self.each(raw, f"{path}.ports", seen.ports, self.port)
+        return PolicyRule(peers, ports)
 
     # whole policy -----------------------------------------------------------
 
@@ -586,7 +736,7 @@ class Reader:
         metadata, meta_path = self.block(value, path)
         if metadata is None:
             self.fail(path, "missing required field")
-        self.known(metadata, meta_path, TF_METADATA if self.s.terraform else K8S_METADATA)
+        self.known(metadata, meta_path, self.s.fields.metadata)
         name = self.name(
             self.required(metadata, "name", meta_path), f"{meta_path}.name", label=name_label
         )
@@ -606,21 +756,15 @@ class Reader:
         if value != expected:
             self.fail(where, f"expected {expected!r}, got {type_name(value)} {value!r}")
 
-    def policy(
-        self,
-        metadata: Mapping[str, Any],
-        spec_value: Any,
-        path: str,
-        source: Source,
-        namespace: str,
-        name: str,
-    ) -> NetworkPolicy:
-        """``metadata`` has been read by the caller (names may be interpolated)."""
+    def policy(self, spec_value: Any, source: Source, namespace: str, name: str) -> NetworkPolicy:
+        """The policy of ``spec_value``, which is at ``{source.path}spec``; the caller has
+        read its metadata (Terraform names may be references)."""
         s = self.s
+        path = source.path
         spec, spec_path = self.block(spec_value, f"{path}spec")
         if spec is None:
             self.fail(f"{path}spec", "missing required field")
-        self.known(spec, spec_path, (s.pod_selector, s.policy_types, "ingress", "egress"))
+        self.known(spec, spec_path, s.fields.spec)
         pod_selector = self.selector(spec.get(s.pod_selector), f"{spec_path}.{s.pod_selector}")
         if pod_selector is None:
             # Kubernetes reads an omitted podSelector as {} (all pods); Terraform
@@ -633,12 +777,15 @@ class Reader:
         raw = spec.get("egress")
         egress = () if raw is None else self.rules(raw, f"{spec_path}.egress", "to")
         declared: tuple[str, ...] | None = None
-        if spec.get(s.policy_types) is not None:
+        raw = spec.get(s.policy_types)
+        if raw is not None:
             types_path = f"{spec_path}.{s.policy_types}"
-            declared = tuple(
-                self.string(t, f"{types_path}[{i}]")
-                for i, t in enumerate(self.items(spec[s.policy_types], types_path))
-            )
+            types = []
+            for i, t in enumerate(self.items(raw, types_path)):
+                if t.__class__ is not str or "{" in t:
+                    t = self.string(t, f"{types_path}[{i}]")
+                types.append(t)
+            declared = tuple(types)
             for i, t in enumerate(declared):
                 if t not in (INGRESS, EGRESS):
                     self.fail(
@@ -659,13 +806,7 @@ class Reader:
             self.fail(
                 f"{spec_path}.{s.policy_types}", "missing required field (Ingress, Egress or both)"
             )
-        return NetworkPolicy(
-            namespace=namespace,
-            name=name,
-            pod_selector=pod_selector,
-            policy_types=default_policy_types(declared, egress),
-            ingress=ingress,
-            egress=egress,
-            source=Source(source.file, source.address, source.document, path),
-            declared_types=declared or None,
+        types_read = default_policy_types(declared, egress)
+        return new_policy(
+            namespace, name, pod_selector, types_read, ingress, egress, source, declared or None
         )

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from constructs_lib.loaders._spec import API_VERSION, KUBERNETES, Reader
+from constructs_lib.loaders._spec import API_VERSION, KUBERNETES, ReadCache, Reader
 from constructs_lib.loaders.network_policy import NetworkPolicy, Source, unique_policies
 
 
@@ -23,10 +23,11 @@ def policies_from_documents(
     """``located=False``: the documents are not the user's (a cluster's answer), so a
     policy's source is ``file`` alone rather than a document and List item nobody can see."""
     out: list[NetworkPolicy] = []
+    cache = ReadCache()
     for index, doc in enumerate(documents):
         if doc is None:
             continue
-        reader = Reader(file, index, KUBERNETES)
+        reader = Reader(file, index, KUBERNETES, cache)
         data = reader.mapping(doc, "")
         out.extend(_objects(reader, data, "", file, index, 0))
     if not located:
@@ -74,8 +75,7 @@ def _policy(
 ) -> NetworkPolicy:
     reader.known(data, path.rstrip("."), ("apiVersion", "kind", "metadata", "spec", "status"))
     reader.api_version(data, path, API_VERSION)
-    metadata, _, namespace, name = reader.metadata(data.get("metadata"), f"{path}metadata")
+    _, _, namespace, name = reader.metadata(data.get("metadata"), f"{path}metadata")
     assert namespace is not None
     address = None if index is not None or file != "<memory>" else f"{namespace}/{name}"
-    source = Source(file, address, index)
-    return reader.policy(metadata, data.get("spec"), path, source, namespace, name)
+    return reader.policy(data.get("spec"), Source(file, address, index, path), namespace, name)

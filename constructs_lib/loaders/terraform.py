@@ -18,7 +18,6 @@ from constructs_lib.loaders._spec import (
     KUBERNETES,
     TERRAFORM,
     TERRAFORM_VALUES,
-    TF_METADATA,
     Reader,
 )
 from constructs_lib.loaders.network_policy import NetworkPolicy, Source, unique_policies
@@ -31,6 +30,7 @@ POLICY_RESOURCE_TYPES: tuple[str, ...] = (
 MANIFEST_TYPE = "kubernetes_manifest"
 # Terraform meta-arguments and JSON comments a resource body may carry besides its schema.
 _META_ARGUMENTS = ("provider", "depends_on", "lifecycle", "provisioner", "connection", "//")
+_BODY_FIELDS = frozenset(("metadata", "spec", *_META_ARGUMENTS))
 DEFAULT_PROVIDER = "kubernetes"
 _REFERENCE = re.compile(
     r"\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)\.metadata(?:\[0\])?\.name\}"
@@ -54,21 +54,22 @@ def policies_from_synth(data: Mapping[str, Any], file: str) -> list[NetworkPolic
         for rname, config in group.items():
             path = f"resource.{rtype}.{rname}"
             body = reader.mapping(config, path)
-            for meta_arg in ("count", "for_each"):
-                if meta_arg in body:
-                    reader.fail(
-                        f"{path}.{meta_arg}",
-                        f"{meta_arg} is not supported: the verifier needs one policy per resource",
-                    )
-            source = Source(file, f"{rtype}.{rname}")
+            if "count" in body or "for_each" in body:
+                meta_arg = "count" if "count" in body else "for_each"
+                reader.fail(
+                    f"{path}.{meta_arg}",
+                    f"{meta_arg} is not supported: the verifier needs one policy per resource",
+                )
+            address = f"{rtype}.{rname}"
             if rtype == MANIFEST_TYPE:
-                policy = _manifest_policy(reader, body, path, source)
+                policy = _manifest_policy(reader, body, path, Source(file, address))
                 if policy is None:
                     continue
             else:
-                reader.known(body, path, ("metadata", "spec", *_META_ARGUMENTS))
-                policy = _policy(reader, body, f"{path}.", source, resources)
-            _check_provider(reader, body, path)
+                reader.known(body, path, _BODY_FIELDS)
+                policy = _policy(reader, body, Source(file, address, None, f"{path}."), resources)
+            if "provider" in body:
+                _check_provider(reader, body, path)
             out.append(policy)
     return unique_policies(out, file)
 
@@ -98,12 +99,13 @@ def _manifest_policy(
     if kind != "NetworkPolicy":
         return None
     spelling = KUBERNETES.with_templates() if reader.s.templates else KUBERNETES
-    inner = Reader(reader.file, reader.document, spelling)
+    inner = Reader(reader.file, reader.document, spelling, reader.cache)
     inner.known(manifest, where, ("apiVersion", "kind", "metadata", "spec"))
     inner.api_version(manifest, f"{where}.", API_VERSION)
-    metadata, _, namespace, name = inner.metadata(manifest.get("metadata"), f"{where}.metadata")
+    _, _, namespace, name = inner.metadata(manifest.get("metadata"), f"{where}.metadata")
     assert namespace is not None
-    return inner.policy(metadata, manifest.get("spec"), f"{where}.", source, namespace, name)
+    source = Source(source.file, source.address, source.document, f"{where}.")
+    return inner.policy(manifest.get("spec"), source, namespace, name)
 
 
 def plan_policies(data: Mapping[str, Any], file: str) -> PlanPolicies:
@@ -174,7 +176,9 @@ def _resource_policy(
 ) -> NetworkPolicy | None:
     if rtype == MANIFEST_TYPE:
         return _manifest_policy(reader, values, path, source)
-    return _policy(reader, values, f"{path}.", source, {})
+    return _policy(
+        reader, values, Source(source.file, source.address, source.document, f"{path}."), {}
+    )
 
 
 def policies_from_state(data: Mapping[str, Any], file: str) -> list[NetworkPolicy]:
@@ -240,24 +244,22 @@ _MAX_MODULE_DEPTH = 32
 
 
 def _policy(
-    reader: Reader,
-    body: Mapping[str, Any],
-    path: str,
-    source: Source,
-    resources: Mapping[str, Any],
+    reader: Reader, body: Mapping[str, Any], source: Source, resources: Mapping[str, Any]
 ) -> NetworkPolicy:
+    """The policy of a resource body at ``source.path``."""
+    path = source.path
     metadata, meta_path = reader.block(body.get("metadata"), f"{path}metadata")
     if metadata is None:
         reader.fail(f"{path}metadata", "missing required field")
-    reader.known(metadata, meta_path, TF_METADATA)
-    name = _name(reader, metadata.get("name"), f"{meta_path}.name", resources, required=True)
-    name = reader.name_syntax(name, f"{meta_path}.name")
-    namespace = _name(
-        reader, metadata.get("namespace"), f"{meta_path}.namespace", resources, required=False
-    )
+    reader.known(metadata, meta_path, reader.s.fields.metadata)
+    where = f"{meta_path}.name"
+    name = _name(reader, metadata.get("name"), where, resources, required=True)
+    name = reader.name_syntax(name, where)
+    where = f"{meta_path}.namespace"
+    namespace = _name(reader, metadata.get("namespace"), where, resources, required=False)
     if namespace:
-        namespace = reader.name_syntax(namespace, f"{meta_path}.namespace", label=True)
-    return reader.policy(metadata, body.get("spec"), path, source, namespace or "default", name)
+        namespace = reader.name_syntax(namespace, where, label=True)
+    return reader.policy(body.get("spec"), source, namespace or "default", name)
 
 
 def _name(
@@ -267,6 +269,8 @@ def _name(
         if required:
             reader.fail(path, "missing required field")
         return ""
+    if isinstance(value, str) and "{" not in value:
+        return value  # (what reader.string gives for it)
     if not isinstance(value, str) or not reader.s.templates:
         return reader.string(value, path)
     match = _REFERENCE.fullmatch(value)
