@@ -40,31 +40,25 @@ DEFAULT_DENY: dict[str, tuple[str, ...]] = {
     "none": (),
 }
 DIRECTIONS = ("ingress", "egress")
-_DICT = frozenset((dict,))
-FLOW_FIELDS = ("from", "to", "ports", "cross_environment", "declared_at")
 # the fields each part of the record has (docs/artifact.md); anything else is refused
-RECORD_FIELDS = (
-    "version",
-    "stack",
-    "cluster",
-    "namespaces",
-    "workloads",
-    "external",
-    "flows",
-    "raw_policies",
+RECORD_FIELDS = frozenset(
+    ("version", "stack", "cluster", "namespaces", "workloads", "external", "flows", "raw_policies")
 )
-NAMESPACE_FIELDS = ("name", "environment", "managed", "allow_dns", "labels", "default_deny", "dns")
-DNS_FIELDS = ("namespace", "labels", "ports")
-WORKLOAD_FIELDS = ("namespace", "name", "labels", "ports", "allow_dns", "isolate")
-EXTERNAL_FIELDS = ("name", "cidrs", "except", "ports", "internet", "include_cluster_ranges")
-# (as sets: a record as netfence writes it is checked in one step per part)
-_FLOW_KEYS = frozenset(FLOW_FIELDS)
-_WORKLOAD_KEYS = frozenset(WORKLOAD_FIELDS)
+NAMESPACE_FIELDS = frozenset(
+    ("name", "environment", "managed", "allow_dns", "labels", "default_deny", "dns")
+)
+DNS_FIELDS = frozenset(("namespace", "labels", "ports"))
+WORKLOAD_FIELDS = frozenset(("namespace", "name", "labels", "ports", "allow_dns", "isolate"))
+EXTERNAL_FIELDS = frozenset(
+    ("name", "cidrs", "except", "ports", "internet", "include_cluster_ranges")
+)
+FLOW_FIELDS = frozenset(("from", "to", "ports", "cross_environment", "declared_at"))
 END_FIELDS = {
-    "workload": ("kind", "namespace", "name"),
-    "external": ("kind", "name"),
-    "selection": ("kind", "labels", "namespace", "environment"),  # environment: older records
-    "namespaces": ("kind", "namespaces", "labels"),
+    "workload": frozenset(("kind", "namespace", "name")),
+    "external": frozenset(("kind", "name")),
+    # environment: older records
+    "selection": frozenset(("kind", "labels", "namespace", "environment")),
+    "namespaces": frozenset(("kind", "namespaces", "labels")),
 }
 
 
@@ -276,10 +270,9 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     # reads as itself, no Terraform templates.) Each field in the order it is checked.
     workloads = []
     path = f"{RECORD_PATH}.workloads"
-    for i, item in enumerate(_mappings(r, top.get("workloads"), path)):
+    for i, item in enumerate(r.block_items(top.get("workloads"), path)[0]):
         where = f"{path}[{i}]"
-        if not _WORKLOAD_KEYS.issuperset(item):
-            r.known(item, where, WORKLOAD_FIELDS)
+        r.known(item, where, WORKLOAD_FIELDS)
         namespace = item.get("namespace")
         if namespace.__class__ is not str:
             namespace = r.string(namespace, f"{where}.namespace")
@@ -319,10 +312,9 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     ends.update((("external", e.name), FlowEnd("external", e.name)) for e in externals)
     flows = []
     path = f"{RECORD_PATH}.flows"
-    for i, item in enumerate(_mappings(r, top.get("flows"), path)):
+    for i, item in enumerate(r.block_items(top.get("flows"), path)[0]):
         where = f"{path}[{i}]"
-        if not _FLOW_KEYS.issuperset(item):
-            r.known(item, where, FLOW_FIELDS)
+        r.known(item, where, FLOW_FIELDS)
         source = _flow_end(r, item.get("from"), where, ".from", known, ends)
         destination = _flow_end(r, item.get("to"), where, ".to", known, ends)
         ports = read_ports(r, item, where)
@@ -369,14 +361,6 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         flows=tuple(flows),
         file=file,
     )
-
-
-def _mappings(r: Reader, value: Any, path: str) -> list[Mapping[str, Any]]:
-    """The items of a list of mappings; ``r.blocks`` refuses anything else (the first
-    item that is no mapping, before any item is read), naming the item's path."""
-    if value.__class__ is list and _DICT.issuperset(map(type, value)):
-        return value
-    return [item for item, _ in r.blocks(value, path)]
 
 
 def _declared_at(r: Reader, value: Any, path: str) -> str:

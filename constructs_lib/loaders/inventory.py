@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
+from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader, content_key
 from constructs_lib.loaders.network_policy import Labels
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -218,33 +216,27 @@ def read_ports(r: Reader, data: Mapping[str, Any], where: str) -> tuple[Declared
     """The ``ports`` list of a workload, an external endpoint, a flow or a DNS target.
 
     Records and inventories repeat a few ports lists thousands of times, so a list
-    read before is answered from its reading: looked up by its JSON text, and taken
-    only when it equals (==) the list that text spells. The text tells True from 1
-    and 1 from 1.0; equality tells a string from a UUID, null from NaN, a list from
-    a tuple; what both take for the same (a str subclass, an IntEnum) reads the same.
-    A refusal is never remembered: a bad list is read for itself, at its own path.
+    of the same exact content (:func:`content_key`) as one read before is answered
+    from that reading. A refusal is never remembered: a bad list is read for
+    itself, at its own path.
     """
     value = data.get("ports")
-    key = None
-    if value.__class__ is list and r.s is KUBERNETES:  # the one spelling ports have
-        try:
-            key = orjson.dumps(value)
-        except TypeError:  # not JSON (orjson.JSONEncodeError): read afresh
-            pass
-        else:
-            known = _PORTS_READ.get(key)
-            if known is not None and known[0] == value:
-                return known[1]
+    key = content_key(value) if value.__class__ is list and r.s is KUBERNETES else None
+    if key is not None:
+        ports = _PORTS_READ.get(key)
+        if ports is not None:
+            return ports
     ports = tuple(_port(r, item, at) for item, at in r.blocks(value, f"{where}.ports"))
     if key is not None:
         if len(_PORTS_READ) >= _PORTS_READ_LIMIT:
             _PORTS_READ.clear()
-        _PORTS_READ[key] = (orjson.loads(key), ports)
+        _PORTS_READ[key] = ports
     return ports
 
 
-# ports lists read before: JSON text -> (the list it spells, its reading); bounded
-_PORTS_READ: dict[bytes, tuple[Any, tuple[DeclaredPort, ...]]] = {}
+# ports lists read before (in KUBERNETES spelling, the one they have), by content_key;
+# bounded: cleared when full
+_PORTS_READ: dict[bytes, tuple[DeclaredPort, ...]] = {}
 _PORTS_READ_LIMIT = 4096
 
 

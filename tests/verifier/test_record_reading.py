@@ -396,7 +396,7 @@ class _Number(enum.IntEnum):
 @pytest.mark.parametrize(
     ("good", "bad", "field", "message"),
     [
-        # the same JSON text as a list read before, but not equal to it: read afresh
+        # equal (==) or spelled alike in JSON to a list read before, yet other content
         (
             [{"port": 80, "name": str(_UUID)}],
             [{"port": 80, "name": _UUID}],
