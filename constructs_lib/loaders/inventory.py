@@ -240,8 +240,11 @@ _PORTS_READ: dict[bytes, tuple[DeclaredPort, ...]] = {}
 _PORTS_READ_LIMIT = 4096
 
 
+_PORT_FIELDS = frozenset(("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
+
+
 def _port(r: Reader, item: Mapping[str, Any], where: str) -> DeclaredPort:
-    r.known(item, where, ("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
+    r.known(item, where, _PORT_FIELDS)
     if item.get("any_port") is not None or item.get("any_protocol") is not None:
         return _any_port(r, item, where)
     protocol = r.protocol(item.get("protocol"), f"{where}.protocol")
