@@ -47,7 +47,6 @@ from constructs_lib.loaders.network_policy import (
     PolicyRule,
     Source,
     default_policy_types,
-    new_policy,
 )
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -807,6 +806,6 @@ class Reader:
                 f"{spec_path}.{s.policy_types}", "missing required field (Ingress, Egress or both)"
             )
         types_read = default_policy_types(declared, egress)
-        return new_policy(
+        return NetworkPolicy(
             namespace, name, pod_selector, types_read, ingress, egress, source, declared or None
         )

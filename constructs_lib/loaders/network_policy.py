@@ -146,33 +146,6 @@ class NetworkPolicy:
         return f"{self.source} ({self.key})"
 
 
-def new_policy(
-    namespace: str,
-    name: str,
-    pod_selector: LabelSelector,
-    policy_types: tuple[str, ...],
-    ingress: tuple[PolicyRule, ...],
-    egress: tuple[PolicyRule, ...],
-    source: Source,
-    declared_types: tuple[str, ...] | None,
-) -> NetworkPolicy:
-    """``NetworkPolicy(...)`` without the frozen ``__init__``'s ``object.__setattr__``
-    per field, two thirds of its time (a loader builds one per policy): the same
-    instance, every field given (pinned against ``NetworkPolicy()`` in
-    tests/verifier/test_read_cache.py)."""
-    policy = object.__new__(NetworkPolicy)
-    fields = policy.__dict__
-    fields["namespace"] = namespace
-    fields["name"] = name
-    fields["pod_selector"] = pod_selector
-    fields["policy_types"] = policy_types
-    fields["ingress"] = ingress
-    fields["egress"] = egress
-    fields["source"] = source
-    fields["declared_types"] = declared_types
-    return policy
-
-
 def default_policy_types(
     declared: tuple[str, ...] | None, egress: tuple[PolicyRule, ...]
 ) -> tuple[str, ...]:

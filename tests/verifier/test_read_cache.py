@@ -11,7 +11,6 @@ import copy
 import enum
 import gc
 import weakref
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,7 @@ from constructs_lib.loaders import _spec
 from constructs_lib.loaders._spec import Reader, collecting_doubts
 from constructs_lib.loaders.manifests import policies_from_documents
 from constructs_lib.loaders.network_policy import (
-    LabelSelector,
     NetworkPolicy,
-    PolicyPort,
-    PolicyRule,
-    Source,
-    new_policy,
 )
 from constructs_lib.loaders.terraform import policies_from_synth
 
@@ -278,20 +272,3 @@ def test_content_keys_tell_apart_what_reads_differently() -> None:
     assert None not in keys and len(set(keys)) == len(keys)
     assert _spec.content_key(float("nan")) != _spec.content_key(None)
     assert _spec.content_key(Text("x")) is None and _spec.content_key(Protocol.TCP) is None
-
-
-def test_new_policy_builds_what_the_constructor_builds() -> None:
-    """Every field, in the dataclass's order: a field added to the class fails here."""
-    values = (
-        "shop",
-        "web",
-        LabelSelector((("app", "web"),)),
-        ("Ingress",),
-        (PolicyRule((), (PolicyPort("TCP", 80),)),),
-        (),
-        Source("f.yaml", None, 3, "items[0]."),
-        ("Ingress",),
-    )
-    made, built = new_policy(*values), NetworkPolicy(*values)
-    assert vars(made) == vars(built) and made == built and hash(made) == hash(built)
-    assert list(vars(made)) == [f.name for f in fields(NetworkPolicy)]
