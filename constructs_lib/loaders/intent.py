@@ -24,6 +24,7 @@ from constructs_lib.loaders.inventory import (
     _cidr,
     read_external,
     read_ports,
+    refuse_shared_key,
     with_name_label,
 )
 from constructs_lib.loaders.manifests import policy_from_manifest
@@ -287,10 +288,13 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         isolate = item.get("isolate")
         isolate = () if isolate is None else _isolate(r, isolate, f"{where}.isolate")
         workloads.append(Workload(namespace, name, labels, ports, None, allow_dns, isolate))
-    for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
+    external_items = r.blocks(top.get("external"), f"{RECORD_PATH}.external")
+    for item, where in external_items:
         r.known(item, where, EXTERNAL_FIELDS)
-    externals = [
-        read_external(
+    listed = {w.key: f"{RECORD_PATH}.workloads[{i}]" for i, w in enumerate(workloads)}
+    externals = []
+    for item, where in external_items:
+        external = read_external(
             r,
             item,
             where,
@@ -298,8 +302,8 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 item.get("include_cluster_ranges"), f"{where}.include_cluster_ranges", False
             ),
         )
-        for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external")
-    ]
+        refuse_shared_key(r, external, where, listed)
+        externals.append(external)
     known = {
         "workload": {w.key for w in workloads},
         "external": {e.name for e in externals},

@@ -161,11 +161,26 @@ def inventory_from_dict(
     for item, where in r.blocks(top.get("external"), "external"):
         r.known(item, where, ("name", "ip", "cidr", "cidrs", "except", "ports", "internet"))
         externals.append(read_external(r, item, where))
+        refuse_shared_key(r, externals[-1], where, seen)
     return Inventory(
         tuple(sorted(namespaces.values(), key=lambda n: n.name)),
         tuple(sorted(workloads, key=lambda w: (w.namespace, w.name))),
         tuple(sorted(externals, key=lambda e: e.name)),
     )
+
+
+def refuse_shared_key(
+    r: Reader, external: External, where: str, workloads: Mapping[str, str]
+) -> None:
+    """External endpoint X is ``external/X`` wherever netfence names it, so a workload X
+    of a namespace ``external`` (``workloads``: key -> where it is listed) cannot be told
+    from it."""
+    if external.key in workloads:
+        r.fail(
+            f"{where}.name",
+            f"external endpoint {external.name!r} and workload {external.key} (at "
+            f"{workloads[external.key]}) would both be {external.key}; rename one of them",
+        )
 
 
 def read_external(

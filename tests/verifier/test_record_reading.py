@@ -449,3 +449,34 @@ def test_a_list_changed_after_it_was_read_is_read_as_it_is_now() -> None:
     with pytest.raises(ArtifactError) as err:
         inventory_from_dict(data, "inv.yaml")
     assert str(err.value) == "inv.yaml at workloads[0].ports[0].port: expected a number, got True"
+
+
+# names: external endpoint X is external/X, so no workload of a namespace 'external' may be X
+
+
+def test_the_record_refuses_an_external_endpoint_named_like_a_workload() -> None:
+    record = _record()
+    record["workloads"].append(
+        {"namespace": "external", "name": "payments", "labels": {"app": "p"}, "ports": []}
+    )
+    assert _refusal(record) == (
+        f"{AT}.external[0].name: external endpoint 'payments' and workload external/payments "
+        "(at //.metadata.netfence.workloads[2]) would both be external/payments; "
+        "rename one of them"
+    )
+    record["workloads"][-1]["name"] = "billing"  # another name: read
+    assert [w.key for w in _read(record).workloads][-1] == "external/billing"
+
+
+def test_an_inventory_refuses_an_external_endpoint_named_like_a_workload() -> None:
+    data = {
+        "namespaces": {"external": {}},
+        "workloads": [{"namespace": "external", "name": "db"}],
+        "external": [{"name": "api", "ip": "192.0.2.1"}, {"name": "db", "ip": "192.0.2.2"}],
+    }
+    with pytest.raises(ArtifactError) as err:
+        inventory_from_dict(data, "inv.yaml")
+    assert str(err.value) == (
+        "inv.yaml at external[1].name: external endpoint 'db' and workload external/db "
+        "(at workloads[0]) would both be external/db; rename one of them"
+    )
