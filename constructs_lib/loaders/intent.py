@@ -277,9 +277,7 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         namespace = item.get("namespace")
         if namespace.__class__ is not str:
             namespace = r.string(namespace, f"{where}.namespace")
-        name = item.get("name")
-        if name.__class__ is not str:
-            name = r.string(name, f"{where}.name")
+        name = r.name(item.get("name"), f"{where}.name", label=True)  # as the SDK names them
         labels = r.labels(item.get("labels"), f"{where}.labels")
         ports = read_ports(r, item, where)
         allow_dns = item.get("allow_dns", True)

@@ -134,7 +134,7 @@ def inventory_from_dict(
         r.known(item, where, ("namespace", "name", "labels", "ip", "ports"))
         workload = Workload(
             namespace=r.name(item.get("namespace"), f"{where}.namespace", label=True),
-            name=r.string(item.get("name"), f"{where}.name"),
+            name=_workload_name(r, item.get("name"), f"{where}.name"),
             labels=r.labels(item.get("labels"), f"{where}.labels"),
             ports=read_ports(r, item, where),
             ip=_address(r, item.get("ip"), f"{where}.ip"),
@@ -167,6 +167,18 @@ def inventory_from_dict(
         tuple(sorted(workloads, key=lambda w: (w.namespace, w.name))),
         tuple(sorted(externals, key=lambda e: e.name)),
     )
+
+
+def _workload_name(r: Reader, value: Any, where: str) -> str:
+    """A workload's name: any text but '/', which would make ``namespace/name`` ambiguous."""
+    name = r.string(value, where)
+    if "/" in name:
+        r.fail(
+            where,
+            f"{name!r} has a '/': workloads are named namespace/name, so a name cannot "
+            "hold one (Kubernetes object names cannot either)",
+        )
+    return name
 
 
 def refuse_shared_key(

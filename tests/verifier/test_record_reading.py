@@ -480,3 +480,25 @@ def test_an_inventory_refuses_an_external_endpoint_named_like_a_workload() -> No
         "inv.yaml at external[1].name: external endpoint 'db' and workload external/db "
         "(at workloads[0]) would both be external/db; rename one of them"
     )
+
+
+def test_the_record_refuses_a_workload_name_the_sdk_never_writes() -> None:
+    record = _record()
+    record["workloads"][1]["name"] = "db/primary"
+    assert _refusal(record) == (
+        f"{AT}.workloads[1].name: invalid name 'db/primary': must be a DNS label (at most 63 "
+        "characters: lowercase letters, digits and '-', starting and ending with a letter or "
+        "digit)"
+    )
+
+
+def test_an_inventory_refuses_a_workload_name_with_a_slash() -> None:
+    data = {"namespaces": {"shop": {}}, "workloads": [{"namespace": "shop", "name": "a/b"}]}
+    with pytest.raises(ArtifactError) as err:
+        inventory_from_dict(data, "inv.yaml")
+    assert str(err.value) == (
+        "inv.yaml at workloads[0].name: 'a/b' has a '/': workloads are named namespace/name, "
+        "so a name cannot hold one (Kubernetes object names cannot either)"
+    )
+    data["workloads"][0]["name"] = "Web API"  # any other text is a name
+    assert [w.key for w in inventory_from_dict(data, "inv.yaml").workloads] == ["shop/Web API"]
