@@ -24,6 +24,7 @@ from constructs_lib.loaders.inventory import (
     _cidr,
     read_external,
     read_ports,
+    refuse_shared_key,
     with_name_label,
 )
 from constructs_lib.loaders.manifests import policy_from_manifest
@@ -40,27 +41,25 @@ DEFAULT_DENY: dict[str, tuple[str, ...]] = {
     "none": (),
 }
 DIRECTIONS = ("ingress", "egress")
-FLOW_FIELDS = ("from", "to", "ports", "cross_environment", "declared_at")
 # the fields each part of the record has (docs/artifact.md); anything else is refused
-RECORD_FIELDS = (
-    "version",
-    "stack",
-    "cluster",
-    "namespaces",
-    "workloads",
-    "external",
-    "flows",
-    "raw_policies",
+RECORD_FIELDS = frozenset(
+    ("version", "stack", "cluster", "namespaces", "workloads", "external", "flows", "raw_policies")
 )
-NAMESPACE_FIELDS = ("name", "environment", "managed", "allow_dns", "labels", "default_deny", "dns")
-DNS_FIELDS = ("namespace", "labels", "ports")
-WORKLOAD_FIELDS = ("namespace", "name", "labels", "ports", "allow_dns", "isolate")
-EXTERNAL_FIELDS = ("name", "cidrs", "except", "ports", "internet", "include_cluster_ranges")
+NAMESPACE_FIELDS = frozenset(
+    ("name", "environment", "managed", "allow_dns", "labels", "default_deny", "dns")
+)
+DNS_FIELDS = frozenset(("namespace", "labels", "ports"))
+WORKLOAD_FIELDS = frozenset(("namespace", "name", "labels", "ports", "allow_dns", "isolate"))
+EXTERNAL_FIELDS = frozenset(
+    ("name", "cidrs", "except", "ports", "internet", "include_cluster_ranges")
+)
+FLOW_FIELDS = frozenset(("from", "to", "ports", "cross_environment", "declared_at"))
 END_FIELDS = {
-    "workload": ("kind", "namespace", "name"),
-    "external": ("kind", "name"),
-    "selection": ("kind", "labels", "namespace", "environment"),  # environment: older records
-    "namespaces": ("kind", "namespaces", "labels"),
+    "workload": frozenset(("kind", "namespace", "name")),
+    "external": frozenset(("kind", "name")),
+    # environment: older records
+    "selection": frozenset(("kind", "labels", "namespace", "environment")),
+    "namespaces": frozenset(("kind", "namespaces", "labels")),
 }
 
 
@@ -267,23 +266,33 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
         _namespace(r, item, where)
         for item, where in r.blocks(top.get("namespaces"), f"{RECORD_PATH}.namespaces")
     )
+    # Below, a value of the exact type is taken as it is; anything else goes to the
+    # Reader, which reads it (a subclass) or refuses it. (The record is JSON: a string
+    # reads as itself, no Terraform templates.) Each field in the order it is checked.
     workloads = []
-    for item, where in r.blocks(top.get("workloads"), f"{RECORD_PATH}.workloads"):
+    path = f"{RECORD_PATH}.workloads"
+    for i, item in enumerate(r.block_items(top.get("workloads"), path)[0]):
+        where = f"{path}[{i}]"
         r.known(item, where, WORKLOAD_FIELDS)
-        workloads.append(
-            Workload(
-                namespace=r.string(item.get("namespace"), f"{where}.namespace"),
-                name=r.string(item.get("name"), f"{where}.name"),
-                labels=r.labels(item.get("labels"), f"{where}.labels"),
-                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                allow_dns=r.boolean(item.get("allow_dns"), f"{where}.allow_dns", True),
-                isolate=_isolate(r, item.get("isolate"), f"{where}.isolate"),
-            )
-        )
-    for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external"):
+        namespace = item.get("namespace")
+        if namespace.__class__ is not str:
+            namespace = r.string(namespace, f"{where}.namespace")
+        name = r.name(item.get("name"), f"{where}.name", label=True)  # as the SDK names them
+        labels = r.labels(item.get("labels"), f"{where}.labels")
+        ports = read_ports(r, item, where)
+        allow_dns = item.get("allow_dns", True)
+        if allow_dns.__class__ is not bool:
+            allow_dns = r.boolean(allow_dns, f"{where}.allow_dns", True)
+        isolate = item.get("isolate")
+        isolate = () if isolate is None else _isolate(r, isolate, f"{where}.isolate")
+        workloads.append(Workload(namespace, name, labels, ports, None, allow_dns, isolate))
+    external_items = r.blocks(top.get("external"), f"{RECORD_PATH}.external")
+    for item, where in external_items:
         r.known(item, where, EXTERNAL_FIELDS)
-    externals = [
-        read_external(
+    listed = {w.key: f"{RECORD_PATH}.workloads[{i}]" for i, w in enumerate(workloads)}
+    externals = []
+    for item, where in external_items:
+        external = read_external(
             r,
             item,
             where,
@@ -291,26 +300,33 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
                 item.get("include_cluster_ranges"), f"{where}.include_cluster_ranges", False
             ),
         )
-        for item, where in r.blocks(top.get("external"), f"{RECORD_PATH}.external")
-    ]
+        refuse_shared_key(r, external, where, listed)
+        externals.append(external)
     known = {
         "workload": {w.key for w in workloads},
         "external": {e.name for e in externals},
     }
+    # the ends that name a declared workload or external endpoint (see _flow_end)
+    ends: dict[tuple[str, ...], FlowEnd] = {
+        ("workload", w.namespace, w.name): FlowEnd("workload", w.name, w.namespace)
+        for w in workloads
+    }
+    ends.update((("external", e.name), FlowEnd("external", e.name)) for e in externals)
     flows = []
-    for item, where in r.blocks(top.get("flows"), f"{RECORD_PATH}.flows"):
+    path = f"{RECORD_PATH}.flows"
+    for i, item in enumerate(r.block_items(top.get("flows"), path)[0]):
+        where = f"{path}[{i}]"
         r.known(item, where, FLOW_FIELDS)
-        flows.append(
-            Flow(
-                source=_end(r, item.get("from"), f"{where}.from", known),
-                destination=_end(r, item.get("to"), f"{where}.to", known),
-                ports=read_ports(r, item.get("ports"), f"{where}.ports"),
-                cross_environment=r.boolean(
-                    item.get("cross_environment"), f"{where}.cross_environment", False
-                ),
-                declared_at=_declared_at(r, item, f"{where}.declared_at"),
-            )
-        )
+        source = _flow_end(r, item.get("from"), where, ".from", known, ends)
+        destination = _flow_end(r, item.get("to"), where, ".to", known, ends)
+        ports = read_ports(r, item, where)
+        cross = item.get("cross_environment", False)
+        if cross.__class__ is not bool:
+            cross = r.boolean(cross, f"{where}.cross_environment", False)
+        declared_at = None  # records older than the field
+        if "declared_at" in item:
+            declared_at = _declared_at(r, item["declared_at"], f"{where}.declared_at")
+        flows.append(Flow(source, destination, ports, cross, declared_at))
     cluster = r.mapping(top.get("cluster", {}), f"{RECORD_PATH}.cluster")
     r.known(cluster, f"{RECORD_PATH}.cluster", ("pod_cidrs", "service_cidrs"))
     ranges = {
@@ -349,14 +365,12 @@ def intent_from_record(record: Any, file: str = "<memory>") -> IntentRecord:
     )
 
 
-def _declared_at(r: Reader, item: Mapping[str, Any], path: str) -> str | None:
-    """A flow's construct path; absent (None) in records older than the field."""
-    if "declared_at" not in item:
-        return None
-    value = r.string(item["declared_at"], path)
-    if not value.strip():
-        r.fail(path, f"expected the construct path the flow was declared at, got {value!r}")
-    return value
+def _declared_at(r: Reader, value: Any, path: str) -> str:
+    """A flow's construct path (a flow of a record older than the field has none)."""
+    text = r.string(value, path)
+    if not text.strip():
+        r.fail(path, f"expected the construct path the flow was declared at, got {text!r}")
+    return text
 
 
 def _isolate(r: Reader, value: Any, path: str) -> tuple[str, ...]:
@@ -381,7 +395,7 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
         dns = DnsTarget(
             namespace=r.string(body.get("namespace"), f"{where}.dns.namespace"),
             labels=r.labels(body.get("labels"), f"{where}.dns.labels"),
-            ports=read_ports(r, body.get("ports"), f"{where}.dns.ports"),
+            ports=read_ports(r, body, f"{where}.dns"),
         )
     environment = item.get("environment")
     default_deny = item.get("default_deny", "both")
@@ -401,6 +415,43 @@ def _namespace(r: Reader, item: Mapping[str, Any], where: str) -> IntentNamespac
         dns=dns,
         default_deny=default_deny,
     )
+
+
+def _flow_end(
+    r: Reader,
+    value: Any,
+    where: str,
+    side: str,
+    known: Mapping[str, set[str]],
+    ends: dict[tuple[str, ...], FlowEnd],
+) -> FlowEnd:
+    """A flow's ``from`` or ``to`` (``side``), read by ``_end``, or found in ``ends``.
+
+    A workload or external end of no other fields, named by strings, is fixed by its
+    kind and names: when they are those of a declared workload or external endpoint
+    (``ends`` starts with those) or of an end read before, it is that end. Every
+    other end is read afresh, so each refusal names its own path.
+    """
+    key: tuple[str, ...] | None = None
+    if value.__class__ is dict:
+        kind = value.get("kind")
+        # (the fields named are given: there are no others when there are no more)
+        if kind == "workload":
+            name, namespace = value.get("name"), value.get("namespace")
+            if name.__class__ is str and namespace.__class__ is str and len(value) == 3:
+                key = ("workload", namespace, name)
+        elif kind == "external":
+            name = value.get("name")
+            if name.__class__ is str and len(value) == 2:
+                key = ("external", name)
+    if key is not None:
+        end = ends.get(key)
+        if end is not None:
+            return end
+    end = _end(r, value, where + side, known)
+    if key is not None:
+        ends[key] = end
+    return end
 
 
 def _end(r: Reader, value: Any, path: str, known: Mapping[str, set[str]]) -> FlowEnd:

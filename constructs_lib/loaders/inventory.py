@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader
+from constructs_lib.loaders._spec import KUBERNETES, PROTOCOLS, Reader, content_key
 from constructs_lib.loaders.network_policy import Labels
 
 NAME_LABEL = "kubernetes.io/metadata.name"
@@ -134,9 +134,9 @@ def inventory_from_dict(
         r.known(item, where, ("namespace", "name", "labels", "ip", "ports"))
         workload = Workload(
             namespace=r.name(item.get("namespace"), f"{where}.namespace", label=True),
-            name=r.string(item.get("name"), f"{where}.name"),
+            name=_workload_name(r, item.get("name"), f"{where}.name"),
             labels=r.labels(item.get("labels"), f"{where}.labels"),
-            ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+            ports=read_ports(r, item, where),
             ip=_address(r, item.get("ip"), f"{where}.ip"),
         )
         if workload.key in seen:
@@ -161,11 +161,38 @@ def inventory_from_dict(
     for item, where in r.blocks(top.get("external"), "external"):
         r.known(item, where, ("name", "ip", "cidr", "cidrs", "except", "ports", "internet"))
         externals.append(read_external(r, item, where))
+        refuse_shared_key(r, externals[-1], where, seen)
     return Inventory(
         tuple(sorted(namespaces.values(), key=lambda n: n.name)),
         tuple(sorted(workloads, key=lambda w: (w.namespace, w.name))),
         tuple(sorted(externals, key=lambda e: e.name)),
     )
+
+
+def _workload_name(r: Reader, value: Any, where: str) -> str:
+    """A workload's name: any text but '/', which would make ``namespace/name`` ambiguous."""
+    name = r.string(value, where)
+    if "/" in name:
+        r.fail(
+            where,
+            f"{name!r} has a '/': workloads are named namespace/name, so a name cannot "
+            "hold one (Kubernetes object names cannot either)",
+        )
+    return name
+
+
+def refuse_shared_key(
+    r: Reader, external: External, where: str, workloads: Mapping[str, str]
+) -> None:
+    """External endpoint X is ``external/X`` wherever netfence names it, so a workload X
+    of a namespace ``external`` (``workloads``: key -> where it is listed) cannot be told
+    from it."""
+    if external.key in workloads:
+        r.fail(
+            f"{where}.name",
+            f"external endpoint {external.name!r} and workload {external.key} (at "
+            f"{workloads[external.key]}) would both be {external.key}; rename one of them",
+        )
 
 
 def read_external(
@@ -185,7 +212,7 @@ def read_external(
         name=r.string(r.required(item, "name", where), f"{where}.name"),
         cidrs=cidrs,
         except_=tuple(excepts),
-        ports=read_ports(r, item.get("ports"), f"{where}.ports"),
+        ports=read_ports(r, item, where),
         internet=r.boolean(item.get("internet"), f"{where}.internet", False),
         include_cluster_ranges=include_cluster_ranges,
     )
@@ -212,33 +239,60 @@ def read_cidrs(r: Reader, item: Mapping[str, Any], where: str) -> tuple[str, ...
     return tuple(_cidr(r, v, f"{where}.cidrs[{i}]") for i, v in enumerate(values))
 
 
-def read_ports(r: Reader, value: Any, path: str) -> tuple[DeclaredPort, ...]:
-    out = []
-    for item, where in r.blocks(value, path):
-        r.known(item, where, ("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
-        if item.get("any_port") is not None or item.get("any_protocol") is not None:
-            out.append(_any_port(r, item, where))
-            continue
-        protocol = r.protocol(item.get("protocol"), f"{where}.protocol")
-        port = item.get("port")
-        if port is not None:
-            if isinstance(port, bool) or not isinstance(port, int):
-                r.fail(f"{where}.port", f"expected a number, got {port!r}")
-            r.port_number(port, f"{where}.port")
-        end_port = item.get("end_port")
-        if end_port is not None:
-            if isinstance(end_port, bool) or not isinstance(end_port, int) or port is None:
-                r.fail(f"{where}.end_port", "end_port needs a numeric port and must be a number")
-            r.port_number(end_port, f"{where}.end_port")
-            if end_port < port:
-                r.fail(f"{where}.end_port", f"end_port {end_port} is below port {port}")
-        name = item.get("name")
-        if name is not None:
-            name = r.string(name, f"{where}.name")
-        if port is None and name is None:
-            r.fail(where, "a port needs a number (port) or a name")
-        out.append(DeclaredPort(protocol, port, name, end_port))
-    return tuple(out)
+def read_ports(r: Reader, data: Mapping[str, Any], where: str) -> tuple[DeclaredPort, ...]:
+    """The ``ports`` list of a workload, an external endpoint, a flow or a DNS target.
+
+    Records and inventories repeat a few ports lists thousands of times, so a list
+    of the same exact content (:func:`content_key`) as one read before is answered
+    from that reading. A refusal is never remembered: a bad list is read for
+    itself, at its own path.
+    """
+    value = data.get("ports")
+    key = content_key(value) if value.__class__ is list and r.s is KUBERNETES else None
+    if key is not None:
+        ports = _PORTS_READ.get(key)
+        if ports is not None:
+            return ports
+    ports = tuple(_port(r, item, at) for item, at in r.blocks(value, f"{where}.ports"))
+    if key is not None:
+        if len(_PORTS_READ) >= _PORTS_READ_LIMIT:
+            _PORTS_READ.clear()
+        _PORTS_READ[key] = ports
+    return ports
+
+
+# ports lists read before (in KUBERNETES spelling, the one they have), by content_key;
+# bounded: cleared when full
+_PORTS_READ: dict[bytes, tuple[DeclaredPort, ...]] = {}
+_PORTS_READ_LIMIT = 4096
+
+
+_PORT_FIELDS = frozenset(("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
+
+
+def _port(r: Reader, item: Mapping[str, Any], where: str) -> DeclaredPort:
+    r.known(item, where, _PORT_FIELDS)
+    if item.get("any_port") is not None or item.get("any_protocol") is not None:
+        return _any_port(r, item, where)
+    protocol = r.protocol(item.get("protocol"), f"{where}.protocol")
+    port = item.get("port")
+    if port is not None:
+        if isinstance(port, bool) or not isinstance(port, int):
+            r.fail(f"{where}.port", f"expected a number, got {port!r}")
+        r.port_number(port, f"{where}.port")
+    end_port = item.get("end_port")
+    if end_port is not None:
+        if isinstance(end_port, bool) or not isinstance(end_port, int) or port is None:
+            r.fail(f"{where}.end_port", "end_port needs a numeric port and must be a number")
+        r.port_number(end_port, f"{where}.end_port")
+        if end_port < port:
+            r.fail(f"{where}.end_port", f"end_port {end_port} is below port {port}")
+    name = item.get("name")
+    if name is not None:
+        name = r.string(name, f"{where}.name")
+    if port is None and name is None:
+        r.fail(where, "a port needs a number (port) or a name")
+    return DeclaredPort(protocol, port, name, end_port)
 
 
 def _any_port(r: Reader, item: Mapping[str, Any], where: str) -> DeclaredPort:
