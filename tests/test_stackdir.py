@@ -138,7 +138,9 @@ print(steps[0])
 def test_kill_at_every_step_leaves_the_old_set_or_the_new_one(
     tmp_path: Path, expected: dict[str, dict[str, bytes | None]]
 ) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # A killed child cannot remove the jsii runtime it unpacked: into tmp_path with it.
+    (tmp_path / "tmp").mkdir()
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp_path / "tmp"))
     one = ("one",)
     old, new = ({n: expected[v][f"one/{n}"] for n in ARTIFACTS} for v in "AB")
     kill_at, seen = 1, []
