@@ -234,13 +234,14 @@ class ReadCache:
 
 
 class _Tables:
-    __slots__ = ("peers", "ports", "rules", "selectors")
+    __slots__ = ("other", "peers", "ports", "rules", "selectors")
 
     def __init__(self) -> None:
         self.selectors: dict[bytes | None, LabelSelector | None] = {}  # (None is never kept)
         self.peers: dict[bytes | None, Peer] = {}
         self.ports: dict[bytes | None, PolicyPort] = {}
         self.rules: dict[str, dict[bytes | None, PolicyRule]] = {"from": {}, "to": {}}
+        self.other: dict[str, dict[bytes | None, Any]] = {}  # other loaders' (Reader.table)
 
 
 def type_name(value: Any) -> str:
@@ -271,6 +272,11 @@ class Reader:
         self.s = spelling
         self.cache = ReadCache() if cache is None else cache
         self._seen = self.cache.tables(spelling)
+
+    def table(self, name: str) -> dict[bytes | None, Any]:
+        """A table of this reader's cache for what another loader reads by content
+        (``read_new``): it lives as long as the cache, one call of a loader."""
+        return self._seen.other.setdefault(name, {})
 
     def fail(self, path: str, message: str) -> NoReturn:
         raise ArtifactError(self.file, message, document=self.document, field=path or None)
@@ -463,10 +469,7 @@ class Reader:
         out = []
         item: Any
         for i, item in enumerate(items):
-            try:
-                key: bytes | None = marshal.dumps(item, 2)  # (content_key, inlined: per item)
-            except ValueError:
-                key = None
+            key = content_key(item)
             result = seen.get(key)
             if result is None:
                 where = f"{path}[{i}]" if indexed else path
@@ -532,10 +535,7 @@ class Reader:
     def selector(self, value: Any, path: str) -> LabelSelector | None:
         if value is None:
             return None
-        try:
-            key = marshal.dumps(value, 2)  # (content_key, inlined: once per selector)
-        except ValueError:
-            key = None
+        key = content_key(value)
         seen = self._seen.selectors
         hit = seen.get(key)
         return hit if hit is not None else self.read_new(seen, key, value, path, self.new_selector)

@@ -243,28 +243,21 @@ def read_ports(r: Reader, data: Mapping[str, Any], where: str) -> tuple[Declared
     """The ``ports`` list of a workload, an external endpoint, a flow or a DNS target.
 
     Records and inventories repeat a few ports lists thousands of times, so a list
-    of the same exact content (:func:`content_key`) as one read before is answered
-    from that reading. A refusal is never remembered: a bad list is read for
-    itself, at its own path.
+    of the same exact content (:func:`content_key`) as one read before by this
+    reader's call is answered from that reading (``Reader.read_new``). A refusal is
+    never remembered: a bad list is read for itself, at its own path.
     """
     value = data.get("ports")
-    key = content_key(value) if value.__class__ is list and r.s is KUBERNETES else None
-    if key is not None:
-        ports = _PORTS_READ.get(key)
-        if ports is not None:
-            return ports
-    ports = tuple(_port(r, item, at) for item, at in r.blocks(value, f"{where}.ports"))
-    if key is not None:
-        if len(_PORTS_READ) >= _PORTS_READ_LIMIT:
-            _PORTS_READ.clear()
-        _PORTS_READ[key] = ports
-    return ports
+    key = content_key(value) if value.__class__ is list else None
+    seen = r.table("declared ports")
+    found = seen.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
 
+    def read(value: Any, path: str) -> tuple[DeclaredPort, ...]:
+        return tuple(_port(r, item, at) for item, at in r.blocks(value, path))
 
-# ports lists read before (in KUBERNETES spelling, the one they have), by content_key;
-# bounded: cleared when full
-_PORTS_READ: dict[bytes, tuple[DeclaredPort, ...]] = {}
-_PORTS_READ_LIMIT = 4096
+    return r.read_new(seen, key, value, f"{where}.ports", read)
 
 
 _PORT_FIELDS = frozenset(("port", "protocol", "name", "end_port", "any_port", "any_protocol"))
